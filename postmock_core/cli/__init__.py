@@ -1,0 +1,63 @@
+"""The `postmock` command: one sub-command module per noun, found in this package."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import pkgutil
+import sys
+
+from postmock_core import __version__
+from postmock_core.cli.common import add_home_option
+from postmock_core.errors import PostmockError
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="postmock",
+        description=(
+            "Record HTTP(S) traffic through mitmproxy, turn it into Postman-style collections, "
+            "and serve them as mock servers. All data lives in one workspace folder "
+            "(--home, else $POSTMOCK_HOME, else ~/.postmock)."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"postmock {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details to stderr")
+    add_home_option(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    # Each module `postmock_core.cli.<noun>` with a `register(sub)` adds its own commands.
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("_") or info.name == "common":
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="postmock: %(levelname)s: %(message)s")
+    try:
+        result = args.func(args)
+    except PostmockError as e:
+        print(f"postmock: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `postmock history list | head`: the reader left; that is not an error.
+        sys.stderr.close()
+        return 0
+    return int(result or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""What every sub-command shares: the workspace option, tables, progress bars, parsing helpers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, TypeVar
+
+from postmock_core.errors import PostmockError
+from postmock_core.workspace import Workspace
+
+__all__ = [
+    "add_home_option",
+    "command",
+    "parse_ids",
+    "print_json",
+    "print_table",
+    "progress",
+    "workspace",
+]
+
+T = TypeVar("T")
+
+_HOME_HELP = "workspace folder (default: $POSTMOCK_HOME or ~/.postmock)"
+
+
+def add_home_option(parser: argparse.ArgumentParser) -> None:
+    # SUPPRESS keeps a sub-command's default from hiding a --home given before it.
+    parser.add_argument("--home", metavar="DIR", default=argparse.SUPPRESS, help=_HOME_HELP)
+
+
+def command(sub: Any, name: str, help: str, description: str | None = None) -> argparse.ArgumentParser:
+    """A sub-parser that accepts --home too, so it works before or after the command name."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name, help=help, description=description or help,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_home_option(parser)
+    return parser
+
+
+def workspace(args: argparse.Namespace) -> Workspace:
+    """The workspace chosen by --home / $POSTMOCK_HOME / the default, created on first use."""
+    return Workspace.open(getattr(args, "home", None))
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, sort_keys=True, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def print_table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> None:
+    """A plain aligned text table; the last column is never padded."""
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    for r in cells:
+        line = "  ".join(c.ljust(w) for c, w in zip(r[:-1], widths[:-1]))
+        print((line + "  " + r[-1]).rstrip() if len(r) > 1 else r[0])
+
+
+def progress(items: Iterable[T], total: int | None = None, desc: str = "") -> Iterator[T]:
+    """A progress bar on stderr when it is a terminal; silent otherwise."""
+    from tqdm import tqdm
+
+    yield from tqdm(items, total=total, desc=desc, unit="", disable=None, file=sys.stderr,
+                    leave=False, dynamic_ncols=True)
+
+
+def parse_ids(values: Iterable[str]) -> list[int]:
+    """IDs given as `3 5 9` or `3,5,9` (or ranges like `3-9`)."""
+    ids: list[int] = []
+    for value in values:
+        for part in str(value).split(","):
+            part = part.strip()
+            if not part:
+                continue
+            try:
+                if "-" in part[1:]:
+                    lo, hi = part.split("-", 1)
+                    ids.extend(range(int(lo), int(hi) + 1))
+                else:
+                    ids.append(int(part))
+            except ValueError:
+                raise PostmockError(f"{part!r} is not an ID: use numbers like 3,5,9 or 3-9") from None
+    return ids

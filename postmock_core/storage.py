@@ -1,0 +1,191 @@
+"""TinyDB storage that never half-writes a file, and a cross-process lock around changes.
+
+Layered like TinyDB itself: `AtomicJSONStorage` is the storage (read, write, close);
+TinyDB's `CachingMiddleware` over it turns a `transaction()` into one read and one write;
+repositories (history, collections, ...) add the domain verbs on top.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from tinydb import TinyDB
+from tinydb.middlewares import CachingMiddleware, Middleware
+from tinydb.storages import Storage
+
+from postmock_core.errors import PostmockError
+from postmock_core.workspace import FILE_MODE, make_private_dir
+
+__all__ = [
+    "AtomicJSONStorage",
+    "StatCacheMiddleware",
+    "CorruptStoreError",
+    "atomic_write",
+    "file_lock",
+    "read_json",
+    "snapshot",
+    "transaction",
+    "write_json",
+]
+
+
+class CorruptStoreError(PostmockError):
+    """A store file exists but cannot be read; it is never overwritten."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(
+            f"store file {path} is corrupt ({reason}); it was left untouched: "
+            f"restore it from a backup or move it aside"
+        )
+        self.path = path
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` all at once: a reader sees the old file or the new, never half."""
+    make_private_dir(path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), FILE_MODE)
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def dumps(data: Any, compact: bool = False) -> bytes:
+    """Deterministic JSON: sorted keys, UTF-8; indented unless `compact`.
+
+    Compact output uses the C encoder (indenting falls back to pure Python), which matters
+    for large, often rewritten files such as history segments.
+    """
+    if compact:
+        return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False).encode("utf-8")
+
+
+def read_json(path: Path) -> Any | None:
+    """Parse a JSON file; None when it does not exist; `CorruptStoreError` when unreadable."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise PostmockError(f"cannot read {path}: {e.strerror}") from e
+    if not raw.strip():
+        raise CorruptStoreError(path, "the file is empty")
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise CorruptStoreError(path, f"not valid JSON: {e}") from e
+
+
+def write_json(path: Path, data: Any, compact: bool = False) -> None:
+    """Write `data` as deterministic JSON, atomically and privately."""
+    atomic_write(path, dumps(data, compact))
+
+
+class AtomicJSONStorage(Storage):
+    """TinyDB storage over one JSON file, replaced atomically on every write."""
+
+    def __init__(self, path: str | os.PathLike[str], compact: bool = False, **_: Any) -> None:
+        self.path = Path(path)
+        self.compact = compact
+
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        data = read_json(self.path)
+        if data is not None and not isinstance(data, dict):
+            raise CorruptStoreError(self.path, "the top level is not a JSON object")
+        return data
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        write_json(self.path, data, self.compact)
+
+    def close(self) -> None:
+        pass
+
+
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+class StatCacheMiddleware(Middleware):
+    """Skip re-reading a file this process wrote last, while it is unchanged on disk.
+
+    `memo` maps a path to (file signature, data) and outlives the TinyDB instance. A read
+    takes the entry out (TinyDB mutates what it reads), a write puts the new one back; a
+    file changed by another process has another signature and is read afresh.
+    """
+
+    def __init__(self, storage_cls: Any, memo: dict[Path, tuple[Any, Any]]) -> None:
+        super().__init__(storage_cls)
+        self.memo = memo
+
+    def read(self) -> Any:
+        path = self.storage.path
+        hit = self.memo.pop(path, None)
+        if hit is not None and hit[0] == _signature(path):
+            return hit[1]
+        return self.storage.read()
+
+    def write(self, data: Any) -> None:
+        self.storage.write(data)
+        self.memo[self.storage.path] = (_signature(self.storage.path), data)
+
+    def close(self) -> None:
+        self.storage.close()
+
+
+@contextlib.contextmanager
+def file_lock(path: Path, shared: bool = False) -> Iterator[None]:
+    """Hold an advisory lock on `path`.lock across processes (fcntl.flock)."""
+    lock_path = path.with_name(path.name + ".lock")
+    make_private_dir(lock_path.parent)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+@contextlib.contextmanager
+def transaction(path: Path, *, locked: bool = False, compact: bool = False,
+                memo: dict[Path, tuple[Any, Any]] | None = None) -> Iterator[TinyDB]:
+    """Open the TinyDB at `path` for a read-modify-write under an exclusive lock.
+
+    All changes are written once, atomically, when the block ends without an exception;
+    an exception discards them. `locked=True` says the caller already holds the lock of the
+    store this file belongs to. `memo` lets a frequent writer skip re-reading its own write.
+    """
+    storage: Any = AtomicJSONStorage if memo is None else StatCacheMiddleware(AtomicJSONStorage, memo)
+    with contextlib.nullcontext() if locked else file_lock(path):
+        db = TinyDB(path, storage=CachingMiddleware(storage), compact=compact)
+        yield db
+        db.close()  # CachingMiddleware flushes only when something was written
+
+
+def snapshot(path: Path) -> TinyDB:
+    """Open the TinyDB at `path` read-only, without a lock: writes are atomic renames."""
+    return TinyDB(path, storage=CachingMiddleware(AtomicJSONStorage))
