@@ -1,0 +1,129 @@
+"""Each mock's call log: every call it answered, capped so it never grows without bound."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from postmock_core.exchange import HttpRequest, HttpResponse, body_to_doc, format_time
+from postmock_core.segments import SegmentedStore
+from postmock_core.workspace import Workspace
+
+__all__ = ["CallLog", "CallQuery", "NO_MATCH", "call_doc"]
+
+NO_MATCH = "No matching requests"
+# Bodies in the log are for reading, not replay: keep the first part of large ones.
+LOG_BODY_LIMIT = 64 * 1024
+
+
+def _body(data: bytes, content_type: str | None) -> dict[str, Any] | None:
+    doc = body_to_doc(data[:LOG_BODY_LIMIT], None, content_type)
+    if doc is not None and len(data) > LOG_BODY_LIMIT:
+        doc["truncated_from"] = len(data)
+    return doc
+
+
+def call_doc(request: HttpRequest, response: HttpResponse, started: float, duration_ms: float,
+             example_id: str | None, example_name: str | None, score: float | None) -> dict[str, Any]:
+    """The log entry for one answered call; `request` should already be redacted."""
+    return {
+        "time": format_time(started),
+        "timestamp": started,
+        "method": request.method,
+        "path": request.path,
+        "query": request.query_string,
+        "request": {"headers": [list(h) for h in request.headers],
+                    "body": _body(request.body, request.header("content-type"))},
+        "status": response.status,
+        "response": {"headers": [list(h) for h in response.headers],
+                     "body": _body(response.body, response.header("content-type"))},
+        "example": {"id": example_id, "name": example_name or NO_MATCH},
+        "score": score,
+        "duration_ms": round(duration_ms, 3),
+    }
+
+
+@dataclass(frozen=True)
+class CallQuery:
+    search: str | None = None
+    status: int | None = None
+    method: str | None = None
+    since: float | None = None
+    until: float | None = None
+    limit: int | None = None
+
+    def matches(self, doc: dict[str, Any]) -> bool:
+        if self.status is not None and doc.get("status") != self.status:
+            return False
+        if self.method and str(doc.get("method", "")).upper() != self.method.upper():
+            return False
+        ts = float(doc.get("timestamp", 0))
+        if self.since is not None and ts < self.since:
+            return False
+        if self.until is not None and ts > self.until:
+            return False
+        if self.search:
+            needle = self.search.lower()
+            hay = " ".join([
+                str(doc.get("method")), str(doc.get("path")), str(doc.get("query")),
+                str((doc.get("example") or {}).get("name")), str(doc.get("status")),
+                str((doc.get("request") or {}).get("body") or ""),
+                str((doc.get("response") or {}).get("body") or ""),
+            ]).lower()
+            if needle not in hay:
+                return False
+        return True
+
+
+class CallLog:
+    """The calls of one mock, in segment files under `calls/<mock id>/`."""
+
+    def __init__(self, ws: Workspace, mock_id: str) -> None:
+        self._store = SegmentedStore(ws.root / "calls" / mock_id, "calls", segment_size=500)
+
+    def append(self, docs: list[dict[str, Any]], cap: int) -> list[int]:
+        """Add calls, keeping only the newest `cap`."""
+        return self._store.append(docs, keep_last=cap)
+
+    def query(self, q: CallQuery = CallQuery()) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Matching calls, newest first."""
+        n = 0
+        for call_id, doc in self._store.iter_docs(newest_first=True):
+            if q.limit is not None and n >= q.limit:
+                return
+            if q.matches(doc):
+                n += 1
+                yield call_id, doc
+
+    def follow(self, q: CallQuery = CallQuery(), after: int | None = None, poll: float = 0.5,
+               stop_after: float | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+        """New matching calls as they arrive, oldest first, like `tail -f` (until interrupted)."""
+        last = self._store.next_id() - 1 if after is None else after
+        deadline = None if stop_after is None else time.monotonic() + stop_after
+        while deadline is None or time.monotonic() < deadline:
+            for call_id, doc in self._store.iter_docs(newest_first=False, after=last):
+                last = call_id
+                if q.matches(doc):
+                    yield call_id, doc
+            time.sleep(poll)
+
+    def count(self) -> int:
+        return self._store.count()
+
+
+def parse_when(text: str) -> float:
+    """An ISO date/datetime (local time unless it says otherwise) or `30s`, `15m`, `2h`, `1d` ago."""
+    from postmock_core.errors import PostmockError
+
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    t = text.strip()
+    if t[:-1].isdigit() and t[-1:] in units:
+        return time.time() - int(t[:-1]) * units[t[-1]]
+    try:
+        when = dt.datetime.fromisoformat(t.replace("Z", "+00:00"))
+    except ValueError:
+        raise PostmockError(f"{text!r} is not a time: use 2026-11-21, 2026-11-21T10:00, or 30m / 2h / 1d") from None
+    return when.timestamp()

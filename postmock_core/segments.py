@@ -1,0 +1,168 @@
+"""An append-heavy store of numbered documents, split into TinyDB segment files.
+
+Document IDs are global and increasing. Segment `seg-NNNNNNNNNN.json` holds the IDs from its
+number up to the next `segment_size`, so an ID names its file and the newest documents are read
+without touching the rest. Writers hold one store-wide lock; readers need none, because every
+file is replaced atomically. History and the mock call log are both built on it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from tinydb.table import Document
+
+from postmock_core.storage import file_lock, read_json, snapshot, transaction, write_json
+from postmock_core.workspace import make_private_dir
+
+__all__ = ["SegmentedStore"]
+
+_SEGMENT = re.compile(r"^seg-(\d{10})\.json$")
+
+Doc = dict[str, Any]
+
+
+class SegmentedStore:
+    """Domain-free verbs over segment files: append, get, iterate, delete, trim."""
+
+    def __init__(self, folder: Path, table: str, segment_size: int = 500) -> None:
+        self.dir = make_private_dir(folder)
+        self.table = table
+        self.segment_size = segment_size
+        self.lock_path = self.dir / "store"
+        self.state_path = self.dir / "state.json"
+        # The last segment this process wrote, kept parsed so frequent appends skip re-reading it.
+        self._memo: dict[Path, tuple[Any, Any]] = {}
+
+    # -- layout -------------------------------------------------------------------------------
+    def segment_path(self, doc_id: int) -> Path:
+        first = (doc_id - 1) // self.segment_size * self.segment_size + 1
+        return self.dir / f"seg-{first:010d}.json"
+
+    def segments(self) -> list[Path]:
+        """Segment files, oldest first."""
+        found = []
+        for p in self.dir.iterdir():
+            m = _SEGMENT.match(p.name)
+            if m:
+                found.append((int(m.group(1)), p))
+        return [p for _, p in sorted(found)]
+
+    def _read_segment(self, path: Path) -> dict[str, Doc]:
+        data = read_json(path) or {}
+        table = data.get(self.table, {}) if isinstance(data, dict) else {}
+        return table if isinstance(table, dict) else {}
+
+    def next_id(self) -> int:
+        """The ID the next appended document will get."""
+        state = read_json(self.state_path) or {}
+        next_id = int(state.get("next_id", 1))
+        segs = self.segments()
+        if segs:
+            # The state file may lag a crash; the newest segment never does.
+            ids = [int(k) for k in self._read_segment(segs[-1])]
+            if ids:
+                next_id = max(next_id, max(ids) + 1)
+        return next_id
+
+    def _open(self, path: Path) -> contextlib.AbstractContextManager[Any]:
+        return transaction(path, locked=True, compact=True, memo=self._memo)
+
+    # -- writing ------------------------------------------------------------------------------
+    def append(self, docs: Sequence[Doc], keep_last: int | None = None) -> list[int]:
+        """Store `docs`; return their new IDs. `keep_last` trims to that many newest documents."""
+        if not docs:
+            return []
+        with file_lock(self.lock_path):
+            first = self.next_id()
+            ids = list(range(first, first + len(docs)))
+            by_segment: dict[Path, list[Document]] = {}
+            for i, doc in zip(ids, docs):
+                by_segment.setdefault(self.segment_path(i), []).append(Document(doc, doc_id=i))
+            for path, batch in by_segment.items():
+                with self._open(path) as db:
+                    db.table(self.table).insert_multiple(batch)
+            write_json(self.state_path, {"next_id": ids[-1] + 1})
+            if keep_last is not None:
+                self._trim(ids[-1] - keep_last)
+        return ids
+
+    def _trim(self, last_dropped: int) -> None:
+        """Remove every document with an ID up to `last_dropped` (lock held)."""
+        if last_dropped < 1:
+            return
+        for path in self.segments():
+            first = int(_SEGMENT.match(path.name).group(1))  # type: ignore[union-attr]
+            if first > last_dropped:
+                break
+            if first + self.segment_size - 1 <= last_dropped:
+                path.unlink()  # the whole segment is older than what we keep
+                self._memo.pop(path, None)
+                continue
+            with self._open(path) as db:
+                table = db.table(self.table)
+                table.remove(doc_ids=[d.doc_id for d in table.all() if d.doc_id <= last_dropped])
+
+    def delete(self, ids: Iterable[int]) -> list[int]:
+        """Delete the given IDs; return those that existed."""
+        by_segment: dict[Path, list[int]] = {}
+        for i in ids:
+            by_segment.setdefault(self.segment_path(i), []).append(i)
+        deleted: list[int] = []
+        with file_lock(self.lock_path):
+            for path, wanted in by_segment.items():
+                if not path.exists():
+                    continue
+                with self._open(path) as db:
+                    table = db.table(self.table)
+                    present = [i for i in wanted if table.contains(doc_id=i)]
+                    if present:
+                        table.remove(doc_ids=present)
+                        deleted.extend(present)
+        return sorted(deleted)
+
+    def delete_where(self, predicate: Callable[[Doc], bool]) -> list[int]:
+        """Delete every document that satisfies `predicate`; return their IDs."""
+        deleted: list[int] = []
+        with file_lock(self.lock_path):
+            for path in self.segments():
+                with self._open(path) as db:
+                    table = db.table(self.table)
+                    gone = [d.doc_id for d in table.all() if predicate(d)]
+                    if gone:
+                        table.remove(doc_ids=gone)
+                        deleted.extend(gone)
+        return sorted(deleted)
+
+    # -- reading ------------------------------------------------------------------------------
+    def get(self, doc_id: int) -> Doc | None:
+        """One stored document, or None."""
+        path = self.segment_path(doc_id)
+        if not path.exists():
+            return None
+        doc = self._read_segment(path).get(str(doc_id))
+        return doc if isinstance(doc, dict) else None
+
+    def iter_docs(self, newest_first: bool = True, after: int = 0) -> Iterator[tuple[int, Doc]]:
+        """(id, document) for every document (with an ID above `after`), a segment at a time."""
+        segs = self.segments()
+        if after:
+            start = self.segment_path(after + 1)
+            segs = [p for p in segs if p.name >= start.name]
+        if newest_first:
+            segs.reverse()
+        for path in segs:
+            try:
+                table = snapshot(path).table(self.table)
+                docs = table.all()
+            except FileNotFoundError:
+                continue  # trimmed away by a writer while we were reading
+            yield from sorted(((d.doc_id, dict(d)) for d in docs if d.doc_id > after),
+                              key=lambda p: p[0], reverse=newest_first)
+
+    def count(self) -> int:
+        return sum(len(self._read_segment(p)) for p in self.segments())
