@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from postmock_core.history_query import parse_moment
 from postmock_core.exchange import HttpRequest, HttpResponse, body_to_doc, format_time
 from postmock_core.segments import SegmentedStore
 from postmock_core.workspace import Workspace
 
-__all__ = ["CallLog", "CallQuery", "NO_MATCH", "call_doc"]
+__all__ = ["CallLog", "CallQuery", "NO_MATCH", "call_doc", "parse_when"]
 
 NO_MATCH = "No matching requests"
 # Bodies in the log are for reading, not replay: keep the first part of large ones.
@@ -114,16 +114,6 @@ class CallLog:
         return self._store.count()
 
 
-def parse_when(text: str) -> float:
-    """An ISO date/datetime (local time unless it says otherwise) or `30s`, `15m`, `2h`, `1d` ago."""
-    from postmock_core.errors import PostmockError
-
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    t = text.strip()
-    if t[:-1].isdigit() and t[-1:] in units:
-        return time.time() - int(t[:-1]) * units[t[-1]]
-    try:
-        when = dt.datetime.fromisoformat(t.replace("Z", "+00:00"))
-    except ValueError:
-        raise PostmockError(f"{text!r} is not a time: use 2026-11-21, 2026-11-21T10:00, or 30m / 2h / 1d") from None
-    return when.timestamp()
+def parse_when(text: str, option: str = "--since") -> float:
+    """An ISO date/time (local unless it has a zone) or an age like 30s, 15m, 2h, 1d: epoch seconds."""
+    return parse_moment(text, option).timestamp()
