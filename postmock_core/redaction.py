@@ -62,7 +62,8 @@ def _cookie_pairs(value: str) -> str:
     parts = []
     for part in value.split(";"):
         name, sep, _ = part.strip().partition("=")
-        parts.append(f"{name}={PLACEHOLDER}" if sep else part.strip())
+        # A pair without "=" is a nameless cookie: the text is its value (RFC 6265bis).
+        parts.append(f"{name}={PLACEHOLDER}" if sep else PLACEHOLDER if part.strip() else "")
     return "; ".join(p for p in parts if p)
 
 

@@ -24,6 +24,8 @@ def make_private_dir(path: Path) -> Path:
     """Create `path` (and missing parents) with 0700; an existing folder is left as it is."""
     try:
         path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    except FileExistsError:
+        raise PostmockError(f"{path} exists but is not a folder; choose another workspace") from None
     except OSError as e:
         raise PostmockError(f"cannot create folder {path}: {e.strerror}") from e
     if not path.is_dir():

@@ -1,0 +1,127 @@
+"""Redaction: every default header and key family, their shapes, and idempotence."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from postmock_core.exchange import Exchange, HttpRequest, HttpResponse
+from postmock_core.redaction import DEFAULT_HEADERS, DEFAULT_KEYS, PLACEHOLDER, Redactor
+
+R = Redactor()
+
+
+def _req(headers: list[tuple[str, str]] | None = None, query: list[tuple[str, str]] | None = None,
+         body: bytes = b"", ctype: str | None = None) -> HttpRequest:
+    hs = list(headers or [])
+    if ctype:
+        hs.append(("Content-Type", ctype))
+    return HttpRequest(method="POST", host="api.example.test", path="/x", query=list(query or []),
+                       headers=hs, body=body)
+
+
+@pytest.mark.parametrize("name", DEFAULT_HEADERS)
+def test_every_default_header_is_redacted_in_any_case(name: str) -> None:
+    places: list[str] = []
+    out = R.request(_req([(name.upper(), "supersecretvalue"), ("X-Other", "keep")]), places)
+    value = out.headers[0][1]
+    assert "supersecretvalue" not in value and PLACEHOLDER in value
+    assert out.headers[0][0] == name.upper()  # the name's spelling is kept
+    assert out.headers[1] == ("X-Other", "keep")
+    assert places == [f"header:{name}"]
+
+
+@pytest.mark.parametrize(("name", "value", "expected"), [
+    ("Authorization", "Bearer eyJhbGciOi.x.y", "Bearer [REDACTED]"),
+    ("Authorization", "Basic dXNlcjpwYXNz", "Basic [REDACTED]"),
+    ("Authorization", "token-without-scheme", "[REDACTED]"),
+    ("Proxy-Authorization", "Digest username=a, response=b", "Digest [REDACTED]"),
+    ("Cookie", "sid=abc; theme=dark", "sid=[REDACTED]; theme=[REDACTED]"),
+    ("Cookie", "lonely", "[REDACTED]"),
+    ("Cookie", "a=1; nameless; ", "a=[REDACTED]; [REDACTED]"),
+    ("Set-Cookie", "sid=abc; Path=/; Secure; HttpOnly", "sid=[REDACTED]; Path=/; Secure; HttpOnly"),
+    ("Set-Cookie", "novalue", "[REDACTED]"),
+    ("X-Api-Key", "k-123", "[REDACTED]"),
+])
+def test_header_shapes(name: str, value: str, expected: str) -> None:
+    out = R.request(_req([(name, value)]))
+    assert out.header(name) == expected
+
+
+def test_response_set_cookie_and_several_headers() -> None:
+    resp = HttpResponse(status=200, headers=[("Set-Cookie", "a=1; Path=/"), ("Set-Cookie", "b=2"),
+                                             ("Content-Type", "text/plain")], body=b"token=abc")
+    out = R.response(resp)
+    assert out.headers == [("Set-Cookie", "a=[REDACTED]; Path=/"), ("Set-Cookie", "b=[REDACTED]"),
+                           ("Content-Type", "text/plain")]
+    assert out.body == b"token=abc"  # a text/plain body is not parsed
+
+
+@pytest.mark.parametrize("key", DEFAULT_KEYS)
+def test_every_default_key_in_query_form_and_json(key: str) -> None:
+    places: list[str] = []
+    out = R.request(_req(query=[(key.upper(), "s1"), ("page", "2")]), places)
+    assert out.query == [(key.upper(), PLACEHOLDER), ("page", "2")]
+    form = R.request(_req(body=f"{key}=s2&user=ann".encode(), ctype="application/x-www-form-urlencoded"))
+    assert form.body == f"{key}=%5BREDACTED%5D&user=ann".encode()
+    data = {"outer": {"list": [{key: "s3", "keep": 1}]}, key: "s4"}
+    js = R.request(_req(body=json.dumps(data).encode(), ctype="application/json"), places)
+    assert json.loads(js.body) == {"outer": {"list": [{key: PLACEHOLDER, "keep": 1}]}, key: PLACEHOLDER}
+    assert f"json:$.outer.list[0].{key}" in places and f"json:$.{key}" in places
+    assert f"query:{key.upper()}" in places
+
+
+def test_json_without_content_type_and_non_json_bodies() -> None:
+    out = R.request(_req(body=b'[{"password": "p"}]'))
+    assert json.loads(out.body) == [{"password": PLACEHOLDER}]
+    broken = b'{"password": "p"'
+    assert R.request(_req(body=broken, ctype="application/json")).body == broken
+    binary = b"\x00\x01password=x"
+    assert R.request(_req(body=binary, ctype="application/octet-stream")).body == binary
+
+
+def test_body_without_secrets_is_byte_identical() -> None:
+    body = b'{ "a" : 1,\n  "b": [1, 2] }'
+    assert R.request(_req(body=body, ctype="application/json")).body == body
+    form = b"a=1+2&b=%20"
+    assert R.request(_req(body=form, ctype="application/x-www-form-urlencoded")).body == form
+
+
+def test_exchange_lists_places_and_does_not_touch_the_original() -> None:
+    ex = Exchange(
+        request=_req([("Authorization", "Bearer t")], [("api_key", "k")]),
+        response=HttpResponse(status=200, headers=[("Content-Type", "application/json")],
+                              body=b'{"access_token": "t", "user": {"secret": "s"}}'),
+    )
+    out = R.exchange(ex)
+    assert out.redacted == ["request.header:authorization", "request.query:api_key",
+                            "response.json:$.access_token", "response.json:$.user.secret"]
+    assert ex.request.header("authorization") == "Bearer t" and ex.redacted == []
+
+
+def test_redaction_is_idempotent() -> None:
+    ex = Exchange(
+        request=_req([("Cookie", "a=1; b=2"), ("Authorization", "Basic x")], [("token", "t")],
+                     b"password=p&x=1", "application/x-www-form-urlencoded"),
+        response=HttpResponse(status=200, headers=[("Set-Cookie", "s=1; Path=/"),
+                                                   ("Content-Type", "application/json")],
+                              body=b'{"id_token": "x", "n": [{"refresh_token": "y"}]}'),
+    )
+    once = R.exchange(ex)
+    twice = R.exchange(once)
+    assert twice == once
+    places: list[str] = []
+    R.request(once.request, places)
+    assert places == []  # nothing new found the second time
+
+
+def test_custom_rules() -> None:
+    r = Redactor.build(headers=["X-Tenant", " "], keys=["ssn"])
+    out = r.request(_req([("x-tenant", "t1"), ("Authorization", "Bearer keep")], [("ssn", "123")]))
+    assert out.header("x-tenant") == PLACEHOLDER
+    assert out.header("authorization") == "Bearer keep"
+    assert out.query == [("ssn", PLACEHOLDER)]
+    none = Redactor.build(headers=[], keys=[])
+    body = b'{"password": "p"}'
+    assert none.request(_req(body=body, ctype="application/json")).body == body
