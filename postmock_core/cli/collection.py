@@ -1,0 +1,241 @@
+"""`postmock collection ...`: create (empty, from history, from a HAR file), list, show,
+rename, delete, import and export Postman collections."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from postmock_core.cli.common import (
+    command,
+    parse_ids,
+    print_json,
+    print_table,
+    progress,
+    workspace,
+)
+from postmock_core.collections import CollectionStore
+from postmock_core.errors import PostmockError
+from postmock_core.exchange import Exchange
+from postmock_core.from_history import collection_from_exchanges
+from postmock_core.history import HistoryStore
+from postmock_core.history_query import HistoryQuery
+from postmock_core.postman import iter_examples, iter_items
+from postmock_core.postman_export import export_collection, write_export
+from postmock_core.postman_import import read_collection_file
+from postmock_core.workspace import Workspace
+
+__all__ = ["register"]
+
+_CREATE_HELP = """\
+Create a collection. Without a source it is empty. With --from-history each selected
+history entry becomes a saved example (the filters are those of `postmock history list`;
+--date DAY mocks every request of that day); entries with the same method and URL shape
+become one request with several examples. --ids picks entries by ID. --from-har FILE
+imports a HAR file into history first, then builds the collection from it.
+
+examples:
+  postmock collection create "Shop API" --from-history --host api.shop.test --status 2xx
+  postmock collection create "Nov 21" --from-history --date 2026-11-21
+  postmock collection create Picked --ids 3,5,9-12
+  postmock collection create FromBrowser --from-har session.har
+"""
+
+
+def _load_ids(history: HistoryStore, ids: list[int]) -> list[Exchange]:
+    wanted = set(ids)
+    found: dict[int, Exchange] = {}
+    for exchange_id, doc in history.iter_docs(newest_first=False):
+        if exchange_id in wanted:
+            found[exchange_id] = Exchange.from_doc(doc, history.blobs, id=exchange_id)
+            if len(found) == len(wanted):
+                break
+    missing = sorted(wanted - found.keys())
+    if missing:
+        shown = ", ".join(str(i) for i in missing[:10]) + (" ..." if len(missing) > 10 else "")
+        raise PostmockError(f"no history entry with ID {shown}; see: postmock history list")
+    return [found[i] for i in sorted(found)]
+
+
+def _from_har(ws: Workspace, history: HistoryStore, path: Path) -> list[Exchange]:
+    from postmock_core.har import read_har
+    from postmock_core.redaction import Redactor
+
+    imported = read_har(path)
+    redactor = Redactor()
+    exchanges = [redactor.exchange(ex) for ex in imported.exchanges]
+    for ex in exchanges:
+        ex.source = "har"
+    ids = history.append(exchanges)
+    for ex, exchange_id in zip(exchanges, ids):
+        ex.id = exchange_id
+    plural = "s" if len(ids) != 1 else ""
+    print(f"imported {len(ids)} exchange{plural} from {path} into history (IDs {ids[0]}-{ids[-1]})"
+          if ids else f"{path} holds no exchanges")
+    return exchanges
+
+
+def _create(args: argparse.Namespace) -> int:
+    ws = workspace(args)
+    store = CollectionStore(ws)
+    query = HistoryQuery.from_args(args)
+    filtered = not query.is_empty or query.limit is not None
+    if args.ids and filtered:
+        raise PostmockError("give either --ids or history filters, not both")
+    if filtered and not args.from_history:
+        raise PostmockError("history filters need --from-history")
+    if args.from_har and (args.from_history or args.ids):
+        raise PostmockError("--from-har cannot be combined with --from-history or --ids")
+    store.check_new_name(args.name)
+    if not (args.from_history or args.ids or args.from_har):
+        doc = store.create(args.name)
+        print(f"created empty collection {args.name!r} ({doc['info']['_postman_id']})")
+        return 0
+    history = HistoryStore(ws)
+    if args.from_har:
+        exchanges = _from_har(ws, history, Path(args.from_har))
+    elif args.ids:
+        exchanges = _load_ids(history, parse_ids(args.ids))
+    else:
+        selected = progress(query.select(history), desc="reading history")
+        exchanges = sorted((Exchange.from_doc(doc, history.blobs, id=i) for i, doc in selected),
+                           key=lambda ex: ex.id or 0)
+    if not exchanges:
+        raise PostmockError("no history entries match; nothing was created "
+                            "(check the filters with `postmock history list`)")
+    result = collection_from_exchanges(args.name, progress(exchanges, len(exchanges), "building"),
+                                       history.blobs)
+    skipped = len(result.skipped_failed)
+    if not result.examples:
+        raise PostmockError(f"all {skipped} selected exchanges failed (no response); nothing was created")
+    store.save(result.doc)
+    note = f"; skipped {skipped} failed exchange{'s' if skipped != 1 else ''} (no response)" if skipped else ""
+    if args.json:
+        print_json({"id": result.doc["info"]["_postman_id"], "name": args.name, "requests": result.requests,
+                    "examples": result.examples, "skipped_failed": result.skipped_failed})
+    else:
+        print(f"created collection {args.name!r} ({result.doc['info']['_postman_id']}): "
+              f"{result.requests} requests, {result.examples} examples{note}")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    summaries = CollectionStore(workspace(args)).list()
+    if args.json:
+        print_json([{"id": s.id, "name": s.name, "requests": s.requests, "examples": s.examples}
+                    for s in summaries])
+    elif not summaries:
+        print("no collections yet; create one with: postmock collection create NAME --from-history")
+    else:
+        print_table([(s.id, s.requests, s.examples, s.name) for s in summaries],
+                    ("ID", "REQUESTS", "EXAMPLES", "NAME"))
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    doc = CollectionStore(workspace(args)).load(args.collection)
+    if args.json:
+        print_json(doc)
+        return 0
+    info = doc["info"]
+    print(f"{info['name']}  ({info['_postman_id']})")
+    for v in doc.get("variable") or []:
+        if isinstance(v, dict):
+            print(f"  variable {v.get('key')} = {v.get('value', '')}" + ("  (disabled)" if v.get("disabled") else ""))
+    shown_folders: list[str] = []
+    for folders, item in iter_items(doc):
+        for depth, folder in enumerate(folders):
+            if shown_folders[:depth + 1] != folders[:depth + 1]:
+                print(f"{'  ' * (depth + 1)}{folder}/")
+        shown_folders = folders
+        indent = "  " * (len(folders) + 1)
+        req = item.get("request") or {}
+        url = (req.get("url") or {}).get("raw", "")
+        print(f"{indent}{req.get('method', 'GET')} {url}  [{item.get('name', '')}]")
+        for ex in item.get("response") or []:
+            print(f"{indent}  {ex.get('code')}  {ex.get('id')}  {ex.get('name')}")
+    return 0
+
+
+def _rename(args: argparse.Namespace) -> int:
+    doc = CollectionStore(workspace(args)).rename(args.old, args.new)
+    print(f"renamed collection {args.old!r} to {doc['info']['name']!r}")
+    return 0
+
+
+def _delete(args: argparse.Namespace) -> int:
+    summary = CollectionStore(workspace(args)).delete(args.collection)
+    print(f"deleted collection {summary.name!r} ({summary.id}, {summary.examples} examples)")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    store = CollectionStore(workspace(args))
+    normalized = read_collection_file(Path(args.file), args.name, store.blobs)
+    doc, replaced = store.import_normalized(normalized, replace=args.replace)
+    requests = sum(1 for _ in iter_items(doc))
+    examples = sum(1 for _ in iter_examples(doc))
+    verb = "replaced" if replaced else "imported"
+    print(f"{verb} collection {doc['info']['name']!r} ({doc['info']['_postman_id']}): "
+          f"{requests} requests, {examples} examples")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    store = CollectionStore(workspace(args))
+    doc = store.load(args.collection)
+    write_export(export_collection(doc, store.blobs), args.output)
+    if args.output != "-":
+        print(f"exported collection {doc['info']['name']!r} to {args.output} (Postman Collection v2.1)")
+    return 0
+
+
+def register(sub: Any) -> None:
+    parser = command(sub, "collection", "create, list, show, rename, delete, import and export collections",
+                     "Collections hold requests and their saved examples (Postman Collection v2.1).")
+    actions = parser.add_subparsers(dest="collection_command", metavar="ACTION")
+    actions.required = True
+
+    p = command(actions, "create", "create a collection (empty, from history, or from a HAR file)", _CREATE_HELP)
+    p.add_argument("name", metavar="NAME", help="name of the new collection (unique, any case)")
+    p.add_argument("--from-history", action="store_true", help="build it from history entries chosen by the filters below")
+    p.add_argument("--ids", nargs="+", metavar="ID", help="build it from these history IDs (3,5,9 or 3-9)")
+    p.add_argument("--from-har", metavar="FILE", help="import a HAR file into history and build from it")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    HistoryQuery.add_arguments(p)
+    p.set_defaults(func=_create)
+
+    p = command(actions, "list", "list collections")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_list)
+
+    p = command(actions, "show", "show a collection's requests and examples")
+    p.add_argument("collection", metavar="NAME", help="collection name or ID")
+    p.add_argument("--json", action="store_true", help="print the stored collection document")
+    p.set_defaults(func=_show)
+
+    p = command(actions, "rename", "rename a collection (its ID stays)")
+    p.add_argument("old", metavar="OLD", help="current name or ID")
+    p.add_argument("new", metavar="NEW", help="new name")
+    p.set_defaults(func=_rename)
+
+    p = command(actions, "delete", "delete a collection")
+    p.add_argument("collection", metavar="NAME", help="collection name or ID")
+    p.set_defaults(func=_delete)
+
+    p = command(actions, "import", "import a Postman Collection v2.1 or v2.0 file",
+                "Import a Postman Collection (v2.1 or v2.0) file. Folders, requests, examples, "
+                "variables, auth, scripts and descriptions are kept; examples without an ID get "
+                "one. A file with problems is reported (file, JSON path, problem) and nothing is "
+                "imported.")
+    p.add_argument("file", metavar="FILE", help="the collection JSON file")
+    p.add_argument("--name", help="store it under this name instead of the one in the file")
+    p.add_argument("--replace", action="store_true",
+                   help="replace an existing collection of the same name (it keeps its ID)")
+    p.set_defaults(func=_import)
+
+    p = command(actions, "export", "export a collection as a Postman Collection v2.1 file")
+    p.add_argument("collection", metavar="NAME", help="collection name or ID")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write, or - for stdout")
+    p.set_defaults(func=_export)

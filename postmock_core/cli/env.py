@@ -1,0 +1,121 @@
+"""`postmock env ...`: Postman environments (import, list, show, set, unset, export, delete)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from postmock_core.cli.common import command, print_json, print_table, workspace
+from postmock_core.environments import EnvironmentStore
+from postmock_core.postman_export import write_export
+
+__all__ = ["register"]
+
+_SECRET_MASK = "******"
+
+
+def _import(args: argparse.Namespace) -> int:
+    doc, replaced = EnvironmentStore(workspace(args)).import_file(Path(args.file), args.name, args.replace)
+    print(f"{'replaced' if replaced else 'imported'} environment {doc['name']!r} ({doc['id']}): "
+          f"{len(doc['values'])} variables")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    envs = EnvironmentStore(workspace(args)).list()
+    if args.json:
+        print_json([{"id": e.id, "name": e.name, "values": e.values, "enabled": e.enabled} for e in envs])
+    elif not envs:
+        print("no environments yet; import one with: postmock env import FILE")
+    else:
+        print_table([(e.id, e.values, e.enabled, e.name) for e in envs], ("ID", "VALUES", "ENABLED", "NAME"))
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    doc = EnvironmentStore(workspace(args)).load(args.environment)
+    if args.json:
+        print_json(doc)
+        return 0
+    print(f"{doc['name']}  ({doc['id']})")
+    rows = []
+    for v in doc["values"]:
+        secret = v.get("type") == "secret" and not args.reveal
+        rows.append((v["key"], "yes" if v.get("enabled", True) else "no", v.get("type", "default"),
+                     _SECRET_MASK if secret else v.get("value", "")))
+    if rows:
+        print_table(rows, ("KEY", "ENABLED", "TYPE", "VALUE"))
+    return 0
+
+
+def _set(args: argparse.Namespace) -> int:
+    doc, created = EnvironmentStore(workspace(args)).set(args.environment, args.key, args.value, args.secret)
+    prefix = f"created environment {doc['name']!r} and set" if created else "set"
+    print(f"{prefix} {args.key} in {doc['name']!r}")
+    return 0
+
+
+def _unset(args: argparse.Namespace) -> int:
+    doc = EnvironmentStore(workspace(args)).unset(args.environment, args.key)
+    print(f"removed {args.key} from {doc['name']!r}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    doc = EnvironmentStore(workspace(args)).load(args.environment)
+    write_export(doc, args.output)
+    if args.output != "-":
+        print(f"exported environment {doc['name']!r} to {args.output}")
+    return 0
+
+
+def _delete(args: argparse.Namespace) -> int:
+    doc = EnvironmentStore(workspace(args)).delete(args.environment)
+    print(f"deleted environment {doc['name']!r} ({doc['id']})")
+    return 0
+
+
+def register(sub: Any) -> None:
+    parser = command(sub, "env", "manage Postman environments (variables a mock fills in)",
+                     "Environments are named sets of variables in Postman's environment format. A "
+                     "mock can use one; its values win over collection variables of the same name.")
+    actions = parser.add_subparsers(dest="env_command", metavar="ACTION")
+    actions.required = True
+
+    p = command(actions, "import", "import a Postman environment file")
+    p.add_argument("file", metavar="FILE", help="the environment JSON file")
+    p.add_argument("--name", help="store it under this name instead of the one in the file")
+    p.add_argument("--replace", action="store_true", help="replace an environment of the same name")
+    p.set_defaults(func=_import)
+
+    p = command(actions, "list", "list environments")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_list)
+
+    p = command(actions, "show", "show an environment's variables")
+    p.add_argument("environment", metavar="NAME", help="environment name or ID")
+    p.add_argument("--json", action="store_true", help="print the stored document (secrets included)")
+    p.add_argument("--reveal", action="store_true", help="show secret values instead of ******")
+    p.set_defaults(func=_show)
+
+    p = command(actions, "set", "set a variable (creates the environment if it does not exist)")
+    p.add_argument("environment", metavar="NAME", help="environment name or ID")
+    p.add_argument("key", metavar="KEY", help="variable name")
+    p.add_argument("value", metavar="VALUE", help="variable value")
+    p.add_argument("--secret", action="store_true", help="mark the value secret (masked by show)")
+    p.set_defaults(func=_set)
+
+    p = command(actions, "unset", "remove a variable")
+    p.add_argument("environment", metavar="NAME", help="environment name or ID")
+    p.add_argument("key", metavar="KEY", help="variable name")
+    p.set_defaults(func=_unset)
+
+    p = command(actions, "export", "export an environment as a Postman environment file")
+    p.add_argument("environment", metavar="NAME", help="environment name or ID")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write, or - for stdout")
+    p.set_defaults(func=_export)
+
+    p = command(actions, "delete", "delete an environment")
+    p.add_argument("environment", metavar="NAME", help="environment name or ID")
+    p.set_defaults(func=_delete)

@@ -1,0 +1,220 @@
+"""Postman environments: named sets of variables, stored as-is at `environments/<id>.json`.
+
+The stored form is Postman's own environment format (`values: [{key, value, enabled, type}]`),
+normalized only where exports are loose (missing `enabled`, numbers as values). Values with
+`enabled: false` are ignored when variables are resolved.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from postmock_core.errors import PostmockError
+from postmock_core.jsonpath import DocumentError, child, describe, load_json_file
+from postmock_core.postman_import import safe_id
+from postmock_core.storage import CorruptStoreError, file_lock, read_json, write_json
+from postmock_core.workspace import Workspace
+
+__all__ = ["EnvironmentStore", "EnvironmentSummary", "environment_variables", "normalize_environment"]
+
+Doc = dict[str, Any]
+
+@dataclass(frozen=True)
+class EnvironmentSummary:
+    id: str
+    name: str
+    path: Path
+    values: int
+    enabled: int
+
+
+def _scalar(value: Any, where: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    raise DocumentError(where, f"a variable value must be text, got {describe(value)}")
+
+
+def normalize_environment(data: Any, name: str | None = None) -> Doc:
+    """A Postman environment in stored form; a problem raises `DocumentError` with its path."""
+    if not isinstance(data, dict):
+        raise DocumentError("$", f"not a Postman environment: the top level is {describe(data)}")
+    if "values" not in data:
+        hint = " (this looks like a collection: use `postmock collection import`)" \
+            if "item" in data and "info" in data else ""
+        raise DocumentError("$", f"not a Postman environment: it needs \"values\"{hint}")
+    values = data["values"]
+    if not isinstance(values, list):
+        raise DocumentError("$.values", f"expected a list of variables, got {describe(values)}")
+    doc = dict(data)
+    out = []
+    for i, v in enumerate(values):
+        at = child("$.values", i)
+        if not isinstance(v, dict):
+            raise DocumentError(at, f"a variable must be an object, got {describe(v)}")
+        v = dict(v)
+        if not isinstance(v.get("key"), str) or not v["key"]:
+            raise DocumentError(child(at, "key"), f"a variable needs a text key, got {describe(v.get('key'))}")
+        v["value"] = _scalar(v.get("value"), child(at, "value"))
+        enabled = v.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise DocumentError(child(at, "enabled"), f"expected true or false, got {describe(enabled)}")
+        v["enabled"] = enabled
+        out.append(v)
+    doc["values"] = out
+    doc["id"] = safe_id(doc.get("id")) or str(uuid.uuid4())
+    doc["name"] = name or (doc.get("name") if isinstance(doc.get("name"), str) else "") or "Imported environment"
+    doc["_postman_variable_scope"] = "environment"
+    return doc
+
+
+def environment_variables(doc: Doc) -> dict[str, str]:
+    """The enabled variables of an environment (the last one wins a repeated key)."""
+    return {str(v["key"]): str(v.get("value", "")) for v in doc.get("values") or []
+            if isinstance(v, dict) and "key" in v and v.get("enabled", True) is not False}
+
+
+def _check_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 200 or any(ord(c) < 32 for c in name):
+        raise PostmockError("an environment name must be one non-empty line of at most 200 characters")
+    return name
+
+
+class EnvironmentStore:
+    """Domain verbs over environment files, names unique case-insensitively."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.dir = workspace.dir("environments")
+        self.lock_path = self.dir / "environments"
+
+    def _files(self) -> list[Path]:
+        return sorted(p for p in self.dir.glob("*.json") if not p.name.startswith("."))
+
+    def _read(self, path: Path) -> Doc:
+        doc = read_json(path)
+        if not isinstance(doc, dict) or not isinstance(doc.get("values"), list):
+            raise CorruptStoreError(path, "not a stored environment")
+        return doc
+
+    def _all(self) -> list[tuple[Path, Doc]]:
+        return [(p, self._read(p)) for p in self._files()]
+
+    def list(self) -> list[EnvironmentSummary]:
+        out = []
+        for path, doc in self._all():
+            values = [v for v in doc["values"] if isinstance(v, dict)]
+            out.append(EnvironmentSummary(str(doc.get("id", path.stem)), str(doc.get("name", "")), path,
+                                          len(values), sum(1 for v in values if v.get("enabled", True))))
+        return sorted(out, key=lambda s: s.name.lower())
+
+    def _find(self, name_or_id: str) -> Path | None:
+        if safe_id(name_or_id) and (self.dir / f"{name_or_id}.json").exists():
+            return self.dir / f"{name_or_id}.json"
+        wanted = name_or_id.strip().lower()
+        return next((p for p, d in self._all() if str(d.get("name", "")).strip().lower() == wanted), None)
+
+    def resolve(self, name_or_id: str) -> Path:
+        path = self._find(name_or_id)
+        if path is None:
+            raise PostmockError(f"no environment named {name_or_id!r}; see: postmock env list")
+        return path
+
+    def load(self, name_or_id: str) -> Doc:
+        return self._read(self.resolve(name_or_id))
+
+    def _save_locked(self, doc: Doc) -> Path:
+        doc["name"] = _check_name(str(doc.get("name", "")))
+        for path, other in self._all():
+            if str(other.get("name", "")).strip().lower() == doc["name"].lower() and path.stem != doc["id"]:
+                raise PostmockError(f"an environment named {doc['name']!r} already exists; choose "
+                                    f"another name")
+        path = self.dir / f"{doc['id']}.json"
+        write_json(path, doc)
+        return path
+
+    def save(self, doc: Doc) -> Path:
+        with file_lock(self.lock_path):
+            return self._save_locked(doc)
+
+    def import_doc(self, doc: Doc, replace: bool = False) -> tuple[Doc, bool]:
+        """Store an imported environment; with `replace`, one of the same name is replaced
+        (keeping its ID). Returns (doc, replaced)."""
+        doc["name"] = _check_name(doc["name"])
+        with file_lock(self.lock_path):
+            existing = self._find(doc["name"])
+            if existing is not None and not replace:
+                raise PostmockError(f"an environment named {doc['name']!r} already exists; pass "
+                                    f"--name NEW to import a copy or --replace to replace it")
+            if existing is not None:
+                doc["id"] = existing.stem
+            elif (self.dir / f"{doc['id']}.json").exists():
+                doc["id"] = str(uuid.uuid4())
+            self._save_locked(doc)
+        return doc, existing is not None
+
+    def import_file(self, path: Path, name: str | None = None, replace: bool = False) -> tuple[Doc, bool]:
+        data = load_json_file(path, "cannot import")
+        try:
+            doc = normalize_environment(data, name)
+        except DocumentError as e:
+            raise PostmockError(f"cannot import {path}: {e}; nothing was imported") from None
+        return self.import_doc(doc, replace)
+
+    @contextlib.contextmanager
+    def _edit(self, name_or_id: str, create: bool = False) -> Iterator[Doc]:
+        with file_lock(self.lock_path):
+            path = self._find(name_or_id)
+            if path is None and not create:
+                raise PostmockError(f"no environment named {name_or_id!r}; see: postmock env list")
+            doc = self._read(path) if path else {
+                "id": str(uuid.uuid4()), "name": _check_name(name_or_id), "values": [],
+                "_postman_variable_scope": "environment"}
+            yield doc
+            self._save_locked(doc)
+
+    def set(self, name_or_id: str, key: str, value: str, secret: bool = False) -> tuple[Doc, bool]:
+        """Set a variable (enabled), creating the environment when it does not exist yet.
+        Returns (doc, created)."""
+        if not key:
+            raise PostmockError("a variable name cannot be empty")
+        created = self._find(name_or_id) is None
+        with self._edit(name_or_id, create=True) as doc:
+            entry = next((v for v in doc["values"] if isinstance(v, dict) and v.get("key") == key), None)
+            if entry is None:
+                entry = {"key": key}
+                doc["values"].append(entry)
+            entry.update(value=value, enabled=True)
+            if secret:
+                entry["type"] = "secret"
+            else:
+                entry.setdefault("type", "default")
+        return doc, created
+
+    def unset(self, name_or_id: str, key: str) -> Doc:
+        """Remove a variable; an unknown name is an error."""
+        with self._edit(name_or_id) as doc:
+            kept = [v for v in doc["values"] if not (isinstance(v, dict) and v.get("key") == key)]
+            if len(kept) == len(doc["values"]):
+                raise PostmockError(f"environment {doc['name']!r} has no variable {key!r}")
+            doc["values"] = kept
+        return doc
+
+    def delete(self, name_or_id: str) -> Doc:
+        with file_lock(self.lock_path):
+            path = self.resolve(name_or_id)
+            doc = self._read(path)
+            os.unlink(path)
+        return doc
+

@@ -1,0 +1,172 @@
+"""`postmock collection ...` end to end: real workspace files, the real command."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from postmock_core.cli import main
+from postmock_core.exchange import Exchange, HttpRequest, HttpResponse
+from postmock_core.history import HistoryStore
+from postmock_core.workspace import Workspace
+
+FIXTURES = Path(__file__).parent / "fixtures" / "postman"
+
+
+@pytest.fixture()
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+def run(home: Path, *argv: str) -> int:
+    return main(["--home", str(home), *argv])
+
+
+def snapshot(home: Path) -> dict[str, str]:
+    """Every file in the workspace and a digest of its content (lock files aside)."""
+    return {str(p.relative_to(home)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(home.rglob("*")) if p.is_file() and not p.name.endswith(".lock")}
+
+
+def record(home: Path) -> list[int]:
+    now = time.time()
+
+    def ex(path: str, status: int | None, host: str = "api.shop.test", **kw: object) -> Exchange:
+        req = HttpRequest("GET", "https", host, 443, path, list(kw.get("query", [])), [("Accept", "*/*")])
+        resp = HttpResponse(status, "", [("Content-Type", "application/json")], b'{"ok": true}') if status else None
+        return Exchange(req, resp, timestamp=float(kw.get("ts", now)), error=None if status else "refused")
+
+    return HistoryStore(Workspace.open(home)).append([
+        ex("/users/1", 200), ex("/users/2", 404), ex("/search", 200, query=[("q", "shoes")]),
+        ex("/down", None), ex("/other", 200, host="cdn.shop.test"), ex("/old", 200, ts=1_700_000_000.0),
+    ])
+
+
+def test_create_empty_list_show_rename_delete(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(home, "collection", "create", "Empty") == 0
+    assert run(home, "collection", "list", "--json") == 0
+    out = capsys.readouterr().out
+    listed = json.loads(out[out.index("["):])
+    assert [(c["name"], c["requests"], c["examples"]) for c in listed] == [("Empty", 0, 0)]
+    assert run(home, "collection", "rename", "empty", "Renamed") == 0
+    assert run(home, "collection", "show", "renamed") == 0
+    assert "Renamed" in capsys.readouterr().out
+    assert run(home, "collection", "delete", "Renamed") == 0
+    assert run(home, "collection", "show", "Renamed") == 2
+    assert "no collection named 'Renamed'" in capsys.readouterr().err
+
+
+def test_create_from_history_with_filters(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    record(home)
+    assert run(home, "collection", "create", "Shop", "--from-history", "--host", "api.shop.test",
+               "--since", "1d") == 0
+    out = capsys.readouterr().out
+    assert "2 requests, 3 examples; skipped 1 failed exchange (no response)" in out
+    assert run(home, "example", "list", "Shop", "--json") == 0
+    examples = json.loads(capsys.readouterr().out)
+    assert [e["name"] for e in examples] == ["200 OK /users/1", "404 Not Found", "200 OK /search?q=shoes"]
+    assert {e["url"] for e in examples} == {"{{baseUrl}}/users/1", "{{baseUrl}}/users/2",
+                                           "{{baseUrl}}/search?q=shoes"}
+    assert run(home, "collection", "show", "Shop", "--json") == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["variable"] == [{"key": "baseUrl", "value": "https://api.shop.test", "type": "string"}]
+
+
+def test_create_from_ids_and_errors(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ids = record(home)
+    assert run(home, "collection", "create", "Picked", "--ids", f"{ids[0]},{ids[4]}") == 0
+    assert "2 requests, 2 examples" in capsys.readouterr().out
+    before = snapshot(home)
+    assert run(home, "collection", "create", "X", "--ids", "999") == 2
+    assert "no history entry with ID 999" in capsys.readouterr().err
+    assert run(home, "collection", "create", "X", "--host", "api.shop.test") == 2
+    assert "history filters need --from-history" in capsys.readouterr().err
+    assert run(home, "collection", "create", "X", "--from-history", "--status", "500") == 2
+    assert "no history entries match" in capsys.readouterr().err
+    assert run(home, "collection", "create", "X", "--ids", str(ids[3])) == 2
+    assert "failed (no response); nothing was created" in capsys.readouterr().err
+    assert run(home, "collection", "create", "picked", "--from-history") == 2
+    assert "already exists" in capsys.readouterr().err
+    assert snapshot(home) == before
+
+
+def test_create_from_har(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    har = {"log": {"version": "1.2", "creator": {"name": "test", "version": "1"}, "entries": [
+        {"startedDateTime": "2026-11-21T05:30:00.000Z", "time": 5,
+         "request": {"method": "GET", "url": "http://127.0.0.1:8080/items/12?x=1", "httpVersion": "HTTP/1.1",
+                     "headers": [{"name": "Cookie", "value": "session=abc"}], "queryString": [{"name": "x", "value": "1"}],
+                     "cookies": [], "headersSize": -1, "bodySize": 0},
+         "response": {"status": 200, "statusText": "OK", "httpVersion": "HTTP/1.1",
+                      "headers": [{"name": "Content-Type", "value": "application/json"}], "cookies": [],
+                      "content": {"size": 9, "mimeType": "application/json", "text": "{\"id\":12}"},
+                      "redirectURL": "", "headersSize": -1, "bodySize": 9},
+         "cache": {}, "timings": {"send": 0, "wait": 5, "receive": 0}},
+    ]}}
+    path = tmp_path / "s.har"
+    path.write_text(json.dumps(har))
+    assert run(home, "collection", "create", "Har", "--from-har", str(path)) == 0
+    out = capsys.readouterr().out
+    assert "imported 1 exchange from" in out and "1 requests, 1 examples" in out
+    assert HistoryStore(Workspace.open(home)).count() == 1
+    assert run(home, "collection", "show", "Har", "--json") == 0
+    doc = json.loads(capsys.readouterr().out)
+    example = doc["item"][0]["response"][0]
+    assert example["body"] == '{"id":12}'
+    assert doc["item"][0]["request"]["url"]["raw"] == "{{baseUrl}}/items/:itemId?x=1"
+    cookie = next(h["value"] for h in example["originalRequest"]["header"] if h["key"] == "Cookie")
+    assert "abc" not in cookie  # redacted before it was stored
+
+
+def test_import_export_reimport(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for path in sorted(FIXTURES.glob("*.postman_collection.json")):
+        assert run(home, "collection", "import", str(path)) == 0
+    assert run(home, "collection", "list", "--json") == 0
+    names = [c["name"] for c in json.loads(capsys.readouterr().out.split("\n", 3)[-1])]
+    assert sorted(names) == ["Legacy v2.0", "Messy", "Pet Store (app export)"]
+    out = tmp_path / "pets.json"
+    assert run(home, "collection", "export", "pet store (app export)", "-o", str(out)) == 0
+    assert run(home, "collection", "import", str(out)) == 2
+    assert "--replace" in capsys.readouterr().err
+    assert run(home, "collection", "import", str(out), "--name", "Pets again") == 0
+    again = tmp_path / "again.json"
+    assert run(home, "collection", "export", "Pets again", "-o", str(again)) == 0
+    first, second = json.loads(out.read_text()), json.loads(again.read_text())
+    assert first["info"]["_postman_id"] != second["info"]["_postman_id"]
+    first["info"].pop("_postman_id"), second["info"].pop("_postman_id")
+    first["info"].pop("name"), second["info"].pop("name")
+    assert first == second
+    capsys.readouterr()
+    assert run(home, "collection", "export", "Pets again", "-o", "-") == 0
+    assert json.loads(capsys.readouterr().out)["info"]["name"] == "Pets again"
+
+
+@pytest.mark.parametrize("content, expected", [
+    ("not json at all", "$: not valid JSON (line 1 column 1"),
+    ("[1, 2]", "$: not a Postman collection: the top level is an array"),
+    ('{"values": []}', "$: not a Postman collection"),
+    (('{"info": {"name": "x"}, "item": [{"name": "ok", "request": "/"}, {"name": "f", "item": ['
+      '{"request": {"url": "/", "method": "GET"}, "response": [{"code": 200}, {"code": "soon"}]}]}]}'),
+     "$.item[1].item[0].response[1].code: a status code must be a whole number"),
+])
+def test_bad_files_exit_2_with_one_line_and_change_nothing(home: Path, tmp_path: Path, content: str,
+                                                           expected: str) -> None:
+    run(home, "collection", "create", "Existing")
+    before = snapshot(home)
+    bad = tmp_path / "bad.json"
+    bad.write_text(content)
+    proc = subprocess.run([sys.executable, "-m", "postmock_core", "--home", str(home), "collection", "import",
+                           str(bad)], check=False, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr
+    assert lines[0].startswith(f"postmock: error: cannot import {bad}: ")
+    assert expected in lines[0]
+    assert snapshot(home) == before
