@@ -1,0 +1,277 @@
+"""The saved examples of a collection, read once into small immutable `Example`s.
+
+Variables are filled in (environment over collection); an unresolved `{{var}}` or a `:name`
+without a value in the URL path becomes a wildcard segment. An example that cannot be read is
+kept as an `Example` with `error` set, so explain can list it as dropped instead of failing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote_plus
+
+from postmock_core.blobs import BlobStore
+from postmock_core.bodies import RequestBody, request_body
+from postmock_core.errors import PostmockError
+from postmock_core.pathscore import split_path
+from postmock_core.variables import resolve, scope, variable_names
+
+__all__ = ["Example", "QueryParam", "load_examples"]
+
+log = logging.getLogger(__name__)
+
+# (key, value or None for a bare `?flag`, disabled)
+QueryParam = tuple[str, str | None, bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """One saved example: the request it answers (variables filled in) and its response."""
+
+    id: str
+    name: str
+    method: str = "GET"
+    url: str = ""                              # the example URL, variables filled in
+    path: tuple[str, ...] = ()                 # decoded segments, trailing slashes removed
+    trailing_slash: bool = False
+    raw_path: tuple[str, ...] = ()             # the segments as written, before variables
+    wildcards: frozenset[int] = frozenset()    # indexes of wildcard segments in `path`
+    query: tuple[QueryParam, ...] = ()
+    url_variables: tuple[tuple[str, str], ...] = ()
+    request_headers: tuple[tuple[str, str], ...] = ()
+    request_body: RequestBody | None = None
+    status: int = 200
+    reason: str = ""
+    response_headers: tuple[tuple[str, str], ...] = ()
+    response_body: str = ""
+    body_blob: str | None = None
+    preview_language: str = ""
+    location: tuple[str, ...] = ()             # folder names, then the request's name
+    order: int = 0                             # position in the collection document
+    error: str | None = None                   # why the example could not be read
+    blobs: BlobStore | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def display_path(self) -> str:
+        return "/" + "/".join(self.path) + ("/" if self.trailing_slash else "")
+
+    @property
+    def where(self) -> str:
+        """`Folder / Request / Example` for messages."""
+        return " / ".join((*self.location, self.name))
+
+    @property
+    def body(self) -> bytes:
+        """The response body bytes (read from the blob store when stored out of line)."""
+        if self.body_blob:
+            if self.blobs is None:
+                raise PostmockError(f"example {self.name!r} keeps its body in the blob store; "
+                                    "open it through a workspace")
+            return self.blobs.get(self.body_blob)
+        return self.response_body.encode("utf-8")
+
+
+def _pairs(items: Any, values: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """Enabled `[{key, value}]` entries (or a `k: v` text block) with variables filled in."""
+    if isinstance(items, str):
+        out = []
+        for line in items.splitlines():
+            k, sep, v = line.partition(":")
+            if sep and k.strip():
+                out.append((resolve(k.strip(), values), resolve(v.strip(), values)))
+        return tuple(out)
+    if items is None:
+        return ()
+    if not isinstance(items, list):
+        raise TypeError("headers are not a list")
+    out = []
+    for h in items:
+        if not isinstance(h, Mapping):
+            raise TypeError("a header is not an object")
+        if h.get("disabled") is True or not isinstance(h.get("key"), str):
+            continue
+        value = h.get("value")
+        text = "" if value is None else str(value)
+        out.append((resolve(h["key"], values), resolve(text, values)))
+    return tuple(out)
+
+
+def _url_text(part: Any) -> str:
+    if isinstance(part, str):
+        return part
+    if isinstance(part, Mapping):  # v2.0 style {"value": ...}
+        return str(part.get("value") or "")
+    if part is None:
+        return ""
+    return str(part)
+
+
+def _split_raw(raw: str) -> tuple[str, str]:
+    """(path, query string) of a Postman raw URL, which may lack a scheme or a host."""
+    raw = raw.split("#", 1)[0]
+    raw, _, qs = raw.partition("?")
+    if "://" in raw:
+        raw = raw.split("://", 1)[1]
+    elif raw.startswith("/"):
+        return raw, qs
+    _, slash, path = raw.partition("/")
+    return slash + path, qs
+
+
+def _parse_query(qs: str) -> list[QueryParam]:
+    params: list[QueryParam] = []
+    for part in qs.split("&"):
+        if not part:
+            continue
+        k, eq, v = part.partition("=")
+        params.append((unquote_plus(k), unquote_plus(v) if eq else None, False))
+    return params
+
+
+def _url_parts(url: Any, values: Mapping[str, str]
+               ) -> tuple[str, list[str], list[QueryParam], dict[str, str]]:
+    """(display URL, raw path segments, query, url variables) of a Postman request URL.
+
+    Like the Collection SDK, the structured `host`/`path`/`query` win over `raw`. A host that
+    resolves to a URL with a path (`{{baseUrl}}` = `https://api.example.com/v1`) puts that path
+    in front, so the example answers where the real API lives.
+    """
+    if isinstance(url, str) or url is None:
+        url = {"raw": url or "/"}
+    if not isinstance(url, Mapping):
+        raise TypeError("the URL is neither text nor an object")
+    raw = resolve(url["raw"], values) if isinstance(url.get("raw"), str) else ""
+    url_vars: dict[str, str] = {}
+    for v in url.get("variable") or []:
+        if isinstance(v, Mapping) and isinstance(v.get("key"), str) and not v.get("disabled"):
+            url_vars[v["key"]] = "" if v.get("value") is None else str(v.get("value"))
+    if "path" in url or "host" in url:
+        host = url.get("host")
+        host_text = resolve(".".join(_url_text(h) for h in host) if isinstance(host, list)
+                            else _url_text(host), values)
+        prefix = _split_raw(host_text)[0] if "/" in host_text else ""
+        path = url.get("path")
+        if isinstance(path, list):
+            segs = [_url_text(s) for s in path]
+        else:
+            text = _url_text(path).lstrip("/")
+            segs = text.split("/") if text else []
+        segs = [s for s in prefix.split("/") if s] + segs
+    else:
+        path_text = _split_raw(raw)[0].lstrip("/")
+        segs = path_text.split("/") if path_text else []
+    query_items = url.get("query")
+    if isinstance(query_items, list):
+        query: list[QueryParam] = []
+        for q in query_items:
+            if not isinstance(q, Mapping) or not isinstance(q.get("key"), str):
+                continue
+            value = q.get("value")
+            query.append((unquote_plus(resolve(q["key"], values)),
+                          None if value is None else unquote_plus(resolve(str(value), values)),
+                          q.get("disabled") is True))
+    else:
+        query = _parse_query(_split_raw(raw)[1])
+    return raw, segs, query, url_vars
+
+
+def _path(raw_segs: list[str], url_vars: Mapping[str, str],
+          values: Mapping[str, str]) -> tuple[tuple[str, ...], bool, frozenset[int]]:
+    """Resolved segments, trailing slash, and the wildcard positions."""
+    out: list[str] = []
+    wild: set[int] = set()
+    for seg in raw_segs:
+        if seg.startswith(":") and len(seg) > 1:
+            given = url_vars.get(seg[1:], "")
+            seg = given if given else "{{" + seg[1:] + "}}"
+        text = resolve(seg, values)
+        for piece in text.split("/") if "/" in text else (text,):
+            if variable_names(piece):
+                wild.add(len(out))
+            out.append(piece)
+    segs, ts = split_path("/" + "/".join(out))
+    return segs, ts, frozenset(i for i in wild if i < len(segs))
+
+
+def _walk(items: Any, location: tuple[str, ...]
+          ) -> Iterator[tuple[tuple[str, ...], Mapping[str, Any], Any]]:
+    """(location, item, example) for every example in document order."""
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, Mapping):
+            continue
+        name = str(item.get("name") or "")
+        if isinstance(item.get("item"), list):
+            yield from _walk(item["item"], (*location, name))
+            continue
+        responses = item.get("response")
+        for example in responses if isinstance(responses, list) else []:
+            yield (*location, name), item, example
+
+
+def _example(n: int, where: tuple[str, ...], item: Mapping[str, Any], ex: Any,
+             values: Mapping[str, str], blobs: BlobStore | None) -> Example:
+    if not isinstance(ex, Mapping):
+        raise TypeError("the example is not an object")
+    req = ex.get("originalRequest") or item.get("request") or {}
+    if isinstance(req, str):
+        req = {"url": req, "method": "GET"}
+    if not isinstance(req, Mapping):
+        raise TypeError("its request is not an object")
+    url, raw_segs, query, url_vars = _url_parts(req.get("url"), values)
+    segs, ts, wild = _path(raw_segs, url_vars, values)
+    code = ex.get("code", 200)
+    if isinstance(code, bool) or not str(code).strip().isdigit():
+        raise ValueError(f"status code {code!r} is not a number")
+    headers = _pairs(req.get("header"), values)
+    body = ex.get("body")
+    if body is None:
+        body = ""
+    elif not isinstance(body, str):
+        raise TypeError("the response body is not text")
+    extra = ex.get("_postmock")
+    blob = extra.get("bodyBlob") if isinstance(extra, Mapping) else None
+    blob = blob if isinstance(blob, str) and blob else None
+    if blob and blobs is not None and not blobs.exists(blob):
+        raise ValueError(f"its body file {blob[:12]}... is missing from the workspace")
+    return Example(
+        id=str(ex.get("id") or f"{n:06d}"),
+        name=str(ex.get("name") or ""),
+        method=str(req.get("method") or "GET").strip().upper() or "GET",
+        url=url,
+        path=segs,
+        trailing_slash=ts,
+        raw_path=tuple(raw_segs),
+        wildcards=wild,
+        query=tuple(query),
+        url_variables=tuple(url_vars.items()),
+        request_headers=headers,
+        request_body=request_body(req.get("body"), headers, values),
+        status=int(str(code).strip()),
+        reason=str(ex.get("status") or ""),
+        response_headers=_pairs(ex.get("header"), values),
+        response_body=resolve(body, values),
+        body_blob=blob,
+        preview_language=str(ex.get("_postman_previewlanguage") or ""),
+        location=where,
+        order=n,
+        blobs=blobs,
+    )
+
+
+def load_examples(collection: Mapping[str, Any], environment: Mapping[str, Any] | None = None,
+                  blobs: BlobStore | None = None) -> list[Example]:
+    """Every example of a collection in document order; unreadable ones carry `error`."""
+    values = scope(collection, environment)
+    out: list[Example] = []
+    for n, (where, item, ex) in enumerate(_walk(collection.get("item"), ()), start=1):
+        try:
+            out.append(_example(n, where, item, ex, values, blobs))
+        except (ValueError, TypeError, AttributeError, PostmockError) as e:
+            name = str(ex.get("name") or "") if isinstance(ex, Mapping) else ""
+            ex_id = str(ex.get("id") or f"{n:06d}") if isinstance(ex, Mapping) else f"{n:06d}"
+            log.debug("example %s (%s) skipped: %s", ex_id, name, e)
+            out.append(Example(id=ex_id, name=name, location=where, order=n, error=str(e)))
+    return out

@@ -1,0 +1,304 @@
+"""Postman's example-matching algorithm: which saved example answers a request, and why.
+
+For each request: drop examples of other methods; honour `x-mock-response-code`, `-id`,
+`-name`; score the path (100 minus the first matching rule's penalty, see `pathscore`), then the
+query (`fieldmatch`); drop examples failing header or body matching when it is on (per mock or
+per request), else add 5 for a matching body; the highest score wins, a tie goes to the first
+example by ID with status 200, else the first by ID. Document distance is a last resort, tried
+only when no example matched the path by another rule.
+
+`Matcher` builds its index once per collection and options; `match(request, brute_force=True)`
+(or `explain`) scans every example instead, giving the same answer and a reason for each one.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from postmock_core.blobs import BlobStore
+from postmock_core.bodies import bodies_match
+from postmock_core.examples import Example, load_examples
+from postmock_core.exchange import HttpRequest
+from postmock_core.fieldmatch import headers_match, score_query
+from postmock_core.matchindex import Entry, MatchIndex
+from postmock_core.matchrequest import MatchOptions, MatchRequest, header_names
+from postmock_core.nearmiss import Miss, nearest
+from postmock_core.pathscore import PENALTIES, describe_miss, score_path
+
+__all__ = [
+    "NOT_FOUND",
+    "Candidate",
+    "MatchOptions",
+    "MatchResult",
+    "Matcher",
+    "match_bruteforce",
+    "not_found_body",
+]
+
+log = logging.getLogger(__name__)
+
+NOT_FOUND: dict[str, str] = {
+    "name": "mockRequestNotFoundError",
+    "message": "Double check your method and the request path and try again.",
+    "header": "No matching requests",
+}
+
+_UID = re.compile(r"^\d+-(.+)$")  # Postman example UIDs are <userId>-<responseId>
+_DEFAULT = MatchOptions()
+_NEAR_POOL = 30  # examples looked at per bucket when naming the nearest misses
+
+
+@dataclass(slots=True)
+class Candidate:
+    """One example's fate: its score and the rule that decided it, or why it was dropped."""
+
+    example_id: str
+    name: str
+    score: float | None
+    rule: str
+    dropped: bool
+
+
+@dataclass(slots=True)
+class MatchResult:
+    """The chosen example (or None with Postman's `error` object) and every candidate."""
+
+    example: Example | None
+    score: float | None
+    candidates: list[Candidate]
+    error: dict[str, str] | None
+    status: int
+    rule: str = ""
+    captures: dict[str, str] = field(default_factory=dict)
+    nearest: list[dict[str, Any]] = field(default_factory=list)
+
+
+def not_found_body(result: MatchResult) -> dict[str, Any]:
+    """Postman's error JSON for a miss, plus `postmock.nearest`: the closest examples and why."""
+    return {"error": dict(result.error or NOT_FOUND), "postmock": {"nearest": result.nearest}}
+
+
+_PathMatch = tuple[Entry, str, dict[str, str]]  # an example, its path rule, its captures
+
+
+@dataclass(slots=True)
+class _Scored:
+    score: float
+    entry: Entry
+    rule: str
+    caps: dict[str, str]
+
+
+class Matcher:
+    """Matches requests against one collection; build it again when the collection changes."""
+
+    def __init__(self, collection: Mapping[str, Any], environment: Mapping[str, Any] | None = None,
+                 options: MatchOptions = _DEFAULT, blobs: BlobStore | None = None) -> None:
+        self.options = options
+        self.examples = load_examples(collection, environment, blobs)
+        self.unreadable = [ex for ex in self.examples if ex.error]
+        self.entries = sorted((Entry.build(ex) for ex in self.examples if not ex.error),
+                              key=lambda e: e.tie)
+        self.index = MatchIndex(self.entries, header_names(",".join(options.match_headers)))
+        # Buckets to look for near misses in, nearest first: same method, length and first segment;
+        # same method and first segment; same method and length.
+        self._by_shape: dict[tuple[str, int, str], list[Entry]] = {}
+        for e in self.entries:
+            first = e.pat.lower[0] if e.pat.lower else ""
+            for key in ((e.ex.method, len(e.pat.segs), first), (e.ex.method, -1, first),
+                        (e.ex.method, len(e.pat.segs), "\x00")):
+                self._by_shape.setdefault(key, []).append(e)
+        log.debug("matcher ready: %d examples, %d unreadable", len(self.entries),
+                  len(self.unreadable))
+
+    def explain(self, request: HttpRequest) -> MatchResult:
+        """Like `match`, with every example of the collection listed with its fate."""
+        return self.match(request, brute_force=True)
+
+    def match(self, request: HttpRequest, brute_force: bool = False) -> MatchResult:
+        """The example that answers `request`, its score, and the candidates considered."""
+        rq = MatchRequest(request, self.options)
+        misses: list[Miss] = []
+        if brute_force:
+            misses.extend(Miss(Entry.build(ex), f"unreadable: {ex.error}")
+                          for ex in self.unreadable)
+        if rq.resp_id is not None or rq.resp_name is not None:
+            return self._select(rq, misses)
+        if brute_force:
+            found = self._scan(rq, misses)
+        else:
+            found = self._lookup(rq, misses, False) or self._lookup(rq, misses, True)
+        scored = [s for e, rule, caps in found if (s := self._score(rq, e, rule, caps, misses))]
+        return self._result(rq, scored, misses, brute_force)
+
+    # -- finding path matches -------------------------------------------------------------
+
+    def _lookup(self, rq: MatchRequest, misses: list[Miss], typo: bool) -> list[_PathMatch]:
+        """Path matches through the index: one per example class."""
+        found = []
+        r = rq.path
+        expand = rq.header_names != self.index.header_names
+        for cls in self.index.classes(rq.method, r, typo):
+            if not rq.code_ok(cls.status):
+                if not typo:
+                    misses.append(Miss(cls.rep, rq.code_why(cls.status)))
+                continue
+            if expand:
+                members = cls.members
+            else:
+                members = cls.by_lower.get(r.lower) or [cls.rep]
+            best = None
+            for e in members:
+                res = score_path(e.pat, r, typo)
+                if res is not None:
+                    if best is None or PENALTIES[res[0]] < PENALTIES[best[1]]:
+                        best = (e, *res)
+                    if expand:
+                        found.append((e, *res))
+            if best is not None and not expand:
+                found.append(best)
+        return found
+
+    def _scan(self, rq: MatchRequest, misses: list[Miss]) -> list[_PathMatch]:
+        """Path matches by looking at every example (the reference the index must agree with)."""
+        r = rq.path
+        live = []
+        for e in self.entries:
+            if e.ex.method != rq.method:
+                misses.append(Miss(e, f"method: example is {e.ex.method}"))
+            elif not rq.code_ok(e.ex.status):
+                misses.append(Miss(e, rq.code_why(e.ex.status)))
+            else:
+                live.append(e)
+        found = []
+        rest = []
+        for e in live:
+            res = score_path(e.pat, r)
+            if res is not None:
+                found.append((e, *res))
+            else:
+                rest.append(e)
+        typo = not found
+        for e in rest:
+            res = score_path(e.pat, r, True)
+            if res is None:
+                misses.append(Miss(e, "path: " + describe_miss(e.pat, r)))
+            elif typo:
+                found.append((e, *res))
+            else:
+                misses.append(Miss(e, "path: a typo away, but document distance is tried only "
+                                      "when no example matches the path by another rule"))
+        return found
+
+    # -- scoring ---------------------------------------------------------------------------
+
+    def _score(self, rq: MatchRequest, e: Entry, rule: str, caps: dict[str, str],
+               misses: list[Miss]) -> _Scored | None:
+        penalty = PENALTIES[rule]
+        q, qwhy, qcaps = score_query(e.query, rq.query)
+        score = 100 - penalty + q
+        parts = [f"path: {rule} ({100 - penalty})", f"{qwhy} ({q:+g})"]
+        if rq.header_names:
+            ok, why = headers_match(rq.header_names, e.headers, rq.headers)
+            if not ok:
+                misses.append(Miss(e, why, round(score, 4)))
+                return None
+            parts.append("headers match")
+        if rq.match_body:
+            ok, why = bodies_match(e.body, rq.body)
+            if not ok:
+                misses.append(Miss(e, "body: " + why, round(score, 4)))
+                return None
+            parts.append("body matches")
+        elif rq.body_bytes and bodies_match(e.body, rq.body)[0]:
+            score += 5
+            parts.append("body matches (+5)")
+        if caps or qcaps:
+            caps = {**caps, **qcaps}
+        return _Scored(round(score, 4), e, "; ".join(parts), caps)
+
+    def _result(self, rq: MatchRequest, scored: list[_Scored], misses: list[Miss],
+                brute_force: bool) -> MatchResult:
+        scored.sort(key=lambda s: (-s.score, s.entry.tie))
+        candidates = [Candidate(s.entry.ex.id, s.entry.ex.name, s.score, s.rule, False)
+                      for s in scored]
+        candidates += [Candidate(m.entry.ex.id, m.entry.ex.name, m.score, m.why or "path", True)
+                       for m in misses]
+        if not scored:
+            if not brute_force:
+                misses = misses + self._near(rq)
+            return MatchResult(None, None, candidates, dict(NOT_FOUND), 404,
+                               nearest=nearest(misses, rq.path))
+        best = scored[0]
+        return MatchResult(best.entry.ex, best.score, candidates, None, best.entry.ex.status,
+                           best.rule, best.caps)
+
+    def _near(self, rq: MatchRequest) -> list[Miss]:
+        """Likely near misses the index did not visit: other methods, similar paths (bounded)."""
+        r = rq.path
+        out = []
+        others = [m for m in self.index.tries if m != rq.method]
+        for e in self.index.same_path(r, others):
+            q, _, _ = score_query(e.query, rq.query)
+            res = score_path(e.pat, r)
+            score = 100 - PENALTIES[res[0]] + q if res else None
+            out.append(Miss(e, f"method: example is {e.ex.method}", score))
+        first = r.lower[0] if r.lower else ""
+        n = len(r.segs)
+        for key in ((rq.method, n, first), (rq.method, -1, first), (rq.method, n, "\x00")):
+            out.extend(Miss(e, None) for e in self._by_shape.get(key, ())[:_NEAR_POOL])
+        return out
+
+    # -- x-mock-response-id / -name ------------------------------------------------------
+
+    def _select(self, rq: MatchRequest, misses: list[Miss]) -> MatchResult:
+        if rq.resp_id is not None:
+            how = "x-mock-response-id"
+            m = _UID.match(rq.resp_id)
+            e = self.index.by_id.get(rq.resp_id)
+            if e is None and m is not None:
+                e = self.index.by_id.get(m.group(1))
+            chosen = [e] if e is not None else []
+            wanted = f"the ID {rq.resp_id!r}"
+        else:
+            how = "x-mock-response-name"
+            chosen = self.index.by_name.get(rq.resp_name or "", [])
+            wanted = f"the name {rq.resp_name!r}"
+        fits = []
+        for e in chosen:
+            if e.ex.method != rq.method:
+                misses.append(Miss(e, f"{how}: example is {e.ex.method}, the request {rq.method}"))
+            elif not rq.code_ok(e.ex.status):
+                misses.append(Miss(e, rq.code_why(e.ex.status)))
+            else:
+                fits.append(e)
+        candidates = [Candidate(m.entry.ex.id, m.entry.ex.name, None, m.why or "", True)
+                      for m in misses]
+        if not fits:
+            error = {"name": NOT_FOUND["name"],
+                     "message": f"No {rq.method} example has {wanted} given in {how}. "
+                                "Double check the header value and the request method.",
+                     "header": NOT_FOUND["header"]}
+            return MatchResult(None, None, candidates, error, 404, nearest=nearest(misses, rq.path))
+        e = fits[0]  # entries are kept in tie order: first by ID with status 200, else first
+        for other in fits[1:]:
+            candidates.append(Candidate(other.ex.id, other.ex.name, None,
+                                        f"{how}: same name, {e.ex.id!r} comes first", True))
+        res = score_path(e.pat, rq.path, True)
+        caps = dict(res[1]) if res else {}
+        caps.update(score_query(e.query, rq.query)[2])
+        rule = f"selected by {how}"
+        candidates.insert(0, Candidate(e.ex.id, e.ex.name, None, rule, False))
+        return MatchResult(e.ex, None, candidates, None, e.ex.status, rule, caps)
+
+
+def match_bruteforce(collection: Mapping[str, Any], request: HttpRequest,
+                     environment: Mapping[str, Any] | None = None,
+                     options: MatchOptions = _DEFAULT,
+                     blobs: BlobStore | None = None) -> MatchResult:
+    """Match by scanning every example: the reference the index is tested against."""
+    return Matcher(collection, environment, options, blobs).match(request, brute_force=True)
