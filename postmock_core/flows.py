@@ -7,10 +7,18 @@ stored replays consistently: no Content-Encoding, and a Content-Length that fits
 from __future__ import annotations
 
 from mitmproxy import connection, http
+from mitmproxy.flow import Error
 
 from postmock_core.exchange import Exchange, Headers, HttpRequest, HttpResponse
 
-__all__ = ["exchange_from_flow", "flow_from_exchange", "request_from_flow", "response_from_flow"]
+__all__ = [
+    "exchange_from_flow",
+    "exchange_from_parts",
+    "flow_from_exchange",
+    "flow_mode",
+    "request_from_flow",
+    "response_from_flow",
+]
 
 
 def _decoded(message: http.Message) -> tuple[bytes, Headers]:
@@ -40,12 +48,17 @@ def _split_path(path: str) -> str:
     return path.split("?", 1)[0] or "/"
 
 
-def request_from_flow(req: http.Request) -> HttpRequest:
+def request_from_flow(req: http.Request, use_host_header: bool = True) -> HttpRequest:
+    """The core request; `use_host_header=False` keeps the connection's real destination.
+
+    A reverse proxy must not trust the Host header: with `keep_host_header` it still names
+    the proxy, while `req.host`/`req.port` are the upstream's.
+    """
     body, headers = _decoded(req)
     return HttpRequest(
         method=req.method,
         scheme=req.scheme,
-        host=req.pretty_host if req.host_header else req.host,
+        host=req.pretty_host if use_host_header and req.host_header else req.host,
         port=req.port,
         path=_split_path(req.path),
         query=[(k, v) for k, v in req.query.items(multi=True)],
@@ -66,22 +79,35 @@ def response_from_flow(resp: http.Response) -> HttpResponse:
     )
 
 
-def exchange_from_flow(flow: http.HTTPFlow, mode: str = "regular") -> Exchange:
-    """An `Exchange` from a completed (or failed) flow; not yet redacted."""
-    req = flow.request
-    resp = flow.response
+def flow_mode(flow: http.HTTPFlow) -> str:
+    """The proxy mode a flow came through: regular, reverse, upstream, transparent, ..."""
+    mode = getattr(flow.client_conn, "proxy_mode", None)
+    return mode.type_name if mode is not None else "regular"
+
+
+def exchange_from_parts(req: http.Request, resp: http.Response | None, error: Error | None,
+                        mode: str = "regular") -> Exchange:
+    """An `Exchange` from the pieces of a flow, e.g. as they were when a hook saw them."""
     end = (resp.timestamp_end if resp and resp.timestamp_end else None) or (
-        flow.error.timestamp if flow.error else None
+        error.timestamp if error else None
     )
     duration = round((end - req.timestamp_start) * 1000, 3) if end else None
     return Exchange(
-        request=request_from_flow(req),
+        request=request_from_flow(req, use_host_header=mode != "reverse"),
         response=response_from_flow(resp) if resp else None,
         timestamp=req.timestamp_start,
         duration_ms=duration,
-        error=flow.error.msg if flow.error else None,
+        error=error.msg if error else None,
         mode=mode,
     )
+
+
+def exchange_from_flow(flow: http.HTTPFlow, mode: str | None = None) -> Exchange:
+    """An `Exchange` from a completed (or failed) flow; not yet redacted.
+
+    `mode` defaults to the proxy mode the flow came through.
+    """
+    return exchange_from_parts(flow.request, flow.response, flow.error, mode or flow_mode(flow))
 
 
 def _fields(headers: Headers) -> http.Headers:
@@ -112,7 +138,5 @@ def flow_from_exchange(ex: Exchange) -> http.HTTPFlow:
             timestamp_start=end, timestamp_end=end,
         )
     if ex.error:
-        from mitmproxy.flow import Error
-
         flow.error = Error(ex.error, timestamp=end)
     return flow

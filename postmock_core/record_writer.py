@@ -1,0 +1,218 @@
+"""The recorder's writer process: converts, redacts and stores what the proxy captured.
+
+`python -m postmock_core.record_writer HOME` reads a stream of pickled messages on stdin from
+the `Recorder` addon, its parent, and answers with lines on stdout:
+
+    ("config", headers, keys, body_limit)   redaction and size rules for the flows that follow
+    ("flow", request, response, error, mode) a flow's parts as mitmproxy `get_state()` dicts
+    ("flush", token)                         write now, then answer `FLUSHED <token> <written>`
+    stdout: `LOG <level> <message>`          for the parent to log
+
+It writes a batch at least every `FLUSH_INTERVAL` seconds, in its own process so the proxy
+never shares a CPU or the GIL with JSON encoding and disk writes. When stdin closes (the proxy
+stopped, or died) it writes what is left and exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import pickle
+import signal
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable
+from typing import Any, BinaryIO, TextIO
+
+from mitmproxy import http
+from mitmproxy.flow import Error
+
+from postmock_core.exchange import Exchange
+from postmock_core.flows import exchange_from_parts
+from postmock_core.history import HistoryStore
+from postmock_core.redaction import Redactor
+from postmock_core.workspace import Workspace
+
+__all__ = ["DEFAULT_BODY_LIMIT", "FLUSH_INTERVAL", "QUEUE_CAP", "Writer", "main", "serve"]
+
+FLUSH_INTERVAL = 0.5
+# Exchanges held in memory while the store cannot be written; past this the oldest go.
+QUEUE_CAP = 10_000
+DEFAULT_BODY_LIMIT = 10 * 1024 * 1024
+
+Emit = Callable[[int, str], None]
+
+
+def _cut(body: bytes, limit: int) -> bytes:
+    """The first `limit` bytes, not splitting a UTF-8 character of a text body."""
+    cut = body[:limit]
+    try:
+        cut.decode("utf-8")
+    except UnicodeDecodeError as e:
+        if e.start >= limit - 3 and e.reason == "unexpected end of data":
+            return cut[:e.start]
+    return cut
+
+
+class Writer:
+    """Turns flow messages into redacted exchanges and appends them to history in batches.
+
+    A failed write keeps the batch for the next one and is reported once per distinct
+    problem; past `cap` held exchanges the oldest are dropped, and counted.
+    """
+
+    def __init__(self, home: str, emit: Emit, cap: int = QUEUE_CAP) -> None:
+        self.home = home
+        self.history: HistoryStore | None = None  # opened on the first write, retried if it fails
+        self.emit = emit
+        self.cap = cap
+        self.redactor = Redactor()
+        self.body_limit = DEFAULT_BODY_LIMIT
+        self.pending: list[Exchange] = []
+        self.recorded = 0
+        self.lost = 0
+        self._problems: set[str] = set()  # write failures now in force
+        self._bad_flows: set[str] = set()  # conversion failures already reported
+
+    def handle(self, msg: tuple[Any, ...]) -> None:
+        kind = msg[0]
+        if kind == "config":
+            _, headers, keys, self.body_limit = msg
+            self.redactor = Redactor.build(headers, keys)
+        elif kind == "flow":
+            try:
+                self.pending.append(self.convert(*msg[1:]))
+            except Exception as e:  # noqa: BLE001 - one odd flow must not stop the recording
+                self._report(f"cannot convert a recorded flow: {e!r}", "it is skipped", self._bad_flows)
+            if len(self.pending) > self.cap:
+                excess = len(self.pending) - self.cap
+                del self.pending[:excess]
+                self.lost += excess
+                self.emit(logging.WARNING, f"recording queue full: dropped the {excess} oldest exchange(s) "
+                                           f"({self.lost} lost since start); the history store cannot be written")
+
+    def convert(self, req: dict[str, Any], resp: dict[str, Any] | None, err: dict[str, Any] | None,
+                mode: str) -> Exchange:
+        request = http.Request.from_state(req)
+        response = http.Response.from_state(resp) if resp else None
+        error = Error.from_state(err) if err else None
+        ex = self.redactor.exchange(exchange_from_parts(request, response, error, mode))
+        # No body kept at all: streamed through (stream_large_bodies), or the peer hung up.
+        if request.raw_content is None:
+            ex.truncated.append("request.body")
+        if response is not None and response.raw_content is None:
+            ex.truncated.append("response.body")
+        # Redact first: a cut JSON or form body could no longer be parsed to find its secrets.
+        limit = self.body_limit
+        if limit:
+            if len(ex.request.body) > limit:
+                ex.request.body = _cut(ex.request.body, limit)
+                ex.truncated.append("request.body")
+            if ex.response is not None and len(ex.response.body) > limit:
+                ex.response.body = _cut(ex.response.body, limit)
+                ex.truncated.append("response.body")
+        return ex
+
+    def write(self) -> int:
+        """Append what is pending; return how many were written (0 when it failed)."""
+        if not self.pending:
+            return 0
+        try:
+            if self.history is None:
+                self.history = HistoryStore(Workspace.open(self.home))
+            ids = self.history.append(self.pending)
+        except Exception as e:  # noqa: BLE001 - disk, permissions, corrupt files: all retried
+            self._report(f"cannot write to the history store in {self.home}: {e}",
+                         f"{len(self.pending)} exchange(s) kept in memory and retried every "
+                         f"{FLUSH_INTERVAL:g} s; the proxy keeps forwarding traffic", self._problems)
+            return 0
+        if self._problems:
+            self.emit(logging.WARNING, f"recording resumed: wrote {len(ids)} held exchange(s)")
+            self._problems.clear()
+        self.pending = []
+        self.recorded += len(ids)
+        return len(ids)
+
+    def _report(self, problem: str, consequence: str, seen: set[str]) -> None:
+        # Loud, but once per distinct problem rather than once per flow or per retry.
+        if problem not in seen:
+            seen.add(problem)
+            self.emit(logging.ERROR, f"{problem}; {consequence}")
+
+
+def serve(stdin: BinaryIO, writer: Writer, answer: Callable[[str], None],
+          interval: float = FLUSH_INTERVAL) -> None:
+    """Read messages until stdin closes, writing at least every `interval` seconds."""
+    inbox: deque[tuple[Any, ...]] = deque()
+    wake = threading.Event()
+    closed = threading.Event()
+
+    def read() -> None:
+        try:
+            while True:
+                # A fresh unpickler per message: each was pickled on its own, memo and all.
+                msg = pickle.load(stdin)
+                inbox.append(msg)
+                if msg[0] == "flush":
+                    wake.set()
+        except EOFError:
+            pass
+        except Exception as e:  # noqa: BLE001 - report it, then finish like at EOF
+            writer.emit(logging.ERROR, f"recorder writer: unreadable message from the proxy: {e!r}")
+        finally:
+            closed.set()
+            wake.set()
+
+    threading.Thread(target=read, name="postmock-writer-reader", daemon=True).start()
+    while True:
+        wake.wait(interval)
+        wake.clear()
+        last = closed.is_set()  # checked before draining: nothing arrives after it is set
+        tokens = []
+        while inbox:
+            msg = inbox.popleft()
+            if msg[0] == "flush":
+                tokens.append(msg[1])
+            else:
+                writer.handle(msg)
+        written = writer.write()
+        for token in tokens:
+            answer(f"FLUSHED {token} {written}")
+        if last:
+            if writer.pending:
+                writer.emit(logging.ERROR, f"{len(writer.pending)} recorded exchange(s) could not be "
+                                           f"written and are lost")
+            return
+
+
+def _line_writer(out: TextIO) -> Callable[[str], None]:
+    lock = threading.Lock()
+
+    def answer(line: str) -> None:
+        with lock:
+            try:
+                out.write(line.replace("\n", " ") + "\n")
+                out.flush()
+            except (OSError, ValueError):
+                pass  # the proxy is gone; the history store is what matters now
+
+    return answer
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m postmock_core.record_writer",
+                                     description="The postmock recorder's writer process (started by the addon).")
+    parser.add_argument("home", help="workspace folder")
+    parser.add_argument("--queue-cap", type=int, default=QUEUE_CAP, help="exchanges held at most")
+    args = parser.parse_args(argv)
+    # Ctrl-C in the proxy's terminal reaches this process too; it stops when stdin closes.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    answer = _line_writer(sys.stdout)
+    writer = Writer(args.home, lambda level, msg: answer(f"LOG {level} {msg}"), args.queue_cap)
+    serve(sys.stdin.buffer, writer, answer)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

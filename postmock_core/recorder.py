@@ -1,0 +1,352 @@
+"""The recording addon: every completed or failed HTTP exchange, redacted, into history.
+
+The proxy never waits on the disk, nor shares its CPU with JSON encoding. The `response` and
+`error` hooks only pickle the flow's request, response and error (mitmproxy's `get_state()`,
+a few microseconds) onto a queue. A sender thread pipes the queue to a writer process
+(`record_writer`) that converts, redacts and appends them to history in batches at least
+every half second, reports problems back for this addon to log, and retries failed writes.
+If the proxy dies, the writer still stores everything it was sent, then exits.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import pickle
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any, Optional
+
+from mitmproxy import ctx, exceptions, flowfilter, http
+
+import postmock_core
+from postmock_core import record_writer
+from postmock_core.addon_options import add_home_option, workspace_from_options
+from postmock_core.flows import flow_mode
+from postmock_core.redaction import DEFAULT_HEADERS, DEFAULT_KEYS
+
+__all__ = ["DEFAULT_BODY_LIMIT", "FLUSH_INTERVAL", "QUEUE_CAP", "SKIP_METADATA", "Recorder"]
+
+log = logging.getLogger(__name__)
+
+# A flow whose metadata has this key set (e.g. one a mock answered) is not recorded.
+SKIP_METADATA = "postmock_skip_record"
+FLUSH_INTERVAL = record_writer.FLUSH_INTERVAL
+DEFAULT_BODY_LIMIT = record_writer.DEFAULT_BODY_LIMIT
+QUEUE_CAP = record_writer.QUEUE_CAP
+SEND_INTERVAL = 0.05
+RESPAWN_DELAY = 5.0  # a writer that keeps dying is restarted at most this often
+
+_REDACT_OPTIONS = {"postmock_redact_headers", "postmock_redact_keys",
+                   "postmock_redact_extra_headers", "postmock_redact_extra_keys", "postmock_body_limit"}
+
+
+def _names(values: Sequence[str]) -> list[str]:
+    """Option values, each of which may also be a comma-separated list."""
+    return [part.strip() for v in values for part in v.split(",") if part.strip()]
+
+
+class _WriterProcess:
+    """One running `record_writer` and the thread relaying its reports to our log."""
+
+    def __init__(self, home: Path, acks: dict[int, int], acked: threading.Condition) -> None:
+        package_root = str(Path(postmock_core.__file__).resolve().parent.parent)
+        env = dict(os.environ)
+        # The proxy may have found postmock_core through sys.path alone (a plain checkout).
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+        self.home = home
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(
+            # -O: mitmproxy type-checks every message it builds unless optimised, and these
+            # come straight from its own get_state().
+            [sys.executable, "-O", "-m", "postmock_core.record_writer", str(home), "--queue-cap", str(QUEUE_CAP)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, start_new_session=True,
+        )
+        self.stdin: IO[bytes] = self.proc.stdin  # type: ignore[assignment]
+        self.relay = threading.Thread(target=self._relay, args=(acks, acked), name="postmock-relay", daemon=True)
+        self.relay.start()
+
+    def _relay(self, acks: dict[int, int], acked: threading.Condition) -> None:
+        assert self.proc.stdout is not None
+        for raw in self.proc.stdout:
+            kind, _, rest = raw.decode("utf-8", "replace").rstrip("\n").partition(" ")
+            if kind == "LOG":
+                level, _, message = rest.partition(" ")
+                log.log(int(level) if level.isdigit() else logging.ERROR, "postmock: %s", message)
+            elif kind == "FLUSHED":
+                token, _, written = rest.partition(" ")
+                with acked:
+                    acks[int(token)] = int(written)
+                    acked.notify_all()
+
+    def close(self, timeout: float = 60.0) -> None:
+        """Close its input so it writes what it holds and exits; wait for that."""
+        try:
+            self.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            log.error("postmock: the recorder's writer did not finish within %g s; stopping it", timeout)
+            self.proc.kill()
+            self.proc.wait()
+        self.relay.join(5)
+
+
+class Recorder:
+    """mitmproxy addon that records exchanges into the postmock history store."""
+
+    def __init__(self) -> None:
+        self.home: Path | None = None
+        self.filter: flowfilter.TFilter | None = None
+        self.active = True
+        self.lost = 0  # exchanges dropped because the writer could not keep up
+        self._seen: weakref.WeakSet[http.HTTPFlow] = weakref.WeakSet()
+        self._lock = threading.Lock()
+        # (kind, payload): a pickled flow/config/flush message for the writer, or ("home", path).
+        self._outgoing: deque[tuple[str, Any]] = deque()
+        self._overflow = 0
+        self._queued_flows = 0
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._sender: threading.Thread | None = None
+        self._writer: _WriterProcess | None = None
+        self._config: bytes = b""  # the last rules sent: a restarted writer gets them first
+        self._tokens = itertools.count(1)
+        self._acks: dict[int, int] = {}
+        self._acked = threading.Condition()
+
+    # -- options ------------------------------------------------------------------------------
+    def load(self, loader: Any) -> None:
+        add_home_option(loader)
+        loader.add_option(
+            "postmock_record", bool, True,
+            "Record exchanges into postmock history. Set it to false to pause recording and back "
+            "to true to resume, at any time, without restarting the proxy.",
+        )
+        loader.add_option(
+            "postmock_record_filter", Optional[str], None,  # noqa: UP045 - mitmproxy's typespec
+            "A mitmproxy filter expression (e.g. '~d api.example.com & !~a'); only matching "
+            "flows are recorded. Unset records everything.",
+        )
+        loader.add_option(
+            "postmock_redact_headers", Sequence[str], list(DEFAULT_HEADERS),
+            "Header names whose values are replaced by [REDACTED] before anything is written. "
+            "Setting this replaces the built-in list; use postmock_redact_extra_headers to add to it.",
+        )
+        loader.add_option(
+            "postmock_redact_keys", Sequence[str], list(DEFAULT_KEYS),
+            "Query, form and JSON keys whose values are replaced by [REDACTED] before anything is "
+            "written. Setting this replaces the built-in list; use postmock_redact_extra_keys to add to it.",
+        )
+        loader.add_option(
+            "postmock_redact_extra_headers", Sequence[str], [],
+            "More header names to redact, on top of postmock_redact_headers.",
+        )
+        loader.add_option(
+            "postmock_redact_extra_keys", Sequence[str], [],
+            "More query, form and JSON keys to redact, on top of postmock_redact_keys.",
+        )
+        loader.add_option(
+            "postmock_body_limit", int, DEFAULT_BODY_LIMIT,
+            "The largest request or response body stored, in bytes; a larger one is cut to this "
+            "size and the exchange is marked truncated. 0 stores bodies whole.",
+        )
+
+    def configure(self, updated: set[str]) -> None:
+        opts = ctx.options
+        if "postmock_home" in updated:
+            home = workspace_from_options(opts.postmock_home).root
+            if home != self.home:
+                self.home = home
+                self._enqueue("home", home)
+                log.info("recording into %s", home / "history")
+        if "postmock_record_filter" in updated:
+            expr = opts.postmock_record_filter
+            try:
+                self.filter = flowfilter.parse(expr) if expr else None
+            except ValueError as e:
+                raise exceptions.OptionsError(
+                    f"postmock_record_filter: {e}; see 'mitmdump --help' or the filter docs") from e
+        if "postmock_body_limit" in updated and opts.postmock_body_limit < 0:
+            raise exceptions.OptionsError(
+                f"postmock_body_limit must be 0 (no limit) or a number of bytes, not {opts.postmock_body_limit}")
+        if updated & _REDACT_OPTIONS:
+            # In the queue, so flows captured from now on are redacted by the new rules.
+            self._enqueue("config", pickle.dumps((
+                "config",
+                _names(opts.postmock_redact_headers) + _names(opts.postmock_redact_extra_headers),
+                _names(opts.postmock_redact_keys) + _names(opts.postmock_redact_extra_keys),
+                opts.postmock_body_limit,
+            )))
+        if "postmock_record" in updated and opts.postmock_record != self.active:
+            self.active = opts.postmock_record
+            log.info("recording %s", "resumed" if self.active else "paused")
+
+    # -- hooks (on the event loop: keep them cheap) ---------------------------------------------
+    def running(self) -> None:
+        self._start()
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        self._seen.add(flow)
+        self._capture(flow)
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        # A flow can fail after its response was recorded (client gone while it was sent).
+        if flow not in self._seen:
+            self._capture(flow)
+
+    def _capture(self, flow: http.HTTPFlow) -> None:
+        if not self.active or flow.request is None or flow.metadata.get(SKIP_METADATA):
+            return
+        if self.filter is not None and not self.filter(flow):
+            return
+        resp, err = flow.response, flow.error
+        self._enqueue("flow", pickle.dumps((
+            "flow", flow.request.get_state(), resp.get_state() if resp else None,
+            err.get_state() if err else None, flow_mode(flow),
+        ), protocol=pickle.HIGHEST_PROTOCOL))
+
+    def _enqueue(self, kind: str, payload: Any) -> None:
+        with self._lock:
+            if kind == "flow":
+                if self._queued_flows >= QUEUE_CAP:
+                    self._drop_oldest_flow()
+                self._queued_flows += 1
+            self._outgoing.append((kind, payload))
+
+    def _drop_oldest_flow(self) -> None:
+        # Rules, store switches and flush requests are never dropped: what follows needs them.
+        for i, (kind, _) in enumerate(self._outgoing):
+            if kind == "flow":
+                del self._outgoing[i]
+                self._overflow += 1
+                self._queued_flows -= 1
+                return
+
+    def done(self) -> None:
+        """Send what is queued, let the writer store it, and wait for it to finish."""
+        self._stop.set()
+        self._wake.set()
+        if self._sender is not None:
+            self._sender.join()
+            self._sender = None
+        else:
+            self._send_pending()
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def flush(self, timeout: float = 60.0) -> int:
+        """Have everything captured so far written now; return how many the writer stored."""
+        token = next(self._tokens)
+        self._enqueue("flush", pickle.dumps(("flush", token)))
+        self._start()
+        self._wake.set()
+        with self._acked:
+            if not self._acked.wait_for(lambda: token in self._acks, timeout):
+                raise TimeoutError(f"the recorder's writer did not answer within {timeout:g} s")
+            return self._acks.pop(token)
+
+    # -- the sender thread --------------------------------------------------------------------
+    def _start(self) -> None:
+        if self._sender is None and not self._stop.is_set():
+            self._sender = threading.Thread(target=self._run, name="postmock-sender", daemon=True)
+            self._sender.start()
+
+    def _run(self) -> None:
+        while True:
+            stopping = self._stop.is_set()
+            try:
+                self._send_pending()
+            except Exception:  # the sender must outlive any bug in one batch
+                log.exception("postmock: recording failed unexpectedly")
+            if stopping:
+                return
+            self._wake.wait(SEND_INTERVAL)
+            self._wake.clear()
+
+    def _send_pending(self) -> None:
+        with self._lock:
+            items = list(self._outgoing)
+            self._outgoing.clear()
+            self._queued_flows = 0
+            lost, self._overflow = self._overflow, 0
+        if lost:
+            self.lost += lost
+            log.warning("postmock: recording queue full: dropped the %d oldest exchange(s) (%d lost "
+                        "since start); the recorder's writer cannot keep up", lost, self.lost)
+        chunk: list[tuple[str, Any]] = []
+        for i, (kind, payload) in enumerate(items):
+            if kind == "home":  # finish with the old store first, then switch
+                if not self._write(chunk):
+                    self._requeue(chunk + items[i:])
+                    return
+                chunk = []
+                if self._writer is not None and self._writer.home != payload:
+                    self._writer.close()
+                    self._writer = None
+            else:
+                chunk.append((kind, payload))
+        if not self._write(chunk):
+            self._requeue(chunk)
+
+    def _requeue(self, items: list[tuple[str, Any]]) -> None:
+        if self._stop.is_set():
+            flows = sum(1 for kind, _ in items if kind == "flow")
+            if flows:
+                self.lost += flows
+                log.error("postmock: %d recorded exchange(s) could not be handed to the writer and are lost",
+                          flows)
+            return
+        with self._lock:
+            self._outgoing.extendleft(reversed(items))
+            self._queued_flows += sum(1 for kind, _ in items if kind == "flow")
+
+    def _write(self, chunk: list[tuple[str, Any]]) -> bool:
+        """Pipe `chunk` to the writer; False when no writer can take it now."""
+        if not chunk:
+            return True
+        writer = self._ensure_writer()
+        if writer is None:
+            return False
+        for kind, payload in chunk:
+            if kind == "config":
+                self._config = payload
+        try:
+            writer.stdin.write(b"".join(payload for _, payload in chunk))
+            writer.stdin.flush()
+        except OSError:
+            log.error("postmock: the recorder's writer process stopped (exit code %s); up to %d "
+                      "exchange(s) sent to it may be lost", writer.proc.poll(), len(chunk))
+        return True
+
+    def _ensure_writer(self) -> _WriterProcess | None:
+        writer = self._writer
+        if writer is not None and writer.proc.poll() is None:
+            return writer
+        if writer is not None:
+            if time.monotonic() - writer.started < RESPAWN_DELAY:
+                return None  # it died young: wait rather than restart it in a tight loop
+            log.error("postmock: the recorder's writer process exited (code %s); restarting it",
+                      writer.proc.returncode)
+            self._writer = None
+        if self.home is None:
+            return None
+        try:
+            writer = _WriterProcess(self.home, self._acks, self._acked)
+            if self._config:
+                writer.stdin.write(self._config)
+        except OSError as e:
+            log.error("postmock: cannot start the recorder's writer process: %s", e)
+            return None
+        self._writer = writer
+        return writer

@@ -1,0 +1,1 @@
+"""Helpers shared by end-to-end tests: free ports, polling, real mitmdump processes."""
