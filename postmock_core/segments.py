@@ -16,7 +16,7 @@ from typing import Any
 
 from tinydb.table import Document
 
-from postmock_core.storage import file_lock, read_json, snapshot, transaction, write_json
+from postmock_core.storage import StagedWrites, dumps, file_lock, read_json, snapshot, transaction
 from postmock_core.workspace import make_private_dir
 
 __all__ = ["SegmentedStore"]
@@ -59,34 +59,45 @@ class SegmentedStore:
 
     def next_id(self) -> int:
         """The ID the next appended document will get."""
-        state = read_json(self.state_path) or {}
-        next_id = int(state.get("next_id", 1))
+        state = read_json(self.state_path)
+        if state is not None:
+            return int(state.get("next_id", 1))
+        # No counter yet (a new store, or its state file was removed): the newest segment says.
         segs = self.segments()
-        if segs:
-            # The state file may lag a crash; the newest segment never does.
-            ids = [int(k) for k in self._read_segment(segs[-1])]
-            if ids:
-                next_id = max(next_id, max(ids) + 1)
-        return next_id
+        ids = [int(k) for k in self._read_segment(segs[-1])] if segs else []
+        return max(ids) + 1 if ids else 1
 
-    def _open(self, path: Path) -> contextlib.AbstractContextManager[Any]:
-        return transaction(path, locked=True, compact=True, memo=self._memo)
+    def _open(self, path: Path, staged: StagedWrites | None = None) -> contextlib.AbstractContextManager[Any]:
+        return transaction(path, locked=True, compact=True, memo=self._memo, staged=staged)
 
     # -- writing ------------------------------------------------------------------------------
     def append(self, docs: Sequence[Doc], keep_last: int | None = None) -> list[int]:
-        """Store `docs`; return their new IDs. `keep_last` trims to that many newest documents."""
+        """Store `docs`, all or none of them; return their new IDs.
+
+        `keep_last` trims the store to that many newest documents.
+        """
         if not docs:
             return []
         with file_lock(self.lock_path):
             first = self.next_id()
             ids = list(range(first, first + len(docs)))
-            by_segment: dict[Path, list[Document]] = {}
-            for i, doc in zip(ids, docs):
-                by_segment.setdefault(self.segment_path(i), []).append(Document(doc, doc_id=i))
-            for path, batch in by_segment.items():
-                with self._open(path) as db:
-                    db.table(self.table).insert_multiple(batch)
-            write_json(self.state_path, {"next_id": ids[-1] + 1})
+            staged = StagedWrites()
+            try:
+                # The counter goes first: a crash between renames leaves a gap in the IDs,
+                # never an ID given out twice.
+                staged.stage(self.state_path, dumps({"next_id": ids[-1] + 1}))
+                start = 0
+                while start < len(docs):
+                    seg_first = (ids[start] - 1) // self.segment_size * self.segment_size + 1
+                    stop = min(len(docs), start + seg_first + self.segment_size - ids[start])
+                    batch = [Document(doc, doc_id=i) for i, doc in zip(ids[start:stop], docs[start:stop])]
+                    with self._open(self.segment_path(ids[start]), staged) as db:
+                        db.table(self.table).insert_multiple(batch)
+                    start = stop
+                staged.commit()
+            except BaseException:
+                staged.discard()
+                raise
             if keep_last is not None:
                 self._trim(ids[-1] - keep_last)
         return ids

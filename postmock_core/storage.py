@@ -12,7 +12,7 @@ import fcntl
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from postmock_core.workspace import FILE_MODE, make_private_dir
 
 __all__ = [
     "AtomicJSONStorage",
+    "StagedWrites",
     "StatCacheMiddleware",
     "CorruptStoreError",
     "atomic_write",
@@ -47,8 +48,8 @@ class CorruptStoreError(PostmockError):
         self.path = path
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` all at once: a reader sees the old file or the new, never half."""
+def _write_temp(path: Path, data: bytes) -> str:
+    """Write `data` to a private temp file beside `path`, flushed to disk; return its name."""
     make_private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -57,17 +58,66 @@ def atomic_write(path: Path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return tmp
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` all at once: a reader sees the old file or the new, never half."""
+    tmp = _write_temp(path, data)
+    try:
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    _fsync_dir(path.parent)
+
+
+class StagedWrites:
+    """Several file replacements that happen all together or not at all.
+
+    Every file is first written in full to a temp file; only when all of them are on disk are
+    they renamed into place, in the order staged. A failure while staging (a full disk, say)
+    leaves every file as it was, so a caller can retry without duplicating anything.
+    """
+
+    def __init__(self) -> None:
+        self._files: list[tuple[str, Path]] = []
+        self._after: list[Callable[[], None]] = []
+
+    def stage(self, path: Path, data: bytes) -> None:
+        self._files.append((_write_temp(path, data), path))
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        self._after.append(callback)
+
+    def commit(self) -> None:
+        for tmp, path in self._files:
+            os.replace(tmp, path)
+        for parent in {path.parent for _, path in self._files}:
+            _fsync_dir(parent)
+        self._files.clear()
+        for callback in self._after:
+            callback()
+
+    def discard(self) -> None:
+        for tmp, _ in self._files:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        self._files.clear()
 
 
 def dumps(data: Any, compact: bool = False) -> bytes:
@@ -105,9 +155,11 @@ def write_json(path: Path, data: Any, compact: bool = False) -> None:
 class AtomicJSONStorage(Storage):
     """TinyDB storage over one JSON file, replaced atomically on every write."""
 
-    def __init__(self, path: str | os.PathLike[str], compact: bool = False, **_: Any) -> None:
+    def __init__(self, path: str | os.PathLike[str], compact: bool = False,
+                 staged: StagedWrites | None = None, **_: Any) -> None:
         self.path = Path(path)
         self.compact = compact
+        self.staged = staged
 
     def read(self) -> dict[str, dict[str, Any]] | None:
         data = read_json(self.path)
@@ -116,7 +168,10 @@ class AtomicJSONStorage(Storage):
         return data
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
-        write_json(self.path, data, self.compact)
+        if self.staged is not None:
+            self.staged.stage(self.path, dumps(data, self.compact))
+        else:
+            write_json(self.path, data, self.compact)
 
     def close(self) -> None:
         pass
@@ -150,8 +205,18 @@ class StatCacheMiddleware(Middleware):
         return self.storage.read()
 
     def write(self, data: Any) -> None:
-        self.storage.write(data)
-        self.memo[self.storage.path] = (_signature(self.storage.path), data)
+        storage = self.storage
+        storage.write(data)
+        path = storage.path
+
+        def remember() -> None:
+            self.memo[path] = (_signature(path), data)
+
+        staged = getattr(storage, "staged", None)
+        if staged is not None:
+            staged.after_commit(remember)  # the file on disk changes only at commit
+        else:
+            remember()
 
     def close(self) -> None:
         self.storage.close()
@@ -172,16 +237,18 @@ def file_lock(path: Path, shared: bool = False) -> Iterator[None]:
 
 @contextlib.contextmanager
 def transaction(path: Path, *, locked: bool = False, compact: bool = False,
-                memo: dict[Path, tuple[Any, Any]] | None = None) -> Iterator[TinyDB]:
+                memo: dict[Path, tuple[Any, Any]] | None = None,
+                staged: StagedWrites | None = None) -> Iterator[TinyDB]:
     """Open the TinyDB at `path` for a read-modify-write under an exclusive lock.
 
     All changes are written once, atomically, when the block ends without an exception;
     an exception discards them. `locked=True` says the caller already holds the lock of the
     store this file belongs to. `memo` lets a frequent writer skip re-reading its own write.
+    `staged` defers the write to `staged.commit()`, to change several files all together.
     """
     storage: Any = AtomicJSONStorage if memo is None else StatCacheMiddleware(AtomicJSONStorage, memo)
     with contextlib.nullcontext() if locked else file_lock(path):
-        db = TinyDB(path, storage=CachingMiddleware(storage), compact=compact)
+        db = TinyDB(path, storage=CachingMiddleware(storage), compact=compact, staged=staged)
         yield db
         db.close()  # CachingMiddleware flushes only when something was written
 

@@ -1,0 +1,69 @@
+"""SegmentedStore: the append-only segment files under history and every mock's call log."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from postmock_core.segments import SegmentedStore
+
+
+def test_ids_name_their_segment_and_newest_come_first(tmp_path: Path) -> None:
+    store = SegmentedStore(tmp_path / "s", "t", segment_size=10)
+    assert store.append([{"n": i} for i in range(25)]) == list(range(1, 26))
+    names = [p.name for p in store.segments()]
+    assert names == ["seg-0000000001.json", "seg-0000000011.json", "seg-0000000021.json"]
+    assert [i for i, _ in store.iter_docs()][:3] == [25, 24, 23]
+    assert [i for i, _ in store.iter_docs(newest_first=False, after=22)] == [23, 24, 25]
+    assert store.get(17) == {"n": 16}
+
+
+def test_ids_are_never_reused_after_deleting_the_newest(tmp_path: Path) -> None:
+    store = SegmentedStore(tmp_path / "s", "t", segment_size=10)
+    store.append([{"n": i} for i in range(5)])
+    assert store.delete([4, 5, 99]) == [4, 5]
+    assert store.append([{"n": "new"}]) == [6]
+
+
+def test_keep_last_trims_to_exactly_the_cap(tmp_path: Path) -> None:
+    store = SegmentedStore(tmp_path / "s", "t", segment_size=10)
+    for start in range(0, 60, 7):
+        store.append([{"n": i} for i in range(start, start + 7)], keep_last=12)
+    kept = [i for i, _ in store.iter_docs()]
+    assert kept == list(range(63, 51, -1))
+    assert len(store.segments()) == 2  # whole old segments are removed, not left empty
+
+
+_FAILING_APPEND = """
+import resource, signal, sys
+from pathlib import Path
+from postmock_core.segments import SegmentedStore
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large write fails with EFBIG instead
+resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+store = SegmentedStore(Path(sys.argv[1]), "t", segment_size=10)
+try:
+    store.append([{"n": "small"}, {"n": "x" * 50_000}])
+except OSError as e:
+    print("failed:", e.errno)
+"""
+
+
+def test_an_append_that_fails_midway_writes_nothing_so_a_retry_duplicates_nothing(tmp_path: Path) -> None:
+    folder = tmp_path / "s"
+    store = SegmentedStore(folder, "t", segment_size=10)
+    store.append([{"n": i} for i in range(9)])  # IDs 1-9; the next append spans two segments
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+
+    # A real failure from the OS: the second segment's file exceeds the file-size limit.
+    out = subprocess.run([sys.executable, "-c", _FAILING_APPEND, str(folder)],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.startswith("failed:")
+    after = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert after == before  # nothing renamed into place, no temp files left behind
+
+    assert store.append([{"n": "small"}, {"n": "x" * 50_000}]) == [10, 11]
+    assert store.count() == 11
+    for path in store.segments():
+        json.loads(path.read_bytes())  # every segment whole
