@@ -164,24 +164,27 @@ class Redactor:
         return body
 
     # -- whole messages -----------------------------------------------------------------------
+    def _message(self, headers: Headers, body: bytes, places: list[str]) -> tuple[Headers, bytes]:
+        new_body = self.redact_body(body, header(headers, "content-type"), places)
+        new_headers = self.redact_headers(headers, places)
+        if new_body is not body:
+            # A replay must not announce the length of the body before redaction.
+            new_headers = [(k, str(len(new_body)) if k.lower() == "content-length" else v)
+                           for k, v in new_headers]
+        return new_headers, new_body
+
     def request(self, req: HttpRequest, places: list[str] | None = None) -> HttpRequest:
         """A redacted copy of `req`."""
         places = [] if places is None else places
-        return dataclasses.replace(
-            req,
-            headers=self.redact_headers(req.headers, places),
-            query=self.redact_pairs(req.query, "query", places),
-            body=self.redact_body(req.body, header(req.headers, "content-type"), places),
-        )
+        headers, body = self._message(req.headers, req.body, places)
+        return dataclasses.replace(req, headers=headers, body=body,
+                                   query=self.redact_pairs(req.query, "query", places))
 
     def response(self, resp: HttpResponse, places: list[str] | None = None) -> HttpResponse:
         """A redacted copy of `resp`."""
         places = [] if places is None else places
-        return dataclasses.replace(
-            resp,
-            headers=self.redact_headers(resp.headers, places),
-            body=self.redact_body(resp.body, header(resp.headers, "content-type"), places),
-        )
+        headers, body = self._message(resp.headers, resp.body, places)
+        return dataclasses.replace(resp, headers=headers, body=body)
 
     def exchange(self, ex: Exchange) -> Exchange:
         """A redacted copy of `ex`, listing where secrets were found in `redacted`."""

@@ -125,3 +125,14 @@ def test_custom_rules() -> None:
     none = Redactor.build(headers=[], keys=[])
     body = b'{"password": "p"}'
     assert none.request(_req(body=body, ctype="application/json")).body == body
+
+
+def test_content_length_follows_a_redacted_body() -> None:
+    body = b'{"user":"ann","password":"correct horse battery staple"}'
+    req = HttpRequest("POST", headers=[("Content-Type", "application/json"),
+                                       ("Content-Length", str(len(body)))], body=body)
+    out = Redactor().request(req)
+    assert b"correct horse" not in out.body
+    assert out.header("content-length") == str(len(out.body))
+    untouched = Redactor().request(HttpRequest("POST", headers=[("Content-Length", "3")], body=b"abc"))
+    assert untouched.header("content-length") == "3"
