@@ -1,0 +1,65 @@
+"""`postmock key ...`: API keys that private mocks require in the x-api-key header."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from postmock_core.apikeys import ApiKey, KeyStore
+from postmock_core.cli.common import command, print_json, print_table, workspace
+
+__all__ = ["register"]
+
+
+def _doc(key: ApiKey) -> dict[str, Any]:
+    return {"id": key.id, "name": key.name, "hint": "…" + key.hint, "created": key.created,
+            "revoked": key.revoked, "active": key.active}
+
+
+def _create(args: argparse.Namespace) -> int:
+    key, secret = KeyStore(workspace(args)).create(args.name)
+    if args.json:
+        print_json({**_doc(key), "key": secret})
+    else:
+        print(f"created API key {key.name} ({key.id}); it is shown only this once:")
+        print(secret)
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    keys = KeyStore(workspace(args)).list()
+    if args.json:
+        print_json([_doc(k) for k in keys])
+    elif not keys:
+        print("no API keys; create one with: postmock key create --name NAME")
+    else:
+        print_table([(k.id, k.name, "…" + k.hint, k.created, "revoked " + k.revoked if k.revoked else "active")
+                     for k in keys], ["ID", "NAME", "ENDS WITH", "CREATED", "STATE"])
+    return 0
+
+
+def _revoke(args: argparse.Namespace) -> int:
+    key = KeyStore(workspace(args)).revoke(args.key)
+    print(f"revoked API key {key.name} ({key.id}); running mocks refuse it from the next call")
+    return 0
+
+
+def register(sub: Any) -> None:
+    group = command(sub, "key", "API keys for private mocks",
+                    "Private mocks answer only calls whose x-api-key header holds an active key. "
+                    "Keys are shown once when created and stored only as hashes.")
+    verbs = group.add_subparsers(dest="verb", metavar="VERB")
+    verbs.required = True
+
+    p = command(verbs, "create", "create a key and print it once")
+    p.add_argument("--name", help="a label to tell keys apart (default: the key's ID)")
+    p.add_argument("--json", action="store_true", help="print the key and its details as JSON")
+    p.set_defaults(func=_create)
+
+    p = command(verbs, "list", "list keys (never the secrets)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_list)
+
+    p = command(verbs, "revoke", "revoke a key by ID or name; it stops working at once")
+    p.add_argument("key", metavar="KEY", help="the key's ID or name")
+    p.set_defaults(func=_revoke)

@@ -1,0 +1,203 @@
+"""`postmock mock explain`: which example would answer a request, and why every other lost."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from postmock_core.blobs import BlobStore
+from postmock_core.cli.common import command, print_json, print_table, workspace
+from postmock_core.errors import PostmockError
+from postmock_core.exchange import HttpRequest
+from postmock_core.matcher import Candidate, Matcher, MatchOptions, MatchResult
+
+__all__ = ["register"]
+
+_EXPLAIN_HELP = """\
+Run the matching algorithm for one request without serving anything, and show the example
+that would answer, its score and the rule that decided it, the runners-up, and why each
+dropped example was dropped. x-mock-* headers given with -H work as they do on a mock.
+
+Exit status: 0 when an example answers, 1 when none does, 2 on bad input.
+
+examples:
+  postmock mock explain Shop --url /users/5
+  postmock mock explain Shop -X POST --url '/orders?dry=1' -H 'Content-Type: application/json' \\
+      --data '{"sku": "A1"}' --match-body
+  postmock mock explain --collection-file shop.postman_collection.json --url /users/5 --json
+"""
+
+
+def _read_json(path: str, what: str) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as e:
+        raise PostmockError(f"cannot read {what} {path}: {e.strerror or e}") from None
+    except ValueError as e:
+        raise PostmockError(f"{what} {path} is not valid JSON ({e})") from None
+    if not isinstance(data, dict):
+        raise PostmockError(f"{what} {path} is not a JSON object")
+    return data
+
+
+Doc = dict[str, Any]
+
+
+def _inputs(args: argparse.Namespace) -> tuple[Doc, Doc | None, BlobStore | None]:
+    """The collection, environment and blob store the command matches against."""
+    if args.collection_file:
+        if args.target:
+            raise PostmockError("give a collection NAME or --collection-file, not both")
+        collection = _read_json(args.collection_file, "collection file")
+        blobs = None
+    elif args.target:
+        from postmock_core.collections import CollectionStore
+
+        store = CollectionStore(workspace(args))
+        collection, blobs = store.load(args.target), store.blobs
+    else:
+        raise PostmockError("name a collection (see: postmock collection list) "
+                            "or give --collection-file")
+    environment = None
+    if args.env_file:
+        environment = _read_json(args.env_file, "environment file")
+    elif args.env:
+        from postmock_core.environments import EnvironmentStore
+
+        environment = EnvironmentStore(workspace(args)).load(args.env)
+    return collection, environment, blobs
+
+
+def _request(args: argparse.Namespace) -> HttpRequest:
+    parts = urlsplit(args.url if "://" in args.url else "http://mock" + (
+        args.url if args.url.startswith("/") else "/" + args.url))
+    headers: list[tuple[str, str]] = []
+    for h in args.header or []:
+        name, sep, value = h.partition(":")
+        if not sep or not name.strip():
+            raise PostmockError(f"header {h!r} is not 'Name: value'")
+        headers.append((name.strip(), value.strip()))
+    body = b""
+    if args.data is not None:
+        if args.data.startswith("@"):
+            src = args.data[1:]
+            try:
+                body = sys.stdin.buffer.read() if src == "-" else Path(src).read_bytes()
+            except OSError as e:
+                raise PostmockError(f"cannot read {src}: {e.strerror or e}") from None
+        else:
+            body = args.data.encode("utf-8")
+    method = args.method.strip().upper()
+    if not method.isascii() or not method.replace("-", "").isalpha():
+        raise PostmockError(f"{args.method!r} is not an HTTP method")
+    return HttpRequest(method=method, scheme=parts.scheme or "http", host=parts.hostname or "mock",
+                       path=parts.path or "/", query=parse_qsl(parts.query, keep_blank_values=True),
+                       headers=headers, body=body)
+
+
+def _score(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+def _why_lost(c: Candidate, winner: Candidate | None) -> str:
+    if winner is None or c.score is None or winner.score is None:
+        return c.rule
+    if c.score < winner.score:
+        return f"{c.rule}; lower score"
+    return f"{c.rule}; tie, {winner.example_id} comes first (status 200, then ID)"
+
+
+def _print(request: HttpRequest, result: MatchResult, show_all: bool) -> None:
+    target = request.path_with_query
+    if result.example is not None:
+        ex = result.example
+        print(f"{request.method} {target} -> {ex.status} {ex.name!r} ({ex.id}), "
+              f"score {_score(result.score)}")
+        print(f"  rule: {result.rule}")
+        print(f"  example: {ex.where}  [{ex.method} {ex.url or ex.display_path}]")
+        if result.captures:
+            caps = sorted(result.captures.items())
+            print("  captures: " + ", ".join(f"{k}={v!r}" for k, v in caps))
+    else:
+        err = result.error or {}
+        print(f"{request.method} {target} -> {result.status} "
+              f"{err.get('header', '')}: {err.get('message', '')}")
+    kept = [c for c in result.candidates if not c.dropped]
+    winner = kept[0] if result.example is not None and kept else None
+    runners = kept[1:] if winner else kept
+    if runners:
+        print("\nrunners-up:")
+        print_table([(_score(c.score), c.name, c.example_id, _why_lost(c, winner))
+                     for c in runners], ["SCORE", "EXAMPLE", "ID", "WHY IT LOST"])
+    dropped = [c for c in result.candidates if c.dropped]
+    if dropped:
+        shown = dropped if show_all else dropped[:20]
+        print(f"\ndropped ({len(dropped)}):")
+        print_table([(c.name, c.example_id, c.rule) for c in shown], ["EXAMPLE", "ID", "WHY"])
+        if len(shown) < len(dropped):
+            print(f"  ... {len(dropped) - len(shown)} more (--all shows them)")
+    if result.example is None and result.nearest:
+        print("\nnearest:")
+        print_table([(_score(n["score"]), n["name"], n["id"], f"{n['method']} {n['url']}", n["why"])
+                     for n in result.nearest], ["SCORE", "EXAMPLE", "ID", "REQUEST", "WHY"])
+
+
+def _as_json(result: MatchResult) -> dict[str, Any]:
+    ex = result.example
+    return {
+        "status": result.status,
+        "match": None if ex is None else {
+            "id": ex.id, "name": ex.name, "method": ex.method, "url": ex.url,
+            "location": list(ex.location), "status": ex.status, "score": result.score,
+            "rule": result.rule, "captures": result.captures,
+        },
+        "error": result.error,
+        "candidates": [{"id": c.example_id, "name": c.name, "score": c.score, "rule": c.rule,
+                        "dropped": c.dropped} for c in result.candidates],
+        "nearest": result.nearest,
+    }
+
+
+def _explain(args: argparse.Namespace) -> int:
+    collection, environment, blobs = _inputs(args)
+    request = _request(args)
+    options = MatchOptions(match_body=args.match_body, match_headers=tuple(args.match_header or ()))
+    result = Matcher(collection, environment, options, blobs).explain(request)
+    if args.json:
+        print_json(_as_json(result))
+    else:
+        _print(request, result, args.all)
+    return 0 if result.example is not None else 1
+
+
+def register(sub: Any) -> None:
+    mock = command(sub, "mock", "mock servers: create, list, edit, call logs, explain matching")
+    verbs = mock.add_subparsers(dest="verb", metavar="VERB")
+    verbs.required = True
+    p = command(verbs, "explain", "show which example answers a request and why the others lost",
+                _EXPLAIN_HELP)
+    p.add_argument("target", nargs="?", metavar="TARGET", help="collection name or ID")
+    p.add_argument("-X", "--method", default="GET", help="request method (default: GET)")
+    p.add_argument("--url", required=True, help="request path with query, or a full URL")
+    p.add_argument("-H", "--header", action="append", metavar="'NAME: VALUE'",
+                   help="request header (repeatable), including x-mock-* headers")
+    p.add_argument("--data", metavar="TEXT|@FILE",
+                   help="request body; @FILE reads a file, @- standard input")
+    p.add_argument("--env", metavar="NAME", help="environment name or ID whose variables apply")
+    p.add_argument("--collection-file", metavar="PATH",
+                   help="match against this collection JSON file instead of a stored one")
+    p.add_argument("--env-file", metavar="PATH", help="environment JSON file whose variables apply")
+    p.add_argument("--match-body", action="store_true", help="drop examples whose body differs")
+    p.add_argument("--match-header", action="append", metavar="NAME",
+                   help="drop examples whose value of this header differs (repeatable)")
+    p.add_argument("--all", action="store_true", help="list every dropped example")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=_explain)
+
+    from postmock_core.cli import mock_admin
+
+    mock_admin.add_commands(verbs)

@@ -1,0 +1,432 @@
+"""`postmock mock create|list|show|edit|delete|server-response|calls`: managing mock servers."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from postmock_core.calllog import CallLog, CallQuery, parse_when
+from postmock_core.cli.common import command, print_json, print_table, workspace
+from postmock_core.collections import CollectionStore
+from postmock_core.environments import EnvironmentStore
+from postmock_core.errors import PostmockError
+from postmock_core.mockruntime import deactivation_reason
+from postmock_core.mocks import ON_MISS, MockConfig, MockStore, parse_delay
+from postmock_core.settings import load_settings
+from postmock_core.storage import read_json
+from postmock_core.workspace import Workspace
+
+__all__ = ["add_commands"]
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9 ._-]+")
+
+
+# -- helpers ----------------------------------------------------------------------------------
+def _collection(ws: Workspace, ref: str) -> tuple[str, str]:
+    """(ID, name) of a collection given by name or ID."""
+    doc = CollectionStore(ws).load(ref)
+    return str(doc["info"]["_postman_id"]), str(doc["info"].get("name", ""))
+
+
+def _environment(ws: Workspace, ref: str) -> tuple[str, str]:
+    doc = EnvironmentStore(ws).load(ref)
+    return str(doc["id"]), str(doc.get("name", ""))
+
+
+def _name_of(path: Path, key: str) -> str | None:
+    try:
+        doc = read_json(path)
+    except PostmockError:
+        return None
+    if not isinstance(doc, dict):
+        return None
+    value = (doc.get("info") or {}).get("name") if key == "info" else doc.get("name")
+    return str(value) if value is not None else None
+
+
+def _default_name(collection_name: str, taken: set[str]) -> str:
+    base = _UNSAFE.sub("-", collection_name).strip(" ._-")[:70] or "mock"
+    name, n = base, 2
+    while name.lower() in taken:
+        name, n = f"{base} {n}", n + 1
+    return name
+
+
+def _headers(values: list[str] | None) -> list[tuple[str, str]]:
+    out = []
+    for v in values or []:
+        k, sep, val = v.partition(":")
+        if not sep or not k.strip():
+            raise PostmockError(f"header {v!r} must look like 'Name: value'")
+        out.append((k.strip(), val.strip()))
+    return out
+
+
+def _header_list(text: str) -> tuple[str, ...]:
+    return tuple(h.strip().lower() for h in text.split(",") if h.strip())
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 0")
+    return n
+
+
+def _describe(ws: Workspace, mock: MockConfig) -> dict[str, Any]:
+    """Everything `list --json` and `show` tell about a mock; the state is derived, not stored."""
+    collections, environments = CollectionStore(ws), EnvironmentStore(ws)
+    settings = load_settings(ws)
+    reason = deactivation_reason(mock, collections, environments, settings)
+    cpath = collections.dir / f"{mock.collection}.json"
+    epath = environments.dir / f"{mock.environment}.json" if mock.environment else None
+    return {
+        "id": mock.id, "name": mock.name, "url": mock.url, "port": mock.port,
+        "collection": {"id": mock.collection, "name": _name_of(cpath, "info") if cpath.exists() else None},
+        "environment": ({"id": mock.environment, "name": _name_of(epath, "name") if epath.exists() else None}
+                        if epath else None),
+        "state": "deactivated" if reason else "active", "deactivated_reason": reason,
+        "private": mock.private, "delay_ms": mock.delay_ms, "match_body": mock.match_body,
+        "match_headers": list(mock.match_headers), "on_miss": mock.on_miss,
+        "call_log_cap": mock.call_log_cap or settings.call_log_cap,
+        "server_responses": [r.to_doc() for r in mock.server_responses],
+        "created": mock.created, "updated": mock.updated,
+    }
+
+
+def _check_public(ws: Workspace, private: bool) -> None:
+    if not private and load_settings(ws).forbid_public_mocks:
+        raise PostmockError("this workspace forbids public mocks (setting forbid_public_mocks): add --private")
+
+
+# -- commands ---------------------------------------------------------------------------------
+def _create(args: argparse.Namespace) -> int:
+    ws = workspace(args)
+    store = MockStore(ws)
+    collection_id, collection_name = _collection(ws, args.collection)
+    env_id = _environment(ws, args.env)[0] if args.env else None
+    _check_public(ws, args.private)
+    name = args.name or _default_name(collection_name, {m.name.lower() for m in store.list()})
+    mock = store.create(name, collection_id, port=args.port, environment=env_id,
+                        delay_ms=parse_delay(args.delay), private=args.private, match_body=args.match_body,
+                        match_headers=_header_list(args.match_headers or ""), on_miss=args.on_miss,
+                        call_log_cap=args.call_log_cap or None)
+    note = ""
+    if args.save_url_to_env:
+        doc, created = EnvironmentStore(ws).set(args.save_url_to_env, "url", mock.url)
+        note = (f"created environment {doc['name']!r} with url = {mock.url}" if created
+                else f"set url = {mock.url} in environment {doc['name']!r}")
+    if args.json:
+        print_json(_describe(ws, mock))
+    else:
+        print(f"created mock {mock.name} ({mock.id}) for collection {collection_name!r}")
+        print(f"url: {mock.url}")
+        if note:
+            print(note)
+        print(f"serve it with: postmock serve {mock.name!r}" if " " in mock.name
+              else f"serve it with: postmock serve {mock.name}")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    ws = workspace(args)
+    described = [_describe(ws, m) for m in MockStore(ws).list()]
+    if args.json:
+        print_json(described)
+        return 0
+    if not described:
+        print("no mocks; create one with: postmock mock create --collection NAME")
+        return 0
+    rows = []
+    for d in described:
+        state = "active" if d["state"] == "active" else "deactivated: " + d["deactivated_reason"]
+        flags = ",".join(f for f in ("private" if d["private"] else "",
+                                     f"delay={d['delay_ms']}ms" if d["delay_ms"] else "",
+                                     f"miss={d['on_miss']}" if d["on_miss"] != "error" else "") if f)
+        rows.append((d["id"], d["name"], d["url"], d["collection"]["name"] or d["collection"]["id"],
+                     flags, state))
+    print_table(rows, ["ID", "NAME", "URL", "COLLECTION", "OPTIONS", "STATE"])
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    ws = workspace(args)
+    mock = MockStore(ws).get(args.mock)
+    d = _describe(ws, mock)
+    d["calls"] = CallLog(ws, mock.id).count()
+    if args.json:
+        print_json(d)
+        return 0
+    env = d["environment"]
+    lines = [
+        ("ID", d["id"]), ("Name", d["name"]), ("URL", d["url"]),
+        ("State", d["state"] if d["state"] == "active" else f"deactivated: {d['deactivated_reason']}"),
+        ("Collection", f"{d['collection']['name'] or '(deleted)'} ({d['collection']['id']})"),
+        ("Environment", f"{env['name'] or '(deleted)'} ({env['id']})" if env else "none"),
+        ("Private", "yes (x-api-key required)" if d["private"] else "no"),
+        ("Delay", f"{d['delay_ms']} ms"),
+        ("Match body", "yes" if d["match_body"] else "no"),
+        ("Match headers", ", ".join(d["match_headers"]) or "none"),
+        ("On miss", d["on_miss"]), ("Call log", f"{d['calls']} call(s), keeps {d['call_log_cap']}"),
+        ("Created", d["created"]), ("Updated", d["updated"]),
+    ]
+    width = max(len(k) for k, _ in lines)
+    for k, v in lines:
+        print(f"{k.ljust(width)}  {v}")
+    if mock.server_responses:
+        print("Server responses:")
+        for r in mock.server_responses:
+            print(f"  {r.id}  {r.name}  {r.status}{'  ACTIVE' if r.active else ''}")
+    return 0
+
+
+def _edit(args: argparse.Namespace) -> int:
+    ws = workspace(args)
+    store = MockStore(ws)
+    mock = store.get(args.mock)
+    changes: dict[str, Any] = {}
+    if args.name is not None:
+        changes["name"] = args.name
+    if args.env is not None:
+        changes["environment"] = _environment(ws, args.env)[0]
+    if args.no_env:
+        changes["environment"] = None
+    if args.delay is not None:
+        changes["delay_ms"] = parse_delay(args.delay)
+    if args.private is not None:
+        _check_public(ws, args.private)
+        changes["private"] = args.private
+    if args.match_body is not None:
+        changes["match_body"] = args.match_body
+    if args.match_headers is not None:
+        changes["match_headers"] = _header_list(args.match_headers)
+    if args.on_miss is not None:
+        changes["on_miss"] = args.on_miss
+    if args.port is not None:
+        changes["port"] = args.port
+    if args.call_log_cap is not None:
+        changes["call_log_cap"] = args.call_log_cap or None
+    if not changes:
+        raise PostmockError("nothing to change: pass at least one option (see: postmock mock edit --help)")
+    new = store.update(mock.id, **changes)
+    print(f"updated mock {new.name} ({new.id}): {', '.join(sorted(changes))}; running servers use it "
+          f"from the next call" + (" (a new --port needs a restart of postmock serve)" if "port" in changes else ""))
+    return 0
+
+
+def _delete(args: argparse.Namespace) -> int:
+    ws = workspace(args)
+    mock = MockStore(ws).delete(args.mock)
+    shutil.rmtree(ws.root / "calls" / mock.id, ignore_errors=True)
+    print(f"deleted mock {mock.name} ({mock.id}) and its call log")
+    return 0
+
+
+# -- server responses -------------------------------------------------------------------------
+def _sr_add(args: argparse.Namespace) -> int:
+    ws = workspace(args)
+    if args.body_file is not None:
+        try:
+            body = Path(args.body_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise PostmockError(f"cannot read --body-file {args.body_file}: {e}") from None
+    else:
+        body = args.body or ""
+    sr = MockStore(ws).add_server_response(args.mock, args.name, args.status, _headers(args.header),
+                                           body, active=args.activate)
+    state = "active: it answers every call" if args.activate else "inactive"
+    print(f"added server response {sr.name} ({sr.id}), {sr.status}, {state}")
+    return 0
+
+
+def _sr_list(args: argparse.Namespace) -> int:
+    mock = MockStore(workspace(args)).get(args.mock)
+    if args.json:
+        print_json([r.to_doc() for r in mock.server_responses])
+    elif not mock.server_responses:
+        print(f"mock {mock.name} has no server responses")
+    else:
+        print_table([(r.id, r.name, r.status, "active" if r.active else "") for r in mock.server_responses],
+                    ["ID", "NAME", "STATUS", "STATE"])
+    return 0
+
+
+def _sr_activate(args: argparse.Namespace) -> int:
+    sr = MockStore(workspace(args)).set_server_response_active(args.mock, args.response, True)
+    print(f"server response {sr.name} is active: every call gets {sr.status}")
+    return 0
+
+
+def _sr_deactivate(args: argparse.Namespace) -> int:
+    sr = MockStore(workspace(args)).set_server_response_active(args.mock, args.response, False)
+    print(f"server response {sr.name} is inactive: calls are matched against examples again")
+    return 0
+
+
+def _sr_delete(args: argparse.Namespace) -> int:
+    sr = MockStore(workspace(args)).delete_server_response(args.mock, args.response)
+    print(f"deleted server response {sr.name} ({sr.id})")
+    return 0
+
+
+# -- call log ---------------------------------------------------------------------------------
+def _call_row(call_id: int, doc: dict[str, Any]) -> tuple[Any, ...]:
+    when = dt.datetime.fromtimestamp(float(doc.get("timestamp", 0))).strftime("%Y-%m-%d %H:%M:%S")
+    target = doc.get("path", "") + (f"?{doc['query']}" if doc.get("query") else "")
+    score = doc.get("score")
+    return (call_id, when, doc.get("method"), target, doc.get("status"),
+            "" if score is None else f"{score:g}", (doc.get("example") or {}).get("name"))
+
+
+_CALL_HEADERS = ["ID", "TIME", "METHOD", "PATH", "STATUS", "SCORE", "EXAMPLE"]
+
+
+def _calls(args: argparse.Namespace) -> int:
+    ws = workspace(args)
+    mock = MockStore(ws).get(args.mock)
+    log = CallLog(ws, mock.id)
+    query = CallQuery(search=args.search, status=args.status, method=args.method,
+                      since=parse_when(args.since) if args.since else None,
+                      until=parse_when(args.until) if args.until else None,
+                      limit=args.limit if args.limit is not None else (10 if args.follow else 50))
+    past = list(log.query(query))
+    if args.follow:
+        past.reverse()  # like tail -f: oldest of the recent calls first, then new ones as they come
+    if args.json and not args.follow:
+        print_json([{"id": i, **d} for i, d in past])
+    elif args.json:
+        for i, d in past:
+            print_json({"id": i, **d})
+    elif past:
+        print_table([_call_row(i, d) for i, d in past], _CALL_HEADERS)
+    elif not args.follow:
+        print(f"no calls logged for mock {mock.name}" + (" match" if args.search or args.status or args.method
+                                                          or args.since or args.until else ""))
+    if not args.follow:
+        return 0
+    live = CallQuery(search=query.search, status=query.status, method=query.method, since=query.since,
+                     until=query.until)
+    last = max((i for i, _ in past), default=None)
+    try:
+        for i, d in log.follow(live, after=last, poll=0.3):
+            if args.json:
+                print_json({"id": i, **d})
+            else:
+                print("  ".join("" if c is None else str(c) for c in _call_row(i, d)), flush=True)
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+# -- wiring -----------------------------------------------------------------------------------
+def _mock_options(p: argparse.ArgumentParser, editing: bool) -> None:
+    p.add_argument("--env", metavar="ENV", help="environment (name or ID) whose variables fill the examples")
+    p.add_argument("--delay", metavar="none|2g|3g|MS", default=None if editing else "none",
+                   help="answer after this delay: none, 2g (300 ms), 3g (100 ms) or milliseconds "
+                        "(callers may override it per call with x-mock-response-delay)")
+    if editing:
+        g = p.add_mutually_exclusive_group()
+        g.add_argument("--private", dest="private", action="store_true", default=None,
+                       help="require a valid x-api-key (postmock key create)")
+        g.add_argument("--public", dest="private", action="store_false", help="answer anyone")
+        p.add_argument("--match-body", action=argparse.BooleanOptionalAction, default=None,
+                       help="only examples whose request body matches the call's answer")
+    else:
+        p.add_argument("--private", action="store_true", help="require a valid x-api-key (postmock key create)")
+        p.add_argument("--match-body", action="store_true",
+                       help="only examples whose request body matches the call's answer")
+    p.add_argument("--match-headers", metavar="'A,B'",
+                   help="only examples whose listed request headers match the call's answer "
+                        "(comma-separated names; '' for none)")
+    p.add_argument("--on-miss", choices=ON_MISS, default=None if editing else "error",
+                   help="when no example matches: error (Postman's 404, default), passthrough (forward "
+                        "to the real API), record (forward and save the exchange to history)")
+    p.add_argument("--port", type=int, help="the port of the mock's URL (default: a free one from 7300)")
+    p.add_argument("--call-log-cap", type=_positive, metavar="N",
+                   help="calls kept in the mock's log (0: the workspace setting call_log_cap)")
+    if not editing:
+        p.add_argument("--json", action="store_true", help="print the mock as JSON")
+
+
+def add_commands(verbs: Any) -> None:
+    """Add the mock management verbs to the `postmock mock` sub-command group."""
+    p = command(verbs, "create", "create a mock server for a collection",
+                "Create a mock server for a collection. It gets an ID and a stable URL "
+                "http://127.0.0.1:PORT; run it with `postmock serve NAME`.")
+    p.add_argument("--collection", required=True, metavar="C", help="the collection (name or ID); fixed for the mock's life")
+    p.add_argument("--name", help="the mock's name (default: the collection's)")
+    p.add_argument("--save-url-to-env", metavar="ENV",
+                   help="store the mock URL in variable 'url' of this environment (created if missing)")
+    _mock_options(p, editing=False)
+    p.set_defaults(func=_create)
+
+    p = command(verbs, "list", "list mocks, their URLs and whether they are active")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_list)
+
+    p = command(verbs, "show", "show one mock's configuration")
+    p.add_argument("mock", metavar="MOCK", help="mock name or ID")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_show)
+
+    p = command(verbs, "edit", "change a mock's settings (all but its collection)",
+                "Change a mock's settings. A running `postmock serve` uses them from the next call "
+                "(except --port, which needs a restart).")
+    p.add_argument("mock", metavar="MOCK", help="mock name or ID")
+    p.add_argument("--name", help="a new name")
+    p.add_argument("--no-env", action="store_true", help="use no environment")
+    _mock_options(p, editing=True)
+    p.set_defaults(func=_edit)
+
+    p = command(verbs, "delete", "delete a mock and its call log")
+    p.add_argument("mock", metavar="MOCK", help="mock name or ID")
+    p.set_defaults(func=_delete)
+
+    sr = command(verbs, "server-response", "simulate outages: responses that answer every call",
+                 "Server responses simulate an outage: while one is active it answers every call "
+                 "to the mock, whatever was asked.")
+    sverbs = sr.add_subparsers(dest="sr_verb", metavar="VERB")
+    sverbs.required = True
+    p = command(sverbs, "add", "add a server response")
+    p.add_argument("mock", metavar="MOCK", help="mock name or ID")
+    p.add_argument("--name", required=True, help="its name")
+    p.add_argument("--status", type=int, required=True, help="a 5xx status, e.g. 503")
+    p.add_argument("-H", "--header", action="append", metavar="'K: V'", help="a response header (repeatable)")
+    body = p.add_mutually_exclusive_group()
+    body.add_argument("--body", help="the response body text")
+    body.add_argument("--body-file", metavar="F", help="read the body from a file")
+    p.add_argument("--activate", action="store_true", help="make it active at once")
+    p.set_defaults(func=_sr_add)
+    p = command(sverbs, "list", "list a mock's server responses")
+    p.add_argument("mock", metavar="MOCK", help="mock name or ID")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_sr_list)
+    for verb, func, text in (("activate", _sr_activate, "make it answer every call (others go inactive)"),
+                             ("deactivate", _sr_deactivate, "stop it answering"),
+                             ("delete", _sr_delete, "delete it")):
+        p = command(sverbs, verb, text)
+        p.add_argument("mock", metavar="MOCK", help="mock name or ID")
+        p.add_argument("response", metavar="SR", help="server response name or ID")
+        p.set_defaults(func=func)
+
+    p = command(verbs, "calls", "show a mock's call log, or follow it live",
+                "Every call to a mock is logged: time, method, path, status, which example "
+                "answered (or No matching requests) and its score. Newest first; --follow streams "
+                "new calls until Ctrl-C.")
+    p.add_argument("mock", metavar="MOCK", help="mock name or ID")
+    p.add_argument("--search", metavar="TEXT", help="only calls whose path, example or bodies contain TEXT")
+    p.add_argument("--status", type=int, help="only calls answered with this status")
+    p.add_argument("--method", help="only calls with this method")
+    p.add_argument("--since", metavar="T", help="only calls at or after T (2026-11-21, 2026-11-21T10:00, 30m, 2h, 1d)")
+    p.add_argument("--until", metavar="T", help="only calls at or before T")
+    p.add_argument("--limit", type=_positive, metavar="N", help="at most N calls (default 50; 10 with --follow)")
+    p.add_argument("--follow", "-f", action="store_true", help="keep printing new calls until Ctrl-C")
+    p.add_argument("--json", action="store_true", help="print JSON (one object per call with --follow)")
+    p.set_defaults(func=_calls)

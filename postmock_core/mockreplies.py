@@ -1,0 +1,126 @@
+"""What a mock says besides its examples: Postman's error bodies, CORS, preflights, outages.
+
+Everything here is plain data in the core's `HttpResponse`, so the mitmproxy addon only
+converts at the edge and tests need no proxy.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from postmock_core.exchange import HttpRequest, HttpResponse
+from postmock_core.mocks import MAX_DELAY_MS, ServerResponse
+
+__all__ = [
+    "DELAY_HEADER",
+    "MOCK_HEADERS",
+    "error_body",
+    "finish_headers",
+    "invalid_credentials",
+    "is_preflight",
+    "json_response",
+    "mock_not_found",
+    "preflight",
+    "request_delay",
+    "server_response",
+]
+
+DELAY_HEADER = "x-mock-response-delay"
+MOCK_HEADERS = ("X-Mock-Example-Name", "X-Mock-Example-Id", "X-Mock-Score")
+PREFLIGHT_MAX_AGE = "86400"
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+NOT_FOUND_MESSAGE = "We could not find the mock server you are requesting. Please refresh and try again."
+PRIVATE_MESSAGE = "This mock server is private: send a valid postmock API key in the x-api-key header."
+
+# Headers that described how the recorded body travelled, not what it is: the mock sends
+# the decoded body itself, so these are recomputed (length) or dropped.
+_FRAMING = frozenset({"content-length", "transfer-encoding", "content-encoding", "connection",
+                      "keep-alive", "proxy-connection", "upgrade", "te", "trailer"})
+# CORS headers an example may carry from its recording; the mock answers for the live caller.
+_CORS = frozenset({"access-control-allow-origin", "access-control-allow-credentials",
+                   "access-control-expose-headers"})
+_EXPOSE = ", ".join(MOCK_HEADERS)
+
+
+def error_body(name: str, message: str, header: str) -> dict[str, Any]:
+    """Postman's error object: `{"error": {"name", "message", "header"}}`."""
+    return {"error": {"name": name, "message": message, "header": header}}
+
+
+def json_response(status: int, data: Any, reason: str = "") -> HttpResponse:
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return HttpResponse(status=status, reason=reason,
+                        headers=[("Content-Type", "application/json; charset=utf-8")], body=body)
+
+
+def mock_not_found(reason: str | None = None) -> HttpResponse:
+    """404 mockNotFoundError; `reason` (e.g. why a mock is deactivated) replaces the message."""
+    message = f"{reason} {NOT_FOUND_MESSAGE}" if reason else NOT_FOUND_MESSAGE
+    return json_response(404, error_body("mockNotFoundError", message, "Mock server not found"),
+                         "Not Found")
+
+
+def invalid_credentials() -> HttpResponse:
+    return json_response(401, error_body("invalidCredentialsError", PRIVATE_MESSAGE, "Invalid credentials"),
+                         "Unauthorized")
+
+
+def server_response(sr: ServerResponse) -> HttpResponse:
+    """An active server response, as configured (a JSON body gets a JSON Content-Type)."""
+    headers = list(sr.headers)
+    if not any(k.lower() == "content-type" for k, _ in headers):
+        stripped = sr.body.lstrip()[:1]
+        ctype = "application/json" if stripped in ("{", "[") else "text/plain; charset=utf-8"
+        headers.append(("Content-Type", ctype))
+    return HttpResponse(status=sr.status, reason="", headers=headers, body=sr.body.encode("utf-8"))
+
+
+def is_preflight(request: HttpRequest) -> bool:
+    """A browser's CORS preflight: OPTIONS naming the method it wants to send."""
+    return request.method == "OPTIONS" and request.header("access-control-request-method") is not None
+
+
+def preflight(request: HttpRequest) -> HttpResponse:
+    """204 allowing what the preflight asks for (the mock has no reason to refuse a caller)."""
+    asked_method = (request.header("access-control-request-method") or "GET").strip().upper()
+    methods = dict.fromkeys([asked_method, *_METHODS])
+    headers = [("Access-Control-Allow-Methods", ", ".join(methods)),
+               ("Access-Control-Max-Age", PREFLIGHT_MAX_AGE)]
+    asked = request.header("access-control-request-headers")
+    if asked:
+        headers.append(("Access-Control-Allow-Headers", asked))
+    return HttpResponse(status=204, reason="No Content", headers=headers, body=b"")
+
+
+def finish_headers(response: HttpResponse, origin: str | None,
+                   extra: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
+    """The headers to send: recorded framing dropped, `extra` added, CORS for `origin`."""
+    out = [(k, v) for k, v in response.headers if k.lower() not in _FRAMING and k.lower() not in _CORS]
+    if extra:
+        out.extend(extra)
+    if origin:
+        out.append(("Access-Control-Allow-Origin", origin))
+        out.append(("Access-Control-Allow-Credentials", "true"))
+    else:
+        out.append(("Access-Control-Allow-Origin", "*"))
+    out.append(("Access-Control-Expose-Headers", _EXPOSE))
+    vary = [i for i, (k, _) in enumerate(out) if k.lower() == "vary"]
+    if not vary:
+        out.append(("Vary", "Origin"))
+    elif "origin" not in out[vary[0]][1].lower():
+        out[vary[0]] = (out[vary[0]][0], out[vary[0]][1] + ", Origin")
+    return out
+
+
+def request_delay(request: HttpRequest, configured_ms: int) -> int:
+    """`x-mock-response-delay` (clamped to 1..180000 ms) or else the mock's configured delay."""
+    asked = request.header(DELAY_HEADER)
+    if asked is None:
+        return configured_ms
+    try:
+        ms = int(float(asked.strip()))
+    except ValueError:
+        return configured_ms
+    return max(1, min(ms, MAX_DELAY_MS))

@@ -1,0 +1,286 @@
+"""One served mock's live state, and the decision of how to answer one call.
+
+Everything a mock depends on is a file another process may change at any time: the mock
+configurations (`mocks.json`), its collection, its environment, the API keys, the settings.
+Each is a `WatchedFile`, so an edit is used on the next call, and the matcher is rebuilt
+only when the collection, the environment or a matching option changed.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from postmock_core.apikeys import KeyStore
+from postmock_core.blobs import BlobStore
+from postmock_core.collections import CollectionStore
+from postmock_core.environments import EnvironmentStore
+from postmock_core.errors import PostmockError
+from postmock_core.exchange import HttpRequest, HttpResponse
+from postmock_core.matcher import Matcher, MatchOptions, not_found_body
+from postmock_core.mockreplies import (
+    invalid_credentials,
+    is_preflight,
+    json_response,
+    mock_not_found,
+    preflight,
+    request_delay,
+    server_response,
+)
+from postmock_core.mocks import MockConfig, MockStore
+from postmock_core.settings import Settings, load_settings
+from postmock_core.storage import read_json
+from postmock_core.templating import render
+from postmock_core.variables import scope
+from postmock_core.watch import WatchedFile
+from postmock_core.workspace import Workspace
+
+__all__ = ["Decision", "MockCatalog", "MockRuntime", "deactivation_reason"]
+
+log = logging.getLogger(__name__)
+
+Doc = dict[str, Any]
+Origin = tuple[str, int]  # (lower-case host, port)
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_SELECTORS = ("x-mock-response-id", "x-mock-response-name", "x-mock-response-code")
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """How to answer one call: a local `response`, or forward it (`forward` set)."""
+
+    kind: str  # mocked | miss | preflight | server-response | unauthorized | not-found | passthrough | record
+    response: HttpResponse | None = None
+    example_id: str | None = None
+    example_name: str | None = None
+    score: float | None = None
+    delay_ms: int = 0
+    forward: tuple[str, str, int] | None = None  # (scheme, host, port) to send a miss to
+
+
+def origin_of(url: str) -> tuple[str, str, int] | None:
+    """(scheme, lower-case host, port) of an absolute http(s) URL, else None."""
+    if "://" not in url:
+        return None
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname or "{{" in parts.netloc:
+        return None
+    return scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[scheme]
+
+
+def collection_origins(collection: Doc, environment: Doc | None, urls: Iterable[str]) -> list[tuple[str, str, int]]:
+    """Where the collection's API lives: its base URL variables first, then each request's host."""
+    found: list[tuple[str, str, int]] = []
+    values = scope(collection, environment)
+    base = [v for k, v in values.items() if k == "baseUrl" or k.startswith("baseUrl_")]
+    for url in [*base, *urls]:
+        o = origin_of(url)
+        if o is not None and o not in found:
+            found.append(o)
+    return found
+
+
+def _why_inactive(mock: MockConfig, has_collection: bool, has_environment: bool,
+                  settings: Settings) -> str | None:
+    if not has_collection:
+        return f"Mock server {mock.name!r} is deactivated: its collection ({mock.collection}) was deleted."
+    if mock.environment and not has_environment:
+        return f"Mock server {mock.name!r} is deactivated: its environment ({mock.environment}) was deleted."
+    if settings.forbid_public_mocks and not mock.private:
+        return (f"Mock server {mock.name!r} is deactivated: it is public and this workspace forbids "
+                f"public mocks.")
+    return None
+
+
+def deactivation_reason(mock: MockConfig, collections: CollectionStore, environments: EnvironmentStore,
+                        settings: Settings) -> str | None:
+    """Why a mock cannot be served right now (derived, never stored), or None if it can."""
+    try:
+        has_collection = collections.path_for(mock.collection).exists()
+    except PostmockError:
+        has_collection = False
+    has_environment = bool(mock.environment) and (environments.dir / f"{mock.environment}.json").exists()
+    return _why_inactive(mock, has_collection, has_environment, settings)
+
+
+class _Served:
+    """What one version of a collection + environment + options derives: matcher and origins."""
+
+    def __init__(self, collection: Doc, environment: Doc | None, options: MatchOptions,
+                 blobs: BlobStore) -> None:
+        self.matcher = Matcher(collection, environment, options, blobs)
+        urls = [ex.url for ex in self.matcher.examples if not ex.error]
+        self.origins = collection_origins(collection, environment, urls)
+        self.hosts: frozenset[Origin] = frozenset((h, p) for _, h, p in self.origins)
+
+
+class MockCatalog:
+    """The shared, hot-reloaded inputs: mock configurations, keys, settings, stores."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self.collections = CollectionStore(ws)
+        self.environments = EnvironmentStore(ws)
+        self.keys = KeyStore(ws)
+        self.blobs = BlobStore(ws.blobs_dir)
+        self.mock_store = MockStore(ws)
+        self._mocks = WatchedFile(self.mock_store.path, self._load_mocks)
+        self._settings = WatchedFile(ws.file("settings.json"), lambda _: load_settings(ws))
+
+    def _load_mocks(self, path: Path) -> dict[str, MockConfig]:
+        try:
+            data = read_json(path) or {}
+        except PostmockError as e:
+            log.error("postmock: %s; serving the mocks as they were", e)
+            return dict(self._mocks._value or {})  # a corrupt file is never half-used
+        return {d["id"]: MockConfig.from_doc(d) for d in (data.get("mocks") or {}).values()}
+
+    def mocks(self) -> dict[str, MockConfig]:
+        return self._mocks.value()
+
+    def settings(self) -> Settings:
+        return self._settings.value()
+
+    def find(self, ident: str) -> MockConfig | None:
+        mocks = self.mocks()
+        if ident in mocks:
+            return mocks[ident]
+        lowered = ident.lower()
+        return next((m for m in mocks.values() if m.name.lower() == lowered), None)
+
+
+class MockRuntime:
+    """One mock being served: decides how to answer each call."""
+
+    def __init__(self, catalog: MockCatalog, mock_id: str) -> None:
+        self.catalog = catalog
+        self.mock_id = mock_id
+        self._collection: WatchedFile[Doc | None] | None = None
+        self._collection_id: str | None = None
+        self._environment: WatchedFile[Doc | None] | None = None
+        self._environment_id: str | None = None
+        self._served: _Served | None = None
+        self._served_key: tuple[Any, ...] | None = None
+        self._state: _Served | str | None = None
+        self._state_key: tuple[int, ...] | None = None
+        self._state_refs: tuple[Any, ...] = ()
+
+    # -- live inputs --------------------------------------------------------------------------
+    @staticmethod
+    def _read(path: Path) -> Doc | None:
+        try:
+            doc = read_json(path)
+        except PostmockError as e:
+            log.error("postmock: %s", e)
+            return None
+        return doc if isinstance(doc, dict) else None
+
+    def config(self) -> MockConfig | None:
+        return self.catalog.mocks().get(self.mock_id)
+
+    def served(self, mock: MockConfig) -> _Served | str:
+        """The matcher for the mock's current inputs, or why it is deactivated.
+
+        One stat per input file per call; everything derived is rebuilt only when an input
+        (configuration, settings, collection, environment) is a different object than last time.
+        """
+        settings = self.catalog.settings()
+        if self._collection is None or self._collection_id != mock.collection:
+            try:
+                path = self.catalog.collections.path_for(mock.collection)
+            except PostmockError:
+                path = self.catalog.collections.dir / "invalid-id.json"
+            self._collection = WatchedFile(path, self._read)
+            self._collection_id = mock.collection
+        if mock.environment != self._environment_id:
+            self._environment = (WatchedFile(self.catalog.environments.dir / f"{mock.environment}.json",
+                                             self._read) if mock.environment else None)
+            self._environment_id = mock.environment
+        collection = self._collection.value()
+        environment = self._environment.value() if self._environment is not None else None
+        key = (id(mock), id(settings), id(collection), id(environment))
+        if key == self._state_key and self._state is not None:
+            return self._state
+        reason = _why_inactive(mock, collection is not None, environment is not None, settings)
+        if reason is None:
+            matcher_key = (id(collection), id(environment), mock.match_body, mock.match_headers)
+            if self._served is None or matcher_key != self._served_key:
+                options = MatchOptions(match_body=mock.match_body, match_headers=mock.match_headers)
+                self._served = _Served(collection, environment, options, self.catalog.blobs)  # type: ignore[arg-type]
+                self._served_key = matcher_key
+                # The index is large and long-lived: keep the garbage collector from walking it
+                # again and again (full collections over it show up as latency spikes).
+                gc.freeze()
+                log.info("postmock: mock %s: serving %d example(s)", mock.name,
+                         len(self._served.matcher.examples))
+        # The key holds ids of live objects: keep them referenced so an id is never reused.
+        self._state_key, self._state_refs = key, (mock, settings, collection, environment)
+        self._state = reason if reason is not None else self._served
+        return self._state  # type: ignore[return-value]
+
+    def hosts(self) -> frozenset[Origin]:
+        """The (host, port) pairs this mock answers for in proxy mode."""
+        mock = self.config()
+        if mock is None:
+            return frozenset()
+        served = self.served(mock)
+        return served.hosts if isinstance(served, _Served) else frozenset()
+
+    # -- deciding -----------------------------------------------------------------------------
+    def decide(self, request: HttpRequest, api_key: str | None, standalone: bool = True) -> Decision:
+        """How to answer `request` (already redacted); `api_key` is the raw x-api-key header."""
+        mock = self.config()
+        if mock is None:
+            return Decision("not-found", mock_not_found())
+        served = self.served(mock)
+        if isinstance(served, str):
+            return Decision("not-found", mock_not_found(served))
+        delay = request_delay(request, mock.delay_ms)
+        result = None
+        if is_preflight(request):
+            # Answered for the collection's own OPTIONS example if one matches, else by us; a
+            # browser sends no credentials with a preflight, so it never needs a key.
+            result = served.matcher.match(request)
+            if result.example is None:
+                return Decision("preflight", preflight(request), example_name="CORS preflight",
+                                delay_ms=delay)
+        if mock.private and not self.catalog.keys.verify(api_key):
+            return Decision("unauthorized", invalid_credentials(), example_name="Invalid credentials",
+                            delay_ms=delay)
+        outage = mock.active_server_response
+        if outage is not None:
+            return Decision("server-response", server_response(outage),
+                            example_name=f"Server response: {outage.name}", delay_ms=delay)
+        if result is None:
+            result = served.matcher.match(request)
+        if result.example is not None:
+            response = render(result.example, request, result.captures)
+            return Decision("mocked", response, result.example.id, result.example.name, result.score, delay)
+        if mock.on_miss == "error" or _explicit(request):
+            return Decision("miss", json_response(result.status, not_found_body(result), "Not Found"),
+                            delay_ms=delay)
+        forward = None
+        if standalone:
+            forward = served.origins[0] if served.origins else None
+            if forward is None:
+                body = not_found_body(result)
+                body["postmock"] = {**body.get("postmock", {}), "passthrough":
+                                    "the collection names no http(s) base URL to pass this call to"}
+                return Decision("miss", json_response(502, body, "Bad Gateway"), delay_ms=delay)
+        return Decision(mock.on_miss, forward=forward)
+
+
+def _explicit(request: HttpRequest) -> bool:
+    """Whether the caller asked for one example by x-mock-* header: a miss is then an answer."""
+    return any(request.header(h) is not None for h in _SELECTORS)

@@ -1,0 +1,338 @@
+"""The mock server addon: answers calls from a collection's examples, as Postman's mocks do.
+
+Standalone (`postmock serve`, `mitmdump -s addons/mock.py`), each mock listens on its own port
+in reverse mode and answers everything sent there. In a recording proxy (`addons/record.py`)
+it does nothing until `postmock_mode=mock`; then calls to a served collection's hosts are
+answered from it and all other traffic passes through (and is recorded when recording is on).
+
+Answers are decided by `MockRuntime` on a redacted copy of the request; this module only
+converts at the edge, waits out delays without blocking, and hands calls to the call log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import parse_qsl
+
+from mitmproxy import ctx, exceptions, http
+
+from postmock_core.addon_options import add_home_option, workspace_from_options
+from postmock_core.callwriter import CallWriter
+from postmock_core.exchange import HttpRequest, HttpResponse
+from postmock_core.flows import request_from_flow, response_from_flow
+from postmock_core.mockreplies import finish_headers, mock_not_found
+from postmock_core.mockruntime import Decision, MockCatalog, MockRuntime, deactivation_reason
+from postmock_core.mocks import MockConfig
+from postmock_core.recorder import SKIP_METADATA, Recorder
+from postmock_core.redaction import Redactor
+from postmock_core.workspace import Workspace
+
+__all__ = ["CALL_METADATA", "MOCKED_METADATA", "MockServer", "reverse_modes"]
+
+log = logging.getLogger(__name__)
+
+# flow.metadata keys: which mock answered a flow, a forwarded call still to be logged, and a
+# miss the standalone server records itself.
+MOCKED_METADATA = "postmock_mock"
+CALL_METADATA = "postmock_call"
+RECORD_METADATA = "postmock_record_miss"
+
+_REDACT = ("postmock_redact_headers", "postmock_redact_keys",
+           "postmock_redact_extra_headers", "postmock_redact_extra_keys")
+_MODES = ("record", "mock")
+# mitmproxy needs an upstream in reverse mode; the mock never connects to it (lazy strategy),
+# and a call passed through on a miss is sent to the collection's own base URL instead.
+_PLACEHOLDER_UPSTREAM = "http://127.0.0.1:1"
+
+
+def reverse_modes(mocks: Sequence[MockConfig]) -> list[str]:
+    """mitmproxy `mode` entries serving each mock on 127.0.0.1 at its own port."""
+    return [f"reverse:{_PLACEHOLDER_UPSTREAM}@127.0.0.1:{m.port}" for m in mocks]
+
+
+def _names(values: Sequence[str] | str) -> list[str]:
+    items = [values] if isinstance(values, str) else list(values)
+    return [p.strip() for v in items for p in v.split(",") if p.strip()]
+
+
+def _score_text(score: float | None) -> str:
+    # A response picked by x-mock-response-id/-name was selected, not scored.
+    return "selected" if score is None else f"{score:g}"
+
+
+def _mitm_response(resp: HttpResponse, headers: list[tuple[str, str]], head: bool) -> http.Response:
+    fields = [(k.encode("utf-8", "surrogateescape"), v.encode("utf-8", "surrogateescape"))
+              for k, v in headers]
+    if resp.status not in (204, 304) and not 100 <= resp.status < 200:
+        fields.append((b"Content-Length", str(len(resp.body)).encode()))
+    reason = (resp.reason or http.status_codes.RESPONSES.get(resp.status, "")).encode("utf-8", "replace")
+    now = time.time()
+    # Built directly rather than through Response(...): that constructor re-checks the type of
+    # every field (a debug-mode check that costs more than the rest of a mocked answer), and
+    # these values are all made right here with the right types.
+    data = object.__new__(http.ResponseData)
+    data.__dict__.update(http_version=b"HTTP/1.1", headers=http.Headers(fields),
+                         content=b"" if head else resp.body, trailers=None, timestamp_start=now,
+                         timestamp_end=now, status_code=resp.status, reason=reason)
+    response = object.__new__(http.Response)
+    response.data = data
+    return response
+
+
+def _request(req: http.Request, use_host_header: bool) -> HttpRequest:
+    """The core request, built straight from the raw fields (the hot path of every call)."""
+    if "content-encoding" in req.headers:
+        return request_from_flow(req, use_host_header)  # a compressed body: decode it properly
+    raw_path = req.path
+    path, sep, qs = raw_path.partition("?")
+    return HttpRequest(
+        method=req.method,
+        scheme=req.scheme,
+        host=req.pretty_host if use_host_header and req.host_header else req.host,
+        port=req.port,
+        path=path or "/",
+        query=parse_qsl(qs, keep_blank_values=True) if sep else [],
+        headers=[(k.decode("utf-8", "surrogateescape"), v.decode("utf-8", "surrogateescape"))
+                 for k, v in req.headers.fields],
+        body=req.raw_content or b"",
+        http_version=req.http_version,
+    )
+
+
+def _cors(flow: http.HTTPFlow) -> None:
+    """CORS on a passed-through answer, unless the real API sent its own."""
+    assert flow.response is not None
+    headers = flow.response.headers
+    if "access-control-allow-origin" not in headers:
+        origin = flow.request.headers.get("origin")
+        headers["Access-Control-Allow-Origin"] = origin or "*"
+        if origin:
+            headers["Access-Control-Allow-Credentials"] = "true"
+
+
+class MockServer:
+    """mitmproxy addon serving postmock mocks (standalone) or answering for their hosts (proxy)."""
+
+    def __init__(self, standalone: bool = False) -> None:
+        self.standalone = standalone
+        # Standalone, misses a mock records go through a Recorder this addon drives itself: kept
+        # out of mitmproxy's addon chain, it costs nothing on the calls it does not record. In
+        # a recording proxy the proxy's own Recorder records them (they are left unmarked).
+        self.recorder = Recorder() if standalone else None
+        self.ws: Workspace | None = None
+        self.catalog: MockCatalog | None = None
+        self.writer: CallWriter | None = None
+        self.redactor = Redactor()
+        self.runtimes: dict[str, MockRuntime] = {}  # mock ID -> runtime, for the served mocks
+        self.by_port: dict[int, MockRuntime] = {}
+        self._only: MockRuntime | None = None
+
+    # -- options ------------------------------------------------------------------------------
+    def load(self, loader: Any) -> None:
+        add_home_option(loader)
+        if self.recorder is not None:
+            self.recorder.load(loader)
+        loader.add_option(
+            "postmock_mock", str, "",
+            "The postmock mocks to serve, by name or ID, comma-separated. Standalone "
+            "(addons/mock.py), empty serves every active mock, each on its own port. In a "
+            "recording proxy, the mocks whose collections answer when postmock_mode is mock.",
+        )
+        loader.add_option(
+            "postmock_mode", str, "record",
+            "record: a recording proxy only records. mock: calls to the hosts of the collections "
+            "of postmock_mock are answered by those mocks, other traffic passes through (and is "
+            "recorded while postmock_record is true). Can be switched at any time.",
+            choices=list(_MODES),
+        )
+
+    def configure(self, updated: set[str]) -> None:
+        opts = ctx.options
+        if self.recorder is not None:
+            self.recorder.configure(updated)
+        if "postmock_home" in updated or self.ws is None:
+            self.ws = workspace_from_options(opts.postmock_home)
+            if self.writer is not None:
+                self.writer.done()
+            # Opened on first use: a recording proxy that never mocks leaves the workspace alone.
+            self.catalog, self.writer = None, None
+            self.runtimes, self.by_port = {}, {}
+        if updated.intersection(_REDACT) and all(hasattr(opts, o) for o in _REDACT):
+            self.redactor = Redactor.build(
+                _names(opts.postmock_redact_headers) + _names(opts.postmock_redact_extra_headers),
+                _names(opts.postmock_redact_keys) + _names(opts.postmock_redact_extra_keys),
+            )
+        if updated.intersection({"postmock_home", "postmock_mock", "postmock_mode"}):
+            self._select(opts.postmock_mock)
+
+    def _open(self) -> MockCatalog:
+        if self.catalog is None:
+            assert self.ws is not None
+            self.catalog = MockCatalog(self.ws)
+            self.writer = CallWriter(self.ws)
+        return self.catalog
+
+    def _select(self, value: str) -> None:
+        names = _names(value)
+        if not names and not self.standalone:
+            if ctx.options.postmock_mode == "mock":
+                log.warning("postmock: postmock_mode is mock but postmock_mock names no mock: "
+                            "nothing is mocked; set postmock_mock=NAME")
+            self.runtimes, self.by_port = {}, {}
+            return
+        catalog = self._open()
+        mocks = catalog.mocks()
+        chosen: list[MockConfig] = []
+        unknown = []
+        for name in names:
+            found = catalog.find(name)
+            if found is None:
+                unknown.append(name)
+            elif found not in chosen:
+                chosen.append(found)
+        if not names:
+            settings = catalog.settings()
+            chosen = [m for m in mocks.values() if deactivation_reason(
+                m, catalog.collections, catalog.environments, settings) is None]
+        user_mode = list(ctx.options.mode) != ["regular"]
+        if unknown:
+            known = ", ".join(sorted(m.name for m in mocks.values())) or "none yet"
+            message = f"postmock_mock: no mock named {', '.join(map(repr, unknown))} (known: {known})"
+            if self.standalone and not chosen and not user_mode:
+                raise exceptions.OptionsError(message)
+            log.warning("postmock: %s; calls for it are answered with mockNotFoundError", message)
+        self.runtimes = {m.id: self.runtimes.get(m.id) or MockRuntime(catalog, m.id) for m in chosen}
+        self.by_port = {m.port: self.runtimes[m.id] for m in chosen}
+        # One mock on the user's own --mode (not one we set up) answers on whatever port that is.
+        ours = any(_PLACEHOLDER_UPSTREAM in m for m in ctx.options.mode)
+        self._only = next(iter(self.runtimes.values())) if len(chosen) == 1 and user_mode and not ours else None
+        if self.standalone:
+            # A mock answers before any upstream is needed: never connect eagerly. And unless
+            # told otherwise (--mode), listen where each mock lives.
+            wanted: dict[str, Any] = {"connection_strategy": "lazy"}
+            if chosen and not user_mode:
+                wanted["mode"] = reverse_modes(chosen)
+            changes = {k: v for k, v in wanted.items() if k in ctx.options and getattr(ctx.options, k) != v}
+            if changes:
+                ctx.options.update(**changes)
+
+    def running(self) -> None:
+        if self.recorder is not None:
+            self.recorder.running()
+        if self.writer is not None:
+            self.writer.start()
+        for rt in self.runtimes.values():
+            mock = rt.config()
+            if mock is not None:
+                where = mock.url if self.standalone else "its collection's hosts (postmock_mode=mock)"
+                log.info("postmock: mock %s answers at %s", mock.name, where)
+
+    def done(self) -> None:
+        if self.writer is not None:
+            self.writer.done()
+        if self.recorder is not None:
+            self.recorder.done()
+
+    # -- which mock a flow is for ---------------------------------------------------------------
+    def _runtime_for(self, flow: http.HTTPFlow) -> tuple[bool, MockRuntime | None]:
+        """(whether this addon answers `flow`, the mock that does; None: no such mock)."""
+        if self.standalone:
+            port = flow.client_conn.sockname[1] if flow.client_conn.sockname else None
+            rt = self.by_port.get(port)  # type: ignore[arg-type]
+            return True, self._only if rt is None else rt
+        if ctx.options.postmock_mode != "mock":
+            return False, None
+        where = (flow.request.host.lower(), flow.request.port)
+        for rt in self.runtimes.values():
+            if where in rt.hosts():
+                return True, rt
+        return False, None
+
+    # -- hooks ----------------------------------------------------------------------------------
+    async def request(self, flow: http.HTTPFlow) -> None:
+        if flow.response is not None or flow.error is not None:
+            return  # another addon already answered
+        ours, rt = self._runtime_for(flow)
+        if not ours:
+            return
+        started = time.time()
+        t0 = time.perf_counter()
+        raw_key = flow.request.headers.get("x-api-key")
+        request = self.redactor.request(_request(flow.request, use_host_header=not self.standalone))
+        if rt is None:
+            decision = Decision("not-found", mock_not_found())
+            mock = None
+        else:
+            mock = rt.config()
+            decision = rt.decide(request, raw_key, self.standalone)
+        if decision.response is None:
+            self._forward(flow, decision, mock, request, started, t0)
+            return
+        if decision.delay_ms:
+            await asyncio.sleep(decision.delay_ms / 1000)
+        self._answer(flow, decision, request)
+        if mock is not None and self.writer is not None:
+            self.writer.add(mock.id, self._cap(mock), request, decision.response, started,
+                            (time.perf_counter() - t0) * 1000, decision.example_id,
+                            decision.example_name, decision.score)
+
+    def _answer(self, flow: http.HTTPFlow, decision: Decision, request: HttpRequest) -> None:
+        resp = decision.response
+        assert resp is not None
+        extra = None
+        if decision.kind == "mocked":
+            extra = [("X-Mock-Example-Name", decision.example_name or ""),
+                     ("X-Mock-Example-Id", decision.example_id or ""),
+                     ("X-Mock-Score", _score_text(decision.score))]
+        headers = finish_headers(resp, flow.request.headers.get("origin"), extra)
+        flow.response = _mitm_response(resp, headers, flow.request.method == "HEAD")
+        flow.metadata[SKIP_METADATA] = True
+        flow.metadata[MOCKED_METADATA] = decision.example_id or decision.kind
+
+    def _forward(self, flow: http.HTTPFlow, decision: Decision, mock: MockConfig | None,
+                 request: HttpRequest, started: float, t0: float) -> None:
+        """A miss sent on to the real API: recorded only when the mock says `record`."""
+        if decision.kind != "record":
+            flow.metadata[SKIP_METADATA] = True
+        elif self.recorder is not None:
+            flow.metadata[RECORD_METADATA] = True
+        if decision.forward is not None:
+            scheme, host, port = decision.forward
+            flow.request.scheme, flow.request.host, flow.request.port = scheme, host, port
+        if mock is not None:
+            flow.metadata[CALL_METADATA] = (mock.id, self._cap(mock), request, started, t0, decision.kind)
+
+    def _cap(self, mock: MockConfig) -> int:
+        if mock.call_log_cap:
+            return mock.call_log_cap
+        assert self.catalog is not None
+        return self.catalog.settings().call_log_cap
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        if self.recorder is not None and flow.metadata.get(RECORD_METADATA):
+            self.recorder.response(flow)
+        call = flow.metadata.pop(CALL_METADATA, None)
+        if call is None or self.writer is None or flow.response is None:
+            return
+        if self.standalone:
+            _cors(flow)
+        mock_id, cap, request, started, t0, kind = call
+        self.writer.add(mock_id, cap, request, response_from_flow(flow.response), started,
+                        (time.perf_counter() - t0) * 1000, None, f"No matching requests ({kind})", None)
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        if self.recorder is not None and flow.metadata.get(RECORD_METADATA):
+            self.recorder.error(flow)
+        call = flow.metadata.pop(CALL_METADATA, None)
+        if call is None or self.writer is None:
+            return
+        mock_id, cap, request, started, t0, kind = call
+        message = flow.error.msg if flow.error else "the upstream failed"
+        # mitmproxy answers the client 502 itself; the log says so.
+        self.writer.add(mock_id, cap, request, HttpResponse(502, "Bad Gateway", [], message.encode()),
+                        started, (time.perf_counter() - t0) * 1000, None,
+                        f"No matching requests ({kind} failed: {message})", None)

@@ -1,0 +1,48 @@
+"""KeyStore: API keys for private mocks, stored as hashes."""
+
+from __future__ import annotations
+
+import pytest
+
+from postmock_core.apikeys import KeyStore, hash_key
+from postmock_core.errors import PostmockError
+from postmock_core.workspace import Workspace
+
+
+def test_create_verify_revoke(workspace: Workspace) -> None:
+    store = KeyStore(workspace)
+    key, secret = store.create("ci")
+    assert secret.startswith("PMAK-") and key.hint == secret[-4:]
+    assert store.verify(secret)
+    assert not store.verify(secret + "x")
+    assert not store.verify("")
+    assert not store.verify(None)
+    store.revoke("ci")
+    assert not store.verify(secret)
+    assert store.list()[0].revoked is not None
+
+
+def test_secret_is_never_stored(workspace: Workspace) -> None:
+    store = KeyStore(workspace)
+    key, secret = store.create()
+    raw = store.path.read_text()
+    assert secret not in raw and hash_key(secret) in raw
+    assert key.name == key.id
+
+
+def test_revocation_by_another_process_is_seen_at_once(workspace: Workspace) -> None:
+    serving = KeyStore(workspace)  # as a running mock holds it
+    _, secret = KeyStore(workspace).create("app")
+    assert serving.verify(secret)
+    KeyStore(workspace).revoke("app")  # as `postmock key revoke` in another process
+    assert not serving.verify(secret)
+
+
+def test_revoke_errors(workspace: Workspace) -> None:
+    store = KeyStore(workspace)
+    with pytest.raises(PostmockError, match="no API key"):
+        store.revoke("nope")
+    store.create("twin")
+    store.create("twin")
+    with pytest.raises(PostmockError, match="several keys"):
+        store.revoke("twin")

@@ -1,0 +1,114 @@
+"""CallLog: each mock's capped log of calls, with queries and follow."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from postmock_core.calllog import NO_MATCH, CallLog, CallQuery, call_doc, parse_when
+from postmock_core.callwriter import CallWriter
+from postmock_core.errors import PostmockError
+from postmock_core.exchange import HttpRequest, HttpResponse
+from postmock_core.workspace import Workspace
+
+
+def _call(i: int, status: int = 200, method: str = "GET", started: float | None = None,
+          example: str | None = "200 OK") -> dict:
+    req = HttpRequest(method=method, path=f"/users/{i}", query=[("q", "x")],
+                      headers=[("Accept", "application/json")], body=b"")
+    resp = HttpResponse(status=status, headers=[("Content-Type", "application/json")],
+                        body=b'{"id": %d}' % i)
+    return call_doc(req, resp, started if started is not None else 1_000 + i, 1.5,
+                    "ex-1" if example else None, example, 100.0 if example else None)
+
+
+def test_call_doc_shape() -> None:
+    doc = _call(7, example=None)
+    assert doc["method"] == "GET" and doc["path"] == "/users/7" and doc["query"] == "q=x"
+    assert doc["status"] == 200 and doc["example"] == {"id": None, "name": NO_MATCH}
+    assert doc["response"]["body"] == {"text": '{"id": 7}'}
+
+
+def test_cap_keeps_the_newest(workspace: Workspace) -> None:
+    log = CallLog(workspace, "mock-1")
+    for i in range(12):
+        log.append([_call(i)], cap=5)
+    assert log.count() == 5
+    assert [d["path"] for _, d in log.query()] == [f"/users/{i}" for i in range(11, 6, -1)]
+
+
+def test_query_filters(workspace: Workspace) -> None:
+    log = CallLog(workspace, "mock-1")
+    log.append([_call(1), _call(2, status=404, example=None), _call(3, method="POST"),
+                _call(4, started=5_000)], cap=100)
+    paths = lambda q: [d["path"] for _, d in log.query(q)]
+    assert paths(CallQuery(status=404)) == ["/users/2"]
+    assert paths(CallQuery(method="post")) == ["/users/3"]
+    assert paths(CallQuery(search="no matching")) == ["/users/2"]
+    assert paths(CallQuery(since=4_000)) == ["/users/4"]
+    assert paths(CallQuery(until=1_002)) == ["/users/2", "/users/1"]
+    assert paths(CallQuery(limit=2)) == ["/users/4", "/users/3"]
+
+
+def test_follow_yields_new_calls_in_order(workspace: Workspace) -> None:
+    log = CallLog(workspace, "mock-1")
+    log.append([_call(1)], cap=100)
+
+    def later() -> None:
+        time.sleep(0.2)
+        CallLog(workspace, "mock-1").append([_call(2), _call(3, status=500)], cap=100)
+
+    t = threading.Thread(target=later)
+    t.start()
+    seen = [d["path"] for _, d in log.follow(CallQuery(), poll=0.05, stop_after=2.0)]
+    t.join()
+    assert seen == ["/users/2", "/users/3"]
+
+
+@pytest.mark.parametrize("use_process", [True, False])
+def test_writer_batches_and_flushes_on_done(workspace: Workspace, use_process: bool) -> None:
+    writer = CallWriter(workspace, use_process=use_process)
+    req = HttpRequest(method="GET", path="/a")
+    for i in range(30):
+        writer.add("mock-a" if i % 2 else "mock-b", 10, req, HttpResponse(status=200), 1_000 + i, 0.1,
+                   "ex", "200 OK", 100.0)
+    writer.done()
+    assert CallLog(workspace, "mock-a").count() == 10
+    assert CallLog(workspace, "mock-b").count() == 10
+    newest = next(CallLog(workspace, "mock-a").query())[1]
+    assert newest["timestamp"] == 1_029 and newest["example"] == {"id": "ex", "name": "200 OK"}
+
+
+def test_writer_writes_within_half_a_second_by_itself(workspace: Workspace) -> None:
+    writer = CallWriter(workspace)
+    writer.add("mock-a", 10, HttpRequest(method="GET"), HttpResponse(status=200), 1.0, 0.1)
+    deadline = time.monotonic() + 10
+    while CallLog(workspace, "mock-a").count() == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert CallLog(workspace, "mock-a").count() == 1
+    writer.add("mock-a", 10, HttpRequest(method="POST"), HttpResponse(status=201), 2.0, 0.1)
+    writer.flush()
+    assert CallLog(workspace, "mock-a").count() == 2
+    writer.done()
+
+
+def test_writer_survives_its_process_dying(workspace: Workspace) -> None:
+    writer = CallWriter(workspace)
+    writer.add("mock-a", 10, HttpRequest(method="GET"), HttpResponse(status=200), 1.0, 0.1)
+    writer.flush()
+    assert writer._proc is not None
+    writer._proc.proc.kill()
+    writer._proc.proc.wait()
+    writer.add("mock-a", 10, HttpRequest(method="GET"), HttpResponse(status=200), 2.0, 0.1)
+    writer.done()  # the batch is written by a new process or, failing that, by the thread
+    assert CallLog(workspace, "mock-a").count() == 2
+
+
+def test_parse_when() -> None:
+    now = time.time()
+    assert abs(parse_when("2h") - (now - 7200)) < 5
+    assert parse_when("2026-11-21T00:00:00Z") == 1795219200.0
+    with pytest.raises(PostmockError, match="is not a time"):
+        parse_when("yesterday-ish")

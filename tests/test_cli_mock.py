@@ -1,0 +1,200 @@
+"""The mock, key, settings and serve commands, through the real `postmock` executable."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from support.mockkit import postmock, users_collection
+from support.procs import free_port
+
+from postmock_core.collections import CollectionStore
+from postmock_core.environments import EnvironmentStore
+from postmock_core.mocks import MockStore
+from postmock_core.postman_import import normalize_collection
+from postmock_core.workspace import Workspace
+
+
+@pytest.fixture
+def home(workspace: Workspace) -> Path:
+    CollectionStore(workspace).import_normalized(normalize_collection(users_collection("Users API")))
+    EnvironmentStore(workspace).set("staging", "token", "abc")
+    return workspace.root
+
+
+def _error(home: Path, *args: str) -> str:
+    proc = postmock(home, *args, check=False)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("postmock: error: "), proc.stderr
+    assert "Traceback" not in proc.stderr
+    return lines[0]
+
+
+def test_create_prints_id_and_url_and_stores_ids(home: Path, workspace: Workspace) -> None:
+    port = free_port()
+    out = postmock(home, "mock", "create", "--collection", "users api", "--name", "users", "--env", "staging",
+                   "--delay", "2g", "--private", "--match-body", "--match-headers", "X-Tenant, Accept",
+                   "--on-miss", "passthrough", "--port", str(port), "--call-log-cap", "20").stdout
+    mock = MockStore(workspace).get("users")
+    assert mock.id in out and f"http://127.0.0.1:{port}" in out
+    coll_id = CollectionStore(workspace).load("Users API")["info"]["_postman_id"]
+    env_id = EnvironmentStore(workspace).load("staging")["id"]
+    assert (mock.collection, mock.environment) == (coll_id, env_id)
+    assert (mock.delay_ms, mock.private, mock.match_body, mock.on_miss, mock.call_log_cap) == (
+        300, True, True, "passthrough", 20)
+    assert mock.match_headers == ("x-tenant", "accept")
+
+
+def test_create_defaults_and_save_url_to_env(home: Path, workspace: Workspace) -> None:
+    out = postmock(home, "mock", "create", "--collection", "Users API", "--save-url-to-env", "local").stdout
+    mock = MockStore(workspace).get("Users API")  # named after its collection
+    assert "created environment 'local'" in out
+    env = EnvironmentStore(workspace).load("local")
+    assert {"key": "url", "value": mock.url, "enabled": True, "type": "default"} in env["values"]
+    out = postmock(home, "mock", "create", "--collection", "Users API", "--save-url-to-env", "local").stdout
+    second = MockStore(workspace).get("Users API 2")
+    assert "set url" in out and second.url in out
+    assert EnvironmentStore(workspace).load("local")["values"][0]["value"] == second.url
+
+
+def test_list_show_json_and_deactivation_reason(home: Path, workspace: Workspace) -> None:
+    postmock(home, "mock", "create", "--collection", "Users API", "--name", "m1", "--env", "staging",
+             "--port", str(free_port()))
+    listed = json.loads(postmock(home, "mock", "list", "--json").stdout)
+    assert [(m["name"], m["state"], m["collection"]["name"]) for m in listed] == [("m1", "active", "Users API")]
+    shown = json.loads(postmock(home, "mock", "show", "m1", "--json").stdout)
+    assert shown["environment"]["name"] == "staging" and shown["calls"] == 0
+    assert "Users API" in postmock(home, "mock", "show", "m1").stdout
+    EnvironmentStore(workspace).delete("staging")
+    listed = json.loads(postmock(home, "mock", "list", "--json").stdout)
+    assert listed[0]["state"] == "deactivated" and "environment" in listed[0]["deactivated_reason"]
+    CollectionStore(workspace).delete("Users API")
+    table = postmock(home, "mock", "list").stdout
+    assert "deactivated" in table and "collection" in table
+
+
+def test_edit_changes_everything_but_the_collection(home: Path, workspace: Workspace) -> None:
+    postmock(home, "mock", "create", "--collection", "Users API", "--name", "m1", "--port", str(free_port()))
+    before = MockStore(workspace).get("m1")
+    port = free_port()
+    postmock(home, "mock", "edit", "m1", "--name", "renamed", "--delay", "150", "--private", "--match-body",
+             "--match-headers", "a,b", "--on-miss", "record", "--port", str(port), "--env", "staging")
+    after = MockStore(workspace).get("renamed")
+    assert after.id == before.id and after.collection == before.collection
+    assert (after.delay_ms, after.private, after.match_body, after.match_headers, after.on_miss, after.port) == (
+        150, True, True, ("a", "b"), "record", port)
+    postmock(home, "mock", "edit", "renamed", "--public", "--no-match-body", "--match-headers", "", "--no-env")
+    after = MockStore(workspace).get("renamed")
+    assert (after.private, after.match_body, after.match_headers, after.environment) == (False, False, (), None)
+    assert "nothing to change" in _error(home, "mock", "edit", "renamed")
+    refused = postmock(home, "mock", "edit", "renamed", "--collection", "x", check=False)
+    assert refused.returncode == 2 and "--collection" in refused.stderr
+
+
+def test_server_response_verbs(home: Path, workspace: Workspace, tmp_path: Path) -> None:
+    postmock(home, "mock", "create", "--collection", "Users API", "--name", "m1", "--port", str(free_port()))
+    body = tmp_path / "down.json"
+    body.write_text('{"down": true}')
+    postmock(home, "mock", "server-response", "add", "m1", "--name", "down", "--status", "503",
+             "-H", "Retry-After: 5", "--body-file", str(body))
+    postmock(home, "mock", "server-response", "add", "m1", "--name", "gateway", "--status", "504", "--activate")
+    listed = json.loads(postmock(home, "mock", "server-response", "list", "m1", "--json").stdout)
+    assert [(r["name"], r["status"], r["active"]) for r in listed] == [("down", 503, False), ("gateway", 504, True)]
+    assert listed[0]["body"] == '{"down": true}' and listed[0]["headers"] == [["Retry-After", "5"]]
+    postmock(home, "mock", "server-response", "activate", "m1", "down")
+    assert MockStore(workspace).get("m1").active_server_response.name == "down"  # type: ignore[union-attr]
+    postmock(home, "mock", "server-response", "deactivate", "m1", "down")
+    postmock(home, "mock", "server-response", "delete", "m1", "gateway")
+    assert [r.name for r in MockStore(workspace).get("m1").server_responses] == ["down"]
+    assert "5xx" in _error(home, "mock", "server-response", "add", "m1", "--name", "x", "--status", "200")
+    assert "'Name: value'" in _error(home, "mock", "server-response", "add", "m1", "--name", "y",
+                                     "--status", "500", "-H", "no colon")
+
+
+def test_delete_removes_mock_and_call_log(home: Path, workspace: Workspace) -> None:
+    postmock(home, "mock", "create", "--collection", "Users API", "--name", "m1", "--port", str(free_port()))
+    mock = MockStore(workspace).get("m1")
+    (workspace.root / "calls" / mock.id).mkdir(parents=True)
+    postmock(home, "mock", "delete", "m1")
+    assert MockStore(workspace).list() == [] and not (workspace.root / "calls" / mock.id).exists()
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["mock", "create", "--collection", "nope"], "no collection named 'nope'"),
+    (["mock", "create", "--collection", "Users API", "--env", "nope"], "no environment named 'nope'"),
+    (["mock", "create", "--collection", "Users API", "--delay", "soon"], "delay"),
+    (["mock", "create", "--collection", "Users API", "--port", "99999"], "out of range"),
+    (["mock", "show", "ghost"], "no mock 'ghost'"),
+    (["mock", "delete", "ghost"], "no mock 'ghost'"),
+    (["mock", "calls", "ghost"], "no mock 'ghost'"),
+    (["serve", "ghost"], "no mock 'ghost'"),
+    (["key", "revoke", "ghost"], "no API key 'ghost'"),
+    (["settings", "set", "color", "red"], "unknown setting 'color'"),
+])
+def test_bad_input_is_one_line(home: Path, args: list[str], needle: str) -> None:
+    proc = postmock(home, *args, check=False)
+    if proc.returncode == 2 and "usage:" in proc.stderr:  # argparse's own type errors
+        assert needle in proc.stderr
+        return
+    assert needle in _error(home, *args)
+
+
+def test_duplicate_name_and_calls_options(home: Path) -> None:
+    postmock(home, "mock", "create", "--collection", "Users API", "--name", "m1", "--port", str(free_port()))
+    assert "already exists" in _error(home, "mock", "create", "--collection", "Users API", "--name", "M1")
+    assert "is not a time" in _error(home, "mock", "calls", "m1", "--since", "whenever")
+    assert "no calls logged" in postmock(home, "mock", "calls", "m1").stdout
+    assert json.loads(postmock(home, "mock", "calls", "m1", "--json").stdout) == []
+
+
+def test_forbid_public_mocks(home: Path, workspace: Workspace) -> None:
+    public_port = free_port()
+    postmock(home, "mock", "create", "--collection", "Users API", "--name", "open", "--port", str(public_port))
+    postmock(home, "settings", "set", "forbid_public_mocks", "true")
+    assert "forbids public mocks" in _error(home, "mock", "create", "--collection", "Users API", "--name", "x")
+    postmock(home, "mock", "create", "--collection", "Users API", "--name", "closed", "--private",
+             "--port", str(free_port()))
+    assert "forbids public mocks" in _error(home, "mock", "edit", "closed", "--public")
+    assert "refusing to serve public mock(s) 'open'" in _error(home, "serve", "open")
+    listed = {m["name"]: m for m in json.loads(postmock(home, "mock", "list", "--json").stdout)}
+    assert listed["open"]["state"] == "deactivated" and listed["closed"]["state"] == "active"
+    shown = json.loads(postmock(home, "settings", "show", "--json").stdout)
+    assert shown["forbid_public_mocks"] is True
+
+
+def test_serve_refuses_a_busy_port(home: Path, workspace: Workspace) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        postmock(home, "mock", "create", "--collection", "Users API", "--name", "m1", "--port", str(port))
+        assert f"port {port} of mock 'm1' is in use" in _error(home, "serve", "m1")
+
+
+def test_key_commands(home: Path) -> None:
+    created = json.loads(postmock(home, "key", "create", "--name", "ci", "--json").stdout)
+    assert created["key"].startswith("PMAK-") and created["active"] is True
+    listed = json.loads(postmock(home, "key", "list", "--json").stdout)
+    assert [k["name"] for k in listed] == ["ci"] and "key" not in listed[0]
+    assert created["key"] not in postmock(home, "key", "list").stdout
+    postmock(home, "key", "revoke", "ci")
+    assert json.loads(postmock(home, "key", "list", "--json").stdout)[0]["active"] is False
+
+
+def test_settings_commands(home: Path) -> None:
+    assert "call_log_cap" in postmock(home, "settings", "show").stdout
+    assert postmock(home, "settings", "set", "call_log_cap", "25").stdout.strip() == "call_log_cap = 25"
+    assert json.loads(postmock(home, "settings", "show", "--json").stdout)["call_log_cap"] == 25
+    assert "at least 1" in _error(home, "settings", "set", "call_log_cap", "0")
+
+
+def test_every_command_has_help(home: Path) -> None:
+    for args in (["mock", "--help"], ["mock", "create", "--help"], ["mock", "calls", "--help"],
+                 ["mock", "server-response", "add", "--help"], ["serve", "--help"], ["key", "--help"],
+                 ["settings", "set", "--help"]):
+        out = postmock(home, *args).stdout
+        assert "usage:" in out and len(out) > 200
