@@ -408,7 +408,7 @@ def test_cli_explain_stored_collection(workspace: Workspace, capsys: pytest.Capt
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--url", "/x"], "name a collection"),
+    (["--url", "/x"], "name a mock or a collection"),
     (["--collection-file", "/nonexistent/c.json", "--url", "/x"], "cannot read collection file"),
     (["--collection-file", "{file}", "--url", "/x", "-H", "novalue"], "is not 'Name: value'"),
     (["--collection-file", "{file}", "--url", "/x", "-X", "GE T"], "is not an HTTP method"),
@@ -420,3 +420,36 @@ def test_cli_explain_bad_input_is_one_line(argv: list[str], message: str, tmp_pa
     assert main(["mock", "explain", *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_explain_a_mock_uses_its_collection_environment_and_options(tmp_path: Path, capsys: Any) -> None:
+    from postmock_core.collections import CollectionStore
+    from postmock_core.environments import EnvironmentStore
+    from postmock_core.mocks import MockStore
+    from postmock_core.workspace import Workspace
+
+    ws = Workspace.open(tmp_path / "ws")
+    doc = {"info": {"name": "Tenants"}, "item": [{"name": "me", "request": {"method": "GET", "url": "x"},
+           "response": [
+               {"id": "1", "name": "acme", "code": 200, "body": "acme",
+                "originalRequest": {"method": "GET", "url": "{{base}}/me",
+                                    "header": [{"key": "X-Tenant", "value": "acme"}]}},
+               {"id": "2", "name": "zeta", "code": 200, "body": "zeta",
+                "originalRequest": {"method": "GET", "url": "{{base}}/me",
+                                    "header": [{"key": "X-Tenant", "value": "zeta"}]}}]}]}
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(doc))
+    assert main(["--home", str(ws.root), "collection", "import", str(path)]) == 0
+    EnvironmentStore(ws).set("dev", "base", "http://api.test/v1")
+    coll = CollectionStore(ws).list()[0]
+    MockStore(ws).create("tenant-mock", coll.id, environment=EnvironmentStore(ws).load("dev")["id"],
+                         match_headers=("X-Tenant",))
+    capsys.readouterr()
+    # Header matching is the mock's option, and /v1 comes from the mock's environment.
+    argv = ["--home", str(ws.root), "mock", "explain", "tenant-mock", "--url", "/v1/me", "--json"]
+    assert main([*argv, "-H", "X-Tenant: zeta"]) == 0
+    assert json.loads(capsys.readouterr().out)["match"]["name"] == "zeta"
+    # Against the bare collection, header matching is off: the tie goes to the first example.
+    assert main(["--home", str(ws.root), "mock", "explain", "Tenants", "--env", "dev",
+                 "--url", "/v1/me", "-H", "X-Tenant: zeta", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["match"]["name"] == "acme"

@@ -1,4 +1,4 @@
-"""`postmock mock explain`: which example would answer a request, and why every other lost."""
+"""`postmock mock`: the mock command group, and `explain`: which example answers a request and why."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from postmock_core.cli.common import command, print_json, print_table, workspace
 from postmock_core.errors import PostmockError
 from postmock_core.exchange import HttpRequest
 from postmock_core.matcher import Candidate, Matcher, MatchOptions, MatchResult
+from postmock_core.mocks import MockConfig
+from postmock_core.redaction import Redactor
 
 __all__ = ["register"]
 
@@ -24,8 +26,11 @@ dropped example was dropped. x-mock-* headers given with -H work as they do on a
 
 Exit status: 0 when an example answers, 1 when none does, 2 on bad input.
 
+TARGET is a mock (its collection, environment and matching options apply, and the request is
+redacted as the mock would redact it) or a collection.
+
 examples:
-  postmock mock explain Shop --url /users/5
+  postmock mock explain shop-mock --url /users/5
   postmock mock explain Shop -X POST --url '/orders?dry=1' -H 'Content-Type: application/json' \\
       --data '{"sku": "A1"}' --match-body
   postmock mock explain --collection-file shop.postman_collection.json --url /users/5 --json
@@ -47,29 +52,47 @@ def _read_json(path: str, what: str) -> dict[str, Any]:
 Doc = dict[str, Any]
 
 
-def _inputs(args: argparse.Namespace) -> tuple[Doc, Doc | None, BlobStore | None]:
-    """The collection, environment and blob store the command matches against."""
+def _mock(args: argparse.Namespace) -> MockConfig | None:
+    """The mock TARGET names, if it names one (a mock wins over a collection of that name)."""
+    from postmock_core.mocks import MockStore
+
+    store = MockStore(workspace(args))
+    return next((m for m in store.list()
+                 if m.id == args.target or m.name.lower() == args.target.lower()), None)
+
+
+def _inputs(args: argparse.Namespace) -> tuple[Doc, Doc | None, BlobStore | None, MatchOptions]:
+    """The collection, environment, blob store and options the command matches with."""
+    options = MatchOptions(match_body=args.match_body, match_headers=tuple(args.match_header or ()))
+    env_ref = args.env
     if args.collection_file:
         if args.target:
-            raise PostmockError("give a collection NAME or --collection-file, not both")
+            raise PostmockError("give a mock or collection NAME, or --collection-file, not both")
         collection = _read_json(args.collection_file, "collection file")
         blobs = None
     elif args.target:
         from postmock_core.collections import CollectionStore
 
         store = CollectionStore(workspace(args))
-        collection, blobs = store.load(args.target), store.blobs
+        mock = _mock(args)
+        if mock is not None:
+            # Explain what the mock itself would do: its collection, environment and options.
+            env_ref = env_ref or mock.environment
+            options = MatchOptions(match_body=options.match_body or mock.match_body,
+                                   match_headers=tuple(dict.fromkeys(
+                                       (*mock.match_headers, *options.match_headers))))
+        collection, blobs = store.load(mock.collection if mock else args.target), store.blobs
     else:
-        raise PostmockError("name a collection (see: postmock collection list) "
-                            "or give --collection-file")
+        raise PostmockError("name a mock or a collection (see: postmock mock list, "
+                            "postmock collection list) or give --collection-file")
     environment = None
     if args.env_file:
         environment = _read_json(args.env_file, "environment file")
-    elif args.env:
+    elif env_ref:
         from postmock_core.environments import EnvironmentStore
 
-        environment = EnvironmentStore(workspace(args)).load(args.env)
-    return collection, environment, blobs
+        environment = EnvironmentStore(workspace(args)).load(env_ref)
+    return collection, environment, blobs, options
 
 
 def _request(args: argparse.Namespace) -> HttpRequest:
@@ -163,9 +186,9 @@ def _as_json(result: MatchResult) -> dict[str, Any]:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    collection, environment, blobs = _inputs(args)
-    request = _request(args)
-    options = MatchOptions(match_body=args.match_body, match_headers=tuple(args.match_header or ()))
+    collection, environment, blobs, options = _inputs(args)
+    # Redacted as a live mock redacts it, so recorded "[REDACTED]" values match the same way.
+    request = Redactor().request(_request(args))
     result = Matcher(collection, environment, options, blobs).explain(request)
     if args.json:
         print_json(_as_json(result))
@@ -180,7 +203,9 @@ def register(sub: Any) -> None:
     verbs.required = True
     p = command(verbs, "explain", "show which example answers a request and why the others lost",
                 _EXPLAIN_HELP)
-    p.add_argument("target", nargs="?", metavar="TARGET", help="collection name or ID")
+    p.add_argument("target", nargs="?", metavar="TARGET",
+                   help="mock name or ID (uses its collection, environment and matching "
+                        "options), or a collection name or ID")
     p.add_argument("-X", "--method", default="GET", help="request method (default: GET)")
     p.add_argument("--url", required=True, help="request path with query, or a full URL")
     p.add_argument("-H", "--header", action="append", metavar="'NAME: VALUE'",
