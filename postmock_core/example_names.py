@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from postmock_core.exchange import Exchange
 from postmock_core.postman import status_phrase
@@ -42,7 +43,7 @@ def facts_for_exchange(ex: Exchange, group: int) -> NameFacts:
     assert ex.response is not None
     req = ex.request
     status = f"{ex.response.status} {ex.response.reason or status_phrase(ex.response.status)}".strip()
-    query = f"?{req.query_string}" if req.query else ""
+    query = "?" + unquote(req.query_string) if req.query else ""
     return NameFacts(status, req.method.upper(), req.authority, req.path, query, group)
 
 
@@ -52,7 +53,8 @@ def facts_for_example(example: Doc) -> NameFacts:
     url = req.get("url") or {}
     path = url.get("path")
     raw = str(url.get("raw", ""))
-    query = "?" + raw.split("?", 1)[1].split("#", 1)[0] if "?" in raw else ""
+    # Names are read by people and typed into x-mock-response-name: no percent-escapes.
+    query = "?" + unquote(raw.split("?", 1)[1].split("#", 1)[0]) if "?" in raw else ""
     status = f"{example.get('code', '')} {example.get('status', '')}".strip()
     full_path = "/" + "/".join(str(p) for p in path) if isinstance(path, list) else ""
     return NameFacts(status, str(req.get("method", "")).upper(), "", full_path, query, 0)

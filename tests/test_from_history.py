@@ -136,3 +136,16 @@ def test_save_response_adds_to_matching_request(blobs: BlobStore) -> None:
     item, ex, created = add_exchange(doc, exchange("/pets/2", host="other.example.com"), blobs)
     assert created and ex["originalRequest"]["url"]["raw"] == "{{baseUrl_other_example_com}}/pets/2"
     assert len(doc["variable"]) == 2
+
+
+def test_example_names_show_queries_as_people_read_them(blobs: BlobStore) -> None:
+    result = collection_from_exchanges("Shop", [
+        exchange("/search", query=[("q", "red shoes"), ("api_key", PLACEHOLDER)]),
+        exchange("/search", query=[("q", "hats")]),
+    ], blobs)
+    names = [ex["name"] for _, ex in iter_examples(result.doc)]
+    assert names == [f"200 OK ?q=red shoes&api_key={PLACEHOLDER}", "200 OK ?q=hats"]
+    # Saving another exchange of the first query is recognised as the same one.
+    item, example, created = add_exchange(
+        result.doc, exchange("/search", query=[("q", "red shoes"), ("api_key", PLACEHOLDER)]), blobs)
+    assert not created and example["name"] != names[0]
