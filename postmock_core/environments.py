@@ -18,6 +18,7 @@ from typing import Any
 from postmock_core.errors import PostmockError
 from postmock_core.jsonpath import DocumentError, child, describe, load_json_file
 from postmock_core.postman_import import safe_id
+from postmock_core.postman_request import text_value
 from postmock_core.storage import CorruptStoreError, file_lock, read_json, write_json
 from postmock_core.workspace import Workspace
 
@@ -32,18 +33,6 @@ class EnvironmentSummary:
     path: Path
     values: int
     enabled: int
-
-
-def _scalar(value: Any, where: str) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    raise DocumentError(where, f"a variable value must be text, got {describe(value)}")
 
 
 def normalize_environment(data: Any, name: str | None = None) -> Doc:
@@ -66,7 +55,7 @@ def normalize_environment(data: Any, name: str | None = None) -> Doc:
         v = dict(v)
         if not isinstance(v.get("key"), str) or not v["key"]:
             raise DocumentError(child(at, "key"), f"a variable needs a text key, got {describe(v.get('key'))}")
-        v["value"] = _scalar(v.get("value"), child(at, "value"))
+        v["value"] = text_value(v.get("value"), child(at, "value"), "a text value")
         enabled = v.get("enabled", True)
         if not isinstance(enabled, bool):
             raise DocumentError(child(at, "enabled"), f"expected true or false, got {describe(enabled)}")

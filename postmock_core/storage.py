@@ -21,6 +21,7 @@ from tinydb.middlewares import CachingMiddleware, Middleware
 from tinydb.storages import Storage
 
 from postmock_core.errors import PostmockError
+from postmock_core.watch import file_signature
 from postmock_core.workspace import FILE_MODE, make_private_dir
 
 __all__ = [
@@ -177,14 +178,6 @@ class AtomicJSONStorage(Storage):
         pass
 
 
-def _signature(path: Path) -> tuple[int, int, int] | None:
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return None
-    return (st.st_ino, st.st_size, st.st_mtime_ns)
-
-
 class StatCacheMiddleware(Middleware):
     """Skip re-reading a file this process wrote last, while it is unchanged on disk.
 
@@ -200,7 +193,7 @@ class StatCacheMiddleware(Middleware):
     def read(self) -> Any:
         path = self.storage.path
         hit = self.memo.pop(path, None)
-        if hit is not None and hit[0] == _signature(path):
+        if hit is not None and hit[0] == file_signature(path):
             return hit[1]
         return self.storage.read()
 
@@ -210,7 +203,7 @@ class StatCacheMiddleware(Middleware):
         path = storage.path
 
         def remember() -> None:
-            self.memo[path] = (_signature(path), data)
+            self.memo[path] = (file_signature(path), data)
 
         staged = getattr(storage, "staged", None)
         if staged is not None:
