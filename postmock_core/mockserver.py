@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl
 
 from mitmproxy import ctx, exceptions, http
 
-from postmock_core.addon_options import add_home_option, workspace_from_options
+from postmock_core.addon_options import add_home_option, one_line_option_errors, workspace_from_options
 from postmock_core.callwriter import CallWriter
 from postmock_core.exchange import HttpRequest, HttpResponse
 from postmock_core.flows import request_from_flow, response_from_flow
@@ -119,6 +119,7 @@ class MockServer:
 
     def __init__(self, standalone: bool = False) -> None:
         self.standalone = standalone
+        self.is_running = False
         # Standalone, misses a mock records go through a Recorder this addon drives itself: kept
         # out of mitmproxy's addon chain, it costs nothing on the calls it does not record. In
         # a recording proxy the proxy's own Recorder records them (they are left unmarked).
@@ -150,6 +151,7 @@ class MockServer:
             choices=list(_MODES),
         )
 
+    @one_line_option_errors
     def configure(self, updated: set[str]) -> None:
         opts = ctx.options
         if self.recorder is not None:
@@ -221,6 +223,7 @@ class MockServer:
                 ctx.options.update(**changes)
 
     def running(self) -> None:
+        self.is_running = True
         if self.recorder is not None:
             self.recorder.running()
         if self.writer is not None:

@@ -28,7 +28,7 @@ from mitmproxy import ctx, exceptions, flowfilter, http
 
 import postmock_core
 from postmock_core import record_writer
-from postmock_core.addon_options import add_home_option, workspace_from_options
+from postmock_core.addon_options import add_home_option, one_line_option_errors, workspace_from_options
 from postmock_core.flows import flow_mode
 from postmock_core.redaction import DEFAULT_HEADERS, DEFAULT_KEYS
 
@@ -108,6 +108,7 @@ class Recorder:
         self.home: Path | None = None
         self.filter: flowfilter.TFilter | None = None
         self.active = True
+        self.is_running = False
         self.lost = 0  # exchanges dropped because the writer could not keep up
         self._seen: weakref.WeakSet[http.HTTPFlow] = weakref.WeakSet()
         self._lock = threading.Lock()
@@ -161,6 +162,7 @@ class Recorder:
             "size and the exchange is marked truncated. 0 stores bodies whole.",
         )
 
+    @one_line_option_errors
     def configure(self, updated: set[str]) -> None:
         opts = ctx.options
         if "postmock_home" in updated:
@@ -193,6 +195,7 @@ class Recorder:
 
     # -- hooks (on the event loop: keep them cheap) ---------------------------------------------
     def running(self) -> None:
+        self.is_running = True
         self._start()
 
     def response(self, flow: http.HTTPFlow) -> None:

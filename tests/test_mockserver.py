@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import asyncio
 import json
 from collections.abc import Iterator
@@ -213,12 +215,20 @@ def test_proxy_mode_answers_only_for_the_collection_hosts(workspace: Workspace) 
     addon.done()
 
 
-def test_unknown_name_fails_configure_when_nothing_can_be_served(workspace: Workspace) -> None:
+def test_unknown_name_fails_configure_when_nothing_can_be_served(workspace: Workspace, caplog: Any) -> None:
     from mitmproxy import exceptions
 
     addon = MockServer(standalone=True)
-    with taddons.context(addon) as tctx, pytest.raises(exceptions.OptionsError, match="no mock named 'ghost'"):
-        tctx.configure(addon, postmock_home=str(workspace.root), postmock_mock="ghost")
+    with taddons.context(addon) as tctx:
+        tctx.configure(addon, postmock_home=str(workspace.root))
+        # At startup: one error line (mitmproxy then exits); once running: refused outright.
+        with caplog.at_level(logging.ERROR):
+            tctx.configure(addon, postmock_mock="ghost")
+        assert any("no mock named 'ghost'" in r.getMessage() for r in caplog.records)
+        addon.is_running = True
+        with pytest.raises(exceptions.OptionsError, match="no mock named 'ghost'"):
+            tctx.configure(addon, postmock_mock="ghost2")
+        addon.done()
 
 
 def test_calls_are_logged_with_example_and_score(served: tuple[MockServer, Any], workspace: Workspace) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support.procs import RECORD_ADDON, REPO, free_port, run_mitmdump, wait_until
+from support.procs import RECORD_ADDON, REPO, free_port, mitm_tool, run_mitmdump, wait_until
 
 from postmock_core import sampleapi
 from postmock_core.history import HistoryStore
@@ -214,8 +214,28 @@ def test_pause_and_resume_with_the_set_command(tmp_path, workspace, upstream):
         c.get("/users/2")
         command("postmock_record", "true")
         c.get("/users/3")
+        # A bad value at runtime is refused with its reason, and recording carries on.
+        r = web.post(f"{api}/commands/set", json={"arguments": ["postmock_record_filter", "~d ("]},
+                     headers={"X-XSRFToken": web.cookies["_xsrf"]})
+        assert "postmock_record_filter" in r.text and "Invalid filter expression" in r.text
+        c.get("/users/4")
         proxy.stop()
-    assert [d["request"]["path"] for d in stored(workspace)] == ["/users/1", "/users/3"]
+    assert [d["request"]["path"] for d in stored(workspace)] == ["/users/1", "/users/3", "/users/4"]
+
+
+@pytest.mark.parametrize("setting, reason", [
+    ("postmock_body_limit=-1", "postmock_body_limit must be 0 (no limit) or a number of bytes, not -1"),
+    ("postmock_record_filter=~d (", "postmock_record_filter: Invalid filter expression"),
+])
+def test_a_bad_option_at_startup_is_one_line_and_mitmdump_exits(tmp_path, workspace, setting, reason):
+    out = subprocess.run(
+        [mitm_tool(), "--listen-host", "127.0.0.1", "-p", "0", "--set", f"confdir={tmp_path / 'conf'}",
+         "-s", str(RECORD_ADDON), "--set", f"postmock_home={workspace.root}", "--set", setting],
+        capture_output=True, text=True, timeout=60)
+    output = out.stdout + out.stderr
+    assert out.returncode != 0
+    assert reason in output
+    assert "Traceback" not in output
 
 
 def _traffic(base: str, answered: list[tuple[int, float]], stop: threading.Event, limit: int) -> None:

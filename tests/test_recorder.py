@@ -90,8 +90,19 @@ def test_filter_records_only_matching_flows(rec, workspace):
     assert [(d["request"]["method"], d["request"]["path"]) for d in history(workspace)] == [("POST", "/users")]
 
 
+def test_invalid_options_at_startup_are_logged_as_one_line(rec, caplog):
+    addon, tctx = rec
+    # Before the proxy runs, mitmproxy would print a raised error with a traceback and then
+    # exit on any logged startup error: the reason alone is logged instead.
+    with caplog.at_level(logging.ERROR):
+        tctx.configure(addon, postmock_body_limit=-1)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == [
+        "postmock_body_limit must be 0 (no limit) or a number of bytes, not -1"]
+
+
 def test_invalid_options_are_rejected_and_rolled_back(rec, tmp_path):
     addon, tctx = rec
+    addon.running()
     with pytest.raises(exceptions.OptionsError, match="postmock_record_filter"):
         tctx.configure(addon, postmock_record_filter="~u (")
     assert tctx.options.postmock_record_filter is None
