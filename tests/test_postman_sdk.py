@@ -72,7 +72,7 @@ def test_collection_from_history_loads_in_sdk(tmp_path: Path) -> None:
     assert summary["name"] == "Recorded"
     assert summary["variables"] == [{"key": "baseUrl", "value": "http://127.0.0.1:8080"}]
     names = [[r["name"] for r in item["responses"]] for item in summary["items"]]
-    assert names == [["200 OK /users/1", "404 Not Found"], ["200 OK /search?q=a%20b"], ["200 OK /logo.png"]]
+    assert names == [["200 OK /users/1", "404 Not Found"], ["200 OK /search?q=a b"], ["200 OK /logo.png"]]
     users = summary["items"][0]
     assert [r["originalUrl"] for r in users["responses"]] == ["{{baseUrl}}/users/1", "{{baseUrl}}/users/2"]
     assert users["url"] == "{{baseUrl}}/users/1"  # the SDK fills :userId from url.variable
