@@ -2,29 +2,25 @@
 
 `CallWriter.add` only appends references to a queue. A background thread pickles what was
 queued, at least every `SEND_INTERVAL` seconds, and pipes it to a writer process
-(`python -m postmock_core.callwriter HOME`) that builds the log entries (`call_doc`) and
+(`python -m postmock_core.callwriter HOME`, see `pipewriter`) that builds the log entries (`call_doc`) and
 appends them to each mock's `CallLog` in batches, at least every `WRITE_INTERVAL` seconds, so
 a call is on disk within half a second. `flush()` waits until everything sent is written;
-`done()` flushes and stops the process. A writer process that dies is started again and
-the batch resent; if none can be started, the thread writes the batch itself.
+`done()` flushes and stops the process. A writer process that dies is started again; a batch
+no process can take is written by the thread itself.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import pickle
-import subprocess
 import sys
 import threading
-import time
 from collections import deque
-from pathlib import Path
-from typing import IO, Any, BinaryIO, NamedTuple
+from typing import Any, NamedTuple
 
-import postmock_core
 from postmock_core.calllog import CallLog, call_doc
 from postmock_core.exchange import HttpRequest, HttpResponse
+from postmock_core.pipewriter import ChildWriter, Emit, flush_request, run_child, wait_flushed
 from postmock_core.workspace import Workspace
 
 __all__ = ["QUEUE_CAP", "SEND_INTERVAL", "WRITE_INTERVAL", "CallWriter", "write_calls"]
@@ -67,34 +63,34 @@ def write_calls(ws: Workspace, calls: list[Call], logs: dict[str, CallLog]) -> i
     return n
 
 
-class _Process:
-    """One running writer process and its acknowledgement pipe."""
+class CallSink:
+    """Appends handed calls to their logs; a batch that cannot be written is reported and dropped."""
 
-    def __init__(self, home: Path) -> None:
-        package_root = str(Path(postmock_core.__file__).resolve().parent.parent)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-        self.proc = subprocess.Popen([sys.executable, "-m", "postmock_core.callwriter", str(home)],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
-                                     start_new_session=True)
-        self.stdin: IO[bytes] = self.proc.stdin  # type: ignore[assignment]
-        self.stdout: IO[bytes] = self.proc.stdout  # type: ignore[assignment]
+    def __init__(self, ws: Workspace, emit: Emit) -> None:
+        self.ws = ws
+        self.emit = emit
+        self.pending: list[Call] = []
+        self._logs: dict[str, CallLog] = {}
+        self._failing: str | None = None
 
-    def send(self, message: tuple[Any, ...]) -> None:
-        pickle.dump(message, self.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-        self.stdin.flush()
+    def handle(self, msg: tuple[Any, ...]) -> None:
+        if msg[0] == "calls":
+            self.pending.extend(msg[1])
 
-    def close(self, timeout: float = 60.0) -> None:
+    def write(self) -> int:
+        batch, self.pending = self.pending, []
+        if not batch:
+            return 0
         try:
-            self.stdin.close()
-        except OSError:
-            pass
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            log.error("postmock: the call log writer did not finish within %g s; stopping it", timeout)
-            self.proc.kill()
-            self.proc.wait()
+            written = write_calls(self.ws, batch, self._logs)
+        except Exception as e:  # noqa: BLE001 - report once per problem: the mock must keep answering
+            problem = f"cannot write the call log: {e}"
+            if problem != self._failing:
+                self.emit(logging.ERROR, f"{problem}; {len(batch)} call(s) not logged; the mock keeps answering")
+                self._failing = problem
+            return 0
+        self._failing = None
+        return written
 
 
 class CallWriter:
@@ -110,10 +106,10 @@ class CallWriter:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._proc: _Process | None = None
-        self._spawned_at = 0.0
-        self._logs: dict[str, CallLog] = {}  # for writing in-thread, when no process can run
-        self._failing: str | None = None
+        self._proc = ChildWriter("postmock_core.callwriter", str(ws.root), what="call log writer process",
+                                 logger=log) if use_process else None
+        # Writes in this thread when no process can take the calls.
+        self._here = CallSink(ws, lambda level, text: log.log(level, "postmock: %s", text))
 
     def add(self, mock_id: str, cap: int, request: HttpRequest, response: HttpResponse, started: float,
             duration_ms: float, example_id: str | None = None, example_name: str | None = None,
@@ -143,62 +139,36 @@ class CallWriter:
             except Exception:  # the sender must outlive a bug in one batch
                 log.exception("postmock: sending calls to the call log writer failed unexpectedly")
 
-    def _process(self) -> _Process | None:
-        if not self.use_process:
-            return None
-        if self._proc is not None and self._proc.proc.poll() is None:
-            return self._proc
-        if self._proc is not None:
-            log.error("postmock: the call log writer exited with %s; starting another", self._proc.proc.returncode)
-            self._proc = None
-        if time.monotonic() - self._spawned_at < 5.0 and self._spawned_at:
-            return None  # it keeps dying: write in this thread for now
-        self._spawned_at = time.monotonic()
-        try:
-            self._proc = _Process(self.ws.root)
-        except OSError as e:
-            log.error("postmock: cannot start the call log writer (%s); writing from the proxy process", e)
-        return self._proc
+    def _send(self, extra: bytes = b"") -> bool:
+        """Hand the queued calls (and `extra` messages) to the writer process, or write them here.
 
-    def _send(self, message: tuple[Any, ...] | None = None) -> None:
+        True when the process took them."""
         with self._send_lock:
             with self._lock:
                 batch, self._queue = list(self._queue), deque()
-            if not batch and message is None:
-                return
-            proc = self._process()
-            if proc is not None:
+            if not batch and not extra:
+                return False
+            if self._proc is not None:
                 try:
-                    if batch:
-                        proc.send(("calls", batch))
-                    if message is not None:
-                        proc.send(message)
-                    return
-                except (OSError, pickle.PicklingError) as e:
-                    log.error("postmock: the call log writer stopped taking calls (%s)", e)
+                    data = pickle.dumps(("calls", batch), protocol=pickle.HIGHEST_PROTOCOL) if batch else b""
+                except (pickle.PicklingError, TypeError, AttributeError) as e:
+                    log.error("postmock: cannot hand calls to the call log writer (%s); writing them here", e)
+                    self._write_here(batch)
+                    batch, data = [], b""
+                if (data or extra) and self._proc.send(data + extra):
+                    return True
             self._write_here(batch)
+            return False
 
     def _write_here(self, batch: list[Call]) -> None:
-        if not batch:
-            return
-        try:
-            write_calls(self.ws, batch, self._logs)
-            self._failing = None
-        except Exception as e:  # noqa: BLE001 - any failure is reported; the mock keeps answering
-            problem = f"cannot write the call log: {e}"
-            if problem != self._failing:
-                log.error("postmock: %s; %d call(s) not logged; the mock keeps answering", problem, len(batch))
-                self._failing = problem
+        if batch:
+            self._here.pending.extend(batch)
+            self._here.write()
 
     def flush(self, timeout: float = 30.0) -> None:
         """Return once every call added so far is written."""
-        self._send(("flush",))
-        proc = self._proc
-        if proc is None:
-            return  # written in this thread already
-        if _ready(proc.stdout, timeout):
-            proc.stdout.readline()
-        else:
+        token, message = flush_request()
+        if self._send(message) and wait_flushed(token, timeout) is None:
             log.error("postmock: the call log writer did not confirm a flush within %g s", timeout)
 
     def done(self) -> None:
@@ -211,73 +181,16 @@ class CallWriter:
         self._send()
         if self._proc is not None:
             self._proc.close()
-            self._proc = None
-
-
-def _ready(stream: IO[bytes], timeout: float) -> bool:
-    import select
-
-    return bool(select.select([stream], [], [], timeout)[0])
 
 
 # -- the writer process -------------------------------------------------------------------------
-def serve(stdin: BinaryIO, stdout: BinaryIO, ws: Workspace) -> int:
-    """Read pickled messages until EOF, writing calls at least every `WRITE_INTERVAL` seconds."""
-    pending: list[Call] = []
-    lock = threading.Lock()
-    flushes: list[int] = []
-    eof = threading.Event()
-
-    def read() -> None:
-        try:
-            while True:
-                message = pickle.load(stdin)
-                with lock:
-                    if message[0] == "calls":
-                        pending.extend(message[1])
-                    elif message[0] == "flush":
-                        flushes.append(1)
-        except (EOFError, pickle.UnpicklingError, OSError):
-            pass
-        finally:
-            eof.set()
-
-    threading.Thread(target=read, name="reader", daemon=True).start()
-    logs: dict[str, CallLog] = {}
-    failing = None
-    while True:
-        stopping = eof.wait(WRITE_INTERVAL)
-        with lock:
-            batch = pending[:]
-            del pending[:]
-            acks = len(flushes)
-            del flushes[:]
-        if batch:
-            try:
-                write_calls(ws, batch, logs)
-                failing = None
-            except Exception as e:  # noqa: BLE001 - report once, keep serving: the mock must keep answering
-                if str(e) != failing:
-                    print(f"postmock: cannot write the call log: {e}; {len(batch)} call(s) not logged",
-                          file=sys.stderr, flush=True)
-                    failing = str(e)
-        for _ in range(acks):
-            stdout.write(b"FLUSHED\n")
-            stdout.flush()
-        if stopping:
-            return 0
-
-
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
         print("usage: python -m postmock_core.callwriter HOME", file=sys.stderr)
         return 2
-    import signal
-
-    # Ctrl-C reaches the whole terminal's process group; the proxy closes our input instead.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    return serve(sys.stdin.buffer, sys.stdout.buffer, Workspace.open(args[0]))
+    run_child(lambda emit: CallSink(Workspace.open(args[0]), emit), WRITE_INTERVAL)
+    return 0
 
 
 if __name__ == "__main__":

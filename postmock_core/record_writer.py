@@ -1,7 +1,7 @@
 """The recorder's writer process: converts, redacts and stores what the proxy captured.
 
 `python -m postmock_core.record_writer HOME` reads a stream of pickled messages on stdin from
-the `Recorder` addon, its parent, and answers with lines on stdout:
+the `Recorder` addon, its parent, and answers with lines on stdout (see `pipewriter`):
 
     ("config", headers, keys, body_limit)   redaction and size rules for the flows that follow
     ("flow", request, response, error, mode) a flow's parts as mitmproxy `get_state()` dicts
@@ -17,13 +17,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-import pickle
-import signal
 import sys
-import threading
-from collections import deque
-from collections.abc import Callable
-from typing import Any, BinaryIO, TextIO
+from typing import Any
 
 from mitmproxy import http
 from mitmproxy.flow import Error
@@ -31,6 +26,7 @@ from mitmproxy.flow import Error
 from postmock_core.exchange import Exchange
 from postmock_core.flows import exchange_from_parts
 from postmock_core.history import HistoryStore
+from postmock_core.pipewriter import Emit, run_child, serve
 from postmock_core.redaction import Redactor
 from postmock_core.workspace import Workspace
 
@@ -40,8 +36,6 @@ FLUSH_INTERVAL = 0.5
 # Exchanges held in memory while the store cannot be written; past this the oldest go.
 QUEUE_CAP = 10_000
 DEFAULT_BODY_LIMIT = 10 * 1024 * 1024
-
-Emit = Callable[[int, str], None]
 
 
 def _cut(body: bytes, limit: int) -> bytes:
@@ -141,76 +135,15 @@ class Writer:
             self.emit(logging.ERROR, f"{problem}; {consequence}")
 
 
-def serve(stdin: BinaryIO, writer: Writer, answer: Callable[[str], None],
-          interval: float = FLUSH_INTERVAL) -> None:
-    """Read messages until stdin closes, writing at least every `interval` seconds."""
-    inbox: deque[tuple[Any, ...]] = deque()
-    wake = threading.Event()
-    closed = threading.Event()
-
-    def read() -> None:
-        try:
-            while True:
-                # A fresh unpickler per message: each was pickled on its own, memo and all.
-                msg = pickle.load(stdin)
-                inbox.append(msg)
-                if msg[0] == "flush":
-                    wake.set()
-        except EOFError:
-            pass
-        except Exception as e:  # noqa: BLE001 - report it, then finish like at EOF
-            writer.emit(logging.ERROR, f"recorder writer: unreadable message from the proxy: {e!r}")
-        finally:
-            closed.set()
-            wake.set()
-
-    threading.Thread(target=read, name="postmock-writer-reader", daemon=True).start()
-    while True:
-        wake.wait(interval)
-        wake.clear()
-        last = closed.is_set()  # checked before draining: nothing arrives after it is set
-        tokens = []
-        while inbox:
-            msg = inbox.popleft()
-            if msg[0] == "flush":
-                tokens.append(msg[1])
-            else:
-                writer.handle(msg)
-        written = writer.write()
-        for token in tokens:
-            answer(f"FLUSHED {token} {written}")
-        if last:
-            if writer.pending:
-                writer.emit(logging.ERROR, f"{len(writer.pending)} recorded exchange(s) could not be "
-                                           f"written and are lost")
-            return
-
-
-def _line_writer(out: TextIO) -> Callable[[str], None]:
-    lock = threading.Lock()
-
-    def answer(line: str) -> None:
-        with lock:
-            try:
-                out.write(line.replace("\n", " ") + "\n")
-                out.flush()
-            except (OSError, ValueError):
-                pass  # the proxy is gone; the history store is what matters now
-
-    return answer
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m postmock_core.record_writer",
                                      description="The postmock recorder's writer process (started by the addon).")
     parser.add_argument("home", help="workspace folder")
     parser.add_argument("--queue-cap", type=int, default=QUEUE_CAP, help="exchanges held at most")
     args = parser.parse_args(argv)
-    # Ctrl-C in the proxy's terminal reaches this process too; it stops when stdin closes.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    answer = _line_writer(sys.stdout)
-    writer = Writer(args.home, lambda level, msg: answer(f"LOG {level} {msg}"), args.queue_cap)
-    serve(sys.stdin.buffer, writer, answer)
+    writer = run_child(lambda emit: Writer(args.home, emit, args.queue_cap), FLUSH_INTERVAL)
+    if writer.pending:
+        writer.emit(logging.ERROR, f"{len(writer.pending)} recorded exchange(s) could not be written and are lost")
     return 0
 
 

@@ -10,26 +10,21 @@ If the proxy dies, the writer still stores everything it was sent, then exits.
 
 from __future__ import annotations
 
-import itertools
 import logging
-import os
 import pickle
-import subprocess
-import sys
 import threading
-import time
 import weakref
 from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any, Optional
+from typing import Any, Optional
 
 from mitmproxy import ctx, exceptions, flowfilter, http
 
-import postmock_core
 from postmock_core import record_writer
 from postmock_core.addon_options import add_home_option, one_line_option_errors, workspace_from_options
 from postmock_core.flows import flow_mode
+from postmock_core.pipewriter import ChildWriter, flush_request, wait_flushed
 from postmock_core.redaction import DEFAULT_HEADERS, DEFAULT_KEYS
 
 __all__ = ["DEFAULT_BODY_LIMIT", "FLUSH_INTERVAL", "QUEUE_CAP", "SKIP_METADATA", "Recorder"]
@@ -42,7 +37,6 @@ FLUSH_INTERVAL = record_writer.FLUSH_INTERVAL
 DEFAULT_BODY_LIMIT = record_writer.DEFAULT_BODY_LIMIT
 QUEUE_CAP = record_writer.QUEUE_CAP
 SEND_INTERVAL = 0.05
-RESPAWN_DELAY = 5.0  # a writer that keeps dying is restarted at most this often
 
 _REDACT_OPTIONS = {"postmock_redact_headers", "postmock_redact_keys",
                    "postmock_redact_extra_headers", "postmock_redact_extra_keys", "postmock_body_limit"}
@@ -51,54 +45,6 @@ _REDACT_OPTIONS = {"postmock_redact_headers", "postmock_redact_keys",
 def _names(values: Sequence[str]) -> list[str]:
     """Option values, each of which may also be a comma-separated list."""
     return [part.strip() for v in values for part in v.split(",") if part.strip()]
-
-
-class _WriterProcess:
-    """One running `record_writer` and the thread relaying its reports to our log."""
-
-    def __init__(self, home: Path, acks: dict[int, int], acked: threading.Condition) -> None:
-        package_root = str(Path(postmock_core.__file__).resolve().parent.parent)
-        env = dict(os.environ)
-        # The proxy may have found postmock_core through sys.path alone (a plain checkout).
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-        self.home = home
-        self.started = time.monotonic()
-        self.proc = subprocess.Popen(
-            # -O: mitmproxy type-checks every message it builds unless optimised, and these
-            # come straight from its own get_state().
-            [sys.executable, "-O", "-m", "postmock_core.record_writer", str(home), "--queue-cap", str(QUEUE_CAP)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, start_new_session=True,
-        )
-        self.stdin: IO[bytes] = self.proc.stdin  # type: ignore[assignment]
-        self.relay = threading.Thread(target=self._relay, args=(acks, acked), name="postmock-relay", daemon=True)
-        self.relay.start()
-
-    def _relay(self, acks: dict[int, int], acked: threading.Condition) -> None:
-        assert self.proc.stdout is not None
-        for raw in self.proc.stdout:
-            kind, _, rest = raw.decode("utf-8", "replace").rstrip("\n").partition(" ")
-            if kind == "LOG":
-                level, _, message = rest.partition(" ")
-                log.log(int(level) if level.isdigit() else logging.ERROR, "postmock: %s", message)
-            elif kind == "FLUSHED":
-                token, _, written = rest.partition(" ")
-                with acked:
-                    acks[int(token)] = int(written)
-                    acked.notify_all()
-
-    def close(self, timeout: float = 60.0) -> None:
-        """Close its input so it writes what it holds and exits; wait for that."""
-        try:
-            self.stdin.close()
-        except OSError:
-            pass
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            log.error("postmock: the recorder's writer did not finish within %g s; stopping it", timeout)
-            self.proc.kill()
-            self.proc.wait()
-        self.relay.join(5)
 
 
 class Recorder:
@@ -119,11 +65,9 @@ class Recorder:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._sender: threading.Thread | None = None
-        self._writer: _WriterProcess | None = None
+        self._writer: ChildWriter | None = None
+        self._writer_home: Path | None = None  # where what the sender sends next belongs
         self._config: bytes = b""  # the last rules sent: a restarted writer gets them first
-        self._tokens = itertools.count(1)
-        self._acks: dict[int, int] = {}
-        self._acked = threading.Condition()
 
     # -- options ------------------------------------------------------------------------------
     def load(self, loader: Any) -> None:
@@ -250,14 +194,14 @@ class Recorder:
 
     def flush(self, timeout: float = 60.0) -> int:
         """Have everything captured so far written now; return how many the writer stored."""
-        token = next(self._tokens)
-        self._enqueue("flush", pickle.dumps(("flush", token)))
+        token, message = flush_request()
+        self._enqueue("flush", message)
         self._start()
         self._wake.set()
-        with self._acked:
-            if not self._acked.wait_for(lambda: token in self._acks, timeout):
-                raise TimeoutError(f"the recorder's writer did not answer within {timeout:g} s")
-            return self._acks.pop(token)
+        written = wait_flushed(token, timeout)
+        if written is None:
+            raise TimeoutError(f"the recorder's writer did not answer within {timeout:g} s")
+        return written
 
     # -- the sender thread --------------------------------------------------------------------
     def _start(self) -> None:
@@ -294,9 +238,10 @@ class Recorder:
                     self._requeue(chunk + items[i:])
                     return
                 chunk = []
-                if self._writer is not None and self._writer.home != payload:
+                if self._writer is not None and self._writer_home != payload:
                     self._writer.close()
                     self._writer = None
+                self._writer_home = payload
             else:
                 chunk.append((kind, payload))
         if not self._write(chunk):
@@ -315,41 +260,20 @@ class Recorder:
             self._queued_flows += sum(1 for kind, _ in items if kind == "flow")
 
     def _write(self, chunk: list[tuple[str, Any]]) -> bool:
-        """Pipe `chunk` to the writer; False when no writer can take it now."""
+        """Pipe `chunk` to the writer; False when no writer can take it now (it is resent later)."""
         if not chunk:
             return True
-        writer = self._ensure_writer()
-        if writer is None:
+        if self._writer is None:
+            if self._writer_home is None:
+                return False
+            # -O: mitmproxy type-checks every message it builds unless optimised, and these
+            # come straight from its own get_state().
+            self._writer = ChildWriter("postmock_core.record_writer", str(self._writer_home), "--queue-cap",
+                                       str(QUEUE_CAP), what="recorder's writer process", optimize=True,
+                                       greeting=lambda: self._config, logger=log)
+        if not self._writer.send(b"".join(payload for _, payload in chunk)):
             return False
         for kind, payload in chunk:
             if kind == "config":
                 self._config = payload
-        try:
-            writer.stdin.write(b"".join(payload for _, payload in chunk))
-            writer.stdin.flush()
-        except OSError:
-            log.error("postmock: the recorder's writer process stopped (exit code %s); up to %d "
-                      "exchange(s) sent to it may be lost", writer.proc.poll(), len(chunk))
         return True
-
-    def _ensure_writer(self) -> _WriterProcess | None:
-        writer = self._writer
-        if writer is not None and writer.proc.poll() is None:
-            return writer
-        if writer is not None:
-            if time.monotonic() - writer.started < RESPAWN_DELAY:
-                return None  # it died young: wait rather than restart it in a tight loop
-            log.error("postmock: the recorder's writer process exited (code %s); restarting it",
-                      writer.proc.returncode)
-            self._writer = None
-        if self.home is None:
-            return None
-        try:
-            writer = _WriterProcess(self.home, self._acks, self._acked)
-            if self._config:
-                writer.stdin.write(self._config)
-        except OSError as e:
-            log.error("postmock: cannot start the recorder's writer process: %s", e)
-            return None
-        self._writer = writer
-        return writer

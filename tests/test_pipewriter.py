@@ -1,0 +1,200 @@
+"""The writer child process mechanism, with real child processes running a tiny sink."""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from postmock_core import pipewriter
+from postmock_core.pipewriter import ChildWriter, flush_request, serve, wait_flushed
+
+SINK = "pipewriter_test_sink"
+SINK_SOURCE = '''
+import logging, os, sys
+from pathlib import Path
+from postmock_core.pipewriter import run_child
+
+class LineSink:
+    """Appends one line per handled message, with this process's ID, to a file."""
+    def __init__(self, out, emit):
+        self.out, self.emit, self.pending = out, emit, []
+    def handle(self, msg):
+        if msg[0] == "say":
+            self.emit(logging.WARNING, msg[1])
+        elif msg[0] == "die":
+            os._exit(3)
+        elif msg[0] == "optimize":
+            self.pending.append(f"optimize={sys.flags.optimize}")
+        else:
+            self.pending.append(msg[1])
+    def write(self):
+        batch, self.pending = self.pending, []
+        with self.out.open("a") as f:
+            f.write("".join(f"{os.getpid()} {line}\\n" for line in batch))
+        return len(batch)
+
+run_child(lambda emit: LineSink(Path(sys.argv[1]), emit), float(sys.argv[2]))
+'''
+LOGGER = "test_pipewriter.child"
+
+
+@pytest.fixture
+def out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / f"{SINK}.py").write_text(SINK_SOURCE)
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    return tmp_path / "written.txt"
+
+
+@pytest.fixture
+def children() -> Iterator[list[ChildWriter]]:
+    made: list[ChildWriter] = []
+    yield made
+    for child in made:
+        child.close(10)
+
+
+def start(children: list[ChildWriter], out: Path, interval: float = 60.0, **kwargs) -> ChildWriter:
+    # A long interval: only a flush or the end of input makes the child write.
+    child = ChildWriter(SINK, str(out), str(interval), what="test writer",
+                        logger=logging.getLogger(LOGGER), **kwargs)
+    children.append(child)
+    return child
+
+
+def lines(*texts: str) -> bytes:
+    return b"".join(pickle.dumps(("line", t)) for t in texts)
+
+
+def flush(child: ChildWriter) -> int | None:
+    token, message = flush_request()
+    assert child.send(message)
+    return wait_flushed(token, 30)
+
+
+def written(out: Path) -> list[tuple[int, str]]:
+    if not out.exists():
+        return []
+    return [(int(pid), text) for pid, text in (line.split(" ", 1) for line in out.read_text().splitlines())]
+
+
+def test_a_flush_is_answered_with_what_was_written(out, children):
+    child = start(children, out)
+    assert child.send(lines("a", "b"))
+    assert flush(child) == 2
+    assert [text for _, text in written(out)] == ["a", "b"]
+    assert flush(child) == 0
+    assert child.send(lines("c"))
+    assert flush(child) == 1
+    assert [text for _, text in written(out)] == ["a", "b", "c"]
+    assert child.alive() and child.poll() is None
+
+
+def test_end_of_input_writes_what_is_left_and_exits(out, children):
+    child = start(children, out)
+    assert child.send(lines("one", "two", "three"))
+    proc = child.proc
+    assert proc is not None
+    child.close(30)
+    assert proc.returncode == 0 and not child.alive()
+    assert [text for _, text in written(out)] == ["one", "two", "three"]
+
+
+def test_a_dead_child_is_started_again_with_the_greeting_and_the_batch_resent(out, children, monkeypatch, caplog):
+    child = start(children, out, greeting=lambda: lines("greeting"))
+    assert child.send(lines("a")) and flush(child) == 2
+    first = child.proc
+    assert first is not None
+    assert child.send(pickle.dumps(("die",)) + flush_request()[1])  # the flush makes it act now
+    first.wait(30)
+    with caplog.at_level(logging.ERROR, logger=LOGGER):
+        # It died young: not restarted in a tight loop; the caller keeps the batch.
+        assert not child.send(lines("b"))
+    assert not child.alive() and "exited with code 3" in caplog.text
+    monkeypatch.setattr(pipewriter, "RESPAWN_DELAY", 0.0)
+    assert child.send(lines("b"))
+    assert flush(child) == 2
+    second = child.proc
+    assert second is not None and second.pid != first.pid
+    assert written(out) == [(first.pid, "greeting"), (first.pid, "a"), (second.pid, "greeting"), (second.pid, "b")]
+
+
+def test_log_lines_are_relayed_to_the_owners_logger(out, children, caplog):
+    child = start(children, out)
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        assert child.send(pickle.dumps(("say", "disk\nfull")))
+        assert flush(child) == 0  # answered after the log line, on the same pipe
+    [record] = [r for r in caplog.records if r.name == LOGGER]
+    assert record.levelno == logging.WARNING and record.getMessage() == "postmock: disk full"
+
+
+def test_the_child_runs_optimised_when_asked(out, children):
+    plain, optimised = start(children, out), start(children, out, optimize=True)
+    for child in (plain, optimised):
+        assert child.send(pickle.dumps(("optimize",))) and flush(child) == 1
+    assert [text for _, text in written(out)] == ["optimize=0", "optimize=1"]
+
+
+def test_the_child_ignores_ctrl_c(out, children):
+    child = start(children, out)
+    assert flush(child) == 0  # serving: its handlers are set
+    assert child.proc is not None
+    os.kill(child.proc.pid, signal.SIGINT)
+    assert child.send(lines("after"))
+    assert flush(child) == 1 and child.alive()
+
+
+def test_an_unreadable_message_is_reported_and_what_came_before_is_written(out, children, caplog):
+    child = start(children, out)
+    proc = child.proc if child.send(lines("good")) else None
+    assert proc is not None
+    with caplog.at_level(logging.ERROR, logger=LOGGER):
+        assert child.send(b"\xff\xff\xff\xff")
+        proc.wait(30)
+        child.close(10)  # waits for the relay to pass on the report
+    assert proc.returncode == 0
+    assert "unreadable message" in caplog.text
+    assert [text for _, text in written(out)] == ["good"]
+
+
+class MemorySink:
+    def __init__(self) -> None:
+        self.pending: list[str] = []
+        self.written: list[str] = []
+
+    def handle(self, msg: tuple) -> None:
+        self.pending.append(msg[1])
+
+    def write(self) -> int:
+        batch, self.pending = self.pending, []
+        self.written += batch
+        return len(batch)
+
+    def emit(self, level: int, text: str) -> None:
+        raise AssertionError(text)
+
+
+def test_serve_writes_every_interval_without_being_asked():
+    read_end, write_end = os.pipe()
+    sink = MemorySink()
+    answers: list[str] = []
+    with os.fdopen(read_end, "rb") as stdin:
+        server = threading.Thread(target=serve, args=(stdin, sink, answers.append, 0.05))
+        server.start()
+        with os.fdopen(write_end, "wb") as feed:
+            feed.write(pickle.dumps(("line", "x")))
+            feed.flush()
+            deadline = time.monotonic() + 10
+            while not sink.written and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert sink.written == ["x"]
+            feed.write(pickle.dumps(("line", "y")) + pickle.dumps(("flush", 5)))
+        server.join(10)
+    assert not server.is_alive() and answers == ["FLUSHED 5 1"] and sink.written == ["x", "y"]
