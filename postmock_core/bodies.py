@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from postmock_core.exchange import header
+from postmock_core.exchange import header, wire_bytes
 from postmock_core.variables import resolve
 
 __all__ = ["EMPTY", "RequestBody", "bodies_match", "live_body", "media_type", "request_body"]
@@ -79,7 +79,7 @@ def _json_key(text: str) -> Hashable:
     try:
         data = json.loads(text)
     except ValueError:
-        return ("raw", text.encode("utf-8", "surrogateescape"))
+        return ("raw", wire_bytes(text))
     return ("json", json.dumps(_canonical(data), sort_keys=True, separators=(",", ":"),
                                ensure_ascii=False))
 
@@ -91,7 +91,7 @@ def _text_key(media: str | None, text: str) -> Hashable:
         return _json_key(text)
     if media == FORM:
         return ("form", tuple(sorted(parse_qsl(text, keep_blank_values=True))))
-    return ("raw", text.encode("utf-8", "surrogateescape"))
+    return ("raw", wire_bytes(text))
 
 
 def request_body(body: Any, headers: tuple[tuple[str, str], ...],

@@ -11,7 +11,7 @@ import base64
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from postmock_core.blobs import BlobStore
 
@@ -26,6 +26,7 @@ __all__ = [
     "format_time",
     "header",
     "is_text",
+    "wire_bytes",
 ]
 
 Headers = list[tuple[str, str]]
@@ -34,6 +35,19 @@ Headers = list[tuple[str, str]]
 INLINE_LIMIT = 8 * 1024
 
 _TEXT_TYPES = ("json", "xml", "javascript", "html", "text/", "x-www-form-urlencoded", "yaml", "csv", "graphql")
+
+
+def wire_bytes(text: str) -> bytes:
+    """Text back to the bytes it came from: bytes that were not UTF-8 were kept as surrogates
+    (surrogateescape); a lone surrogate from a JSON escape such as "\\ud800" had no bytes."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+
+
+def _quote(text: str) -> str:
+    return quote(wire_bytes(text), safe="/:@!$'()*,;=")
 
 
 def header(headers: Headers, name: str, default: str | None = None) -> str | None:
@@ -116,7 +130,7 @@ class HttpRequest:
 
     @property
     def query_string(self) -> str:
-        return urlencode(self.query, quote_via=quote, safe="/:@!$'()*,;=")
+        return "&".join(f"{_quote(k)}={_quote(v)}" for k, v in self.query)
 
     @property
     def path_with_query(self) -> str:
@@ -202,6 +216,11 @@ class Exchange:
     redacted: list[str] = field(default_factory=list)
     truncated: list[str] = field(default_factory=list)
     id: int | None = None
+
+    @property
+    def failed(self) -> bool:
+        """No complete response: none at all, or the connection broke while it was arriving."""
+        return self.response is None or bool(self.error and "response.body" in self.truncated)
 
     def to_doc(self, blobs: BlobStore | None) -> dict[str, Any]:
         doc: dict[str, Any] = {

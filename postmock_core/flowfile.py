@@ -37,6 +37,10 @@ def exchanges_from_flows(flows: Iterable[object]) -> Imported:
     return out
 
 
+def _one_line(e: Exception) -> str:
+    return " ".join(str(e).split())[:100]
+
+
 def read_flows(path: Path) -> Imported:
     """Read a whole mitmproxy flow dump; `PostmockError` names the file and the flow."""
     try:
@@ -56,7 +60,17 @@ def read_flows(path: Path) -> Imported:
             raise PostmockError(
                 f"cannot import {path}: flow #{len(flows) + 1} is unreadable ({e}); "
                 f"is it a mitmproxy flow dump? nothing was imported") from None
-    return exchanges_from_flows(flows)
+        except Exception as e:  # noqa: BLE001 - a damaged dump fails inside mitmproxy in many ways
+            # mitmproxy rebuilds each flow from the parsed state without checking it, so a
+            # damaged file surfaces as KeyError, TypeError, AssertionError, ...
+            raise PostmockError(
+                f"cannot import {path}: flow #{len(flows) + 1} is damaged ({type(e).__name__}: "
+                f"{_one_line(e)}); nothing was imported") from None
+    try:
+        return exchanges_from_flows(flows)
+    except Exception as e:  # noqa: BLE001 - a loadable flow whose fields make no sense
+        raise PostmockError(f"cannot import {path}: a flow cannot be converted "
+                            f"({type(e).__name__}: {_one_line(e)}); nothing was imported") from None
 
 
 def write_flows(exchanges: Iterable[Exchange], out: BinaryIO) -> int:

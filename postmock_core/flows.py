@@ -9,7 +9,7 @@ from __future__ import annotations
 from mitmproxy import connection, http
 from mitmproxy.flow import Error
 
-from postmock_core.exchange import Exchange, Headers, HttpRequest, HttpResponse
+from postmock_core.exchange import Exchange, Headers, HttpRequest, HttpResponse, wire_bytes
 
 __all__ = [
     "exchange_from_flow",
@@ -111,8 +111,7 @@ def exchange_from_flow(flow: http.HTTPFlow, mode: str | None = None) -> Exchange
 
 
 def _fields(headers: Headers) -> http.Headers:
-    return http.Headers([(k.encode("utf-8", "surrogateescape"), v.encode("utf-8", "surrogateescape"))
-                         for k, v in headers])
+    return http.Headers([(wire_bytes(k), wire_bytes(v)) for k, v in headers])
 
 
 def flow_from_exchange(ex: Exchange) -> http.HTTPFlow:
@@ -125,15 +124,16 @@ def flow_from_exchange(ex: Exchange) -> http.HTTPFlow:
     flow = http.HTTPFlow(client, server)
     path = r.path_with_query
     flow.request = http.Request(
-        host=r.host, port=r.port, method=r.method.encode(), scheme=r.scheme.encode(),
-        authority=b"", path=path.encode("utf-8", "surrogateescape"),
-        http_version=r.http_version.encode(), headers=_fields(r.headers), content=r.body,
+        host=r.host, port=r.port, method=wire_bytes(r.method), scheme=wire_bytes(r.scheme),
+        authority=b"", path=wire_bytes(path),
+        http_version=wire_bytes(r.http_version), headers=_fields(r.headers), content=r.body,
         trailers=None, timestamp_start=ts, timestamp_end=ts,
     )
     if ex.response:
         s = ex.response
         flow.response = http.Response(
-            http_version=s.http_version.encode(), status_code=s.status, reason=s.reason.encode(),
+            http_version=wire_bytes(s.http_version), status_code=s.status,
+            reason=wire_bytes(s.reason),
             headers=_fields(s.headers), content=s.body, trailers=None,
             timestamp_start=end, timestamp_end=end,
         )

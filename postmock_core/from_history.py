@@ -15,11 +15,11 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from postmock_core.blobs import BlobStore
 from postmock_core.example_names import facts_for_exchange, name_for_new, unique_names
-from postmock_core.exchange import Exchange, HttpRequest
+from postmock_core.exchange import Exchange, HttpRequest, wire_bytes
 from postmock_core.postman import (
     SCHEMA_V21,
     example_id,
@@ -89,8 +89,9 @@ def _param_names(segments: list[str]) -> list[str | None]:
 def _query(req: HttpRequest) -> list[Doc]:
     out = []
     for k, v in req.query:
-        key, _, value = urlencode([(k, v)], quote_via=quote, safe=_SAFE_QUERY).partition("=")
-        out.append({"key": key, "value": value})
+        # Bytes that were not UTF-8 (kept as surrogates) are percent-encoded as they came.
+        out.append({"key": quote(wire_bytes(k), safe=_SAFE_QUERY),
+                    "value": quote(wire_bytes(v), safe=_SAFE_QUERY)})
     return out
 
 
@@ -206,7 +207,7 @@ def collection_from_exchanges(name: str, exchanges: Iterable[Exchange], blobs: B
     result = BuildResult(doc)
     kept = []
     for ex in exchanges:
-        if ex.response is None:
+        if ex.failed:  # a response cut short is not what the API answers
             result.skipped_failed.append(ex.id or 0)
         else:
             kept.append(ex)

@@ -22,7 +22,15 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from postmock_core import __version__
 from postmock_core.errors import PostmockError
-from postmock_core.exchange import Exchange, Headers, HttpRequest, HttpResponse, header, is_text
+from postmock_core.exchange import (
+    Exchange,
+    Headers,
+    HttpRequest,
+    HttpResponse,
+    header,
+    is_text,
+    wire_bytes,
+)
 
 __all__ = ["HarError", "Imported", "exchange_to_entry", "exchanges_from_har", "iter_har",
            "looks_like_har", "read_har", "to_har"]
@@ -139,7 +147,7 @@ def _encode_text(text: str, content_type: str | None) -> bytes:
     try:
         return text.encode(charset or "utf-8")
     except (LookupError, UnicodeEncodeError):
-        return text.encode("utf-8", "surrogateescape")
+        return wire_bytes(text)
 
 
 def _undo_encoding(body: bytes, headers: Headers) -> tuple[bytes, Headers]:

@@ -58,7 +58,8 @@ class MatchRequest:
         code = (headers.get("x-mock-response-code") or "").strip() or None
         self.code_text = code
         # A code that is not a number keeps no example (-1 is no status).
-        self.code = None if code is None else int(code) if code.isdigit() else -1
+        # isdecimal, not isdigit: '²' is a digit that int() refuses.
+        self.code = None if code is None else int(code) if code.isdecimal() else -1
         self.resp_id = (headers.get("x-mock-response-id") or "").strip() or None
         self.resp_name = (headers.get("x-mock-response-name") or "").strip() or None
         flag = headers.get("x-mock-match-request-body")

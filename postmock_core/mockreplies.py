@@ -7,6 +7,7 @@ converts at the edge and tests need no proxy.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from postmock_core.exchange import HttpRequest, HttpResponse
@@ -50,7 +51,10 @@ def error_body(name: str, message: str, header: str) -> dict[str, Any]:
 
 
 def json_response(status: int, data: Any, reason: str = "") -> HttpResponse:
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    try:
+        body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (an example named "\ud800", say): escape it
+        body = json.dumps(data, separators=(",", ":")).encode("ascii")
     return HttpResponse(status=status, reason=reason,
                         headers=[("Content-Type", "application/json; charset=utf-8")], body=body)
 
@@ -120,7 +124,9 @@ def request_delay(request: HttpRequest, configured_ms: int) -> int:
     if asked is None:
         return configured_ms
     try:
-        ms = int(float(asked.strip()))
+        ms = float(asked.strip())
     except ValueError:
         return configured_ms
-    return max(1, min(ms, MAX_DELAY_MS))
+    if math.isnan(ms):
+        return configured_ms
+    return int(max(1, min(ms, MAX_DELAY_MS)))  # clamped as a float: "1e400" is inf

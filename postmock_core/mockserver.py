@@ -22,7 +22,7 @@ from mitmproxy import ctx, exceptions, http
 
 from postmock_core.addon_options import add_home_option, one_line_option_errors, workspace_from_options
 from postmock_core.callwriter import CallWriter
-from postmock_core.exchange import HttpRequest, HttpResponse
+from postmock_core.exchange import HttpRequest, HttpResponse, wire_bytes
 from postmock_core.flows import request_from_flow, response_from_flow
 from postmock_core.mockreplies import finish_headers, mock_not_found
 from postmock_core.mockruntime import Decision, MockCatalog, MockRuntime, deactivation_reason
@@ -65,8 +65,7 @@ def _score_text(score: float | None) -> str:
 
 
 def _mitm_response(resp: HttpResponse, headers: list[tuple[str, str]], head: bool) -> http.Response:
-    fields = [(k.encode("utf-8", "surrogateescape"), v.encode("utf-8", "surrogateescape"))
-              for k, v in headers]
+    fields = [(wire_bytes(k), wire_bytes(v)) for k, v in headers]  # lone surrogates too
     if resp.status not in (204, 304) and not 100 <= resp.status < 200:
         fields.append((b"Content-Length", str(len(resp.body)).encode()))
     reason = (resp.reason or http.status_codes.RESPONSES.get(resp.status, "")).encode("utf-8", "replace")

@@ -172,7 +172,9 @@ def iter_examples(doc: Doc) -> Iterator[tuple[Doc, Doc]]:
 # -- example IDs ------------------------------------------------------------------------------
 def example_id(collection_id: str, number: int, salt: str = "") -> str:
     """`000042-7f3a`: sorts in document order; the suffix keeps IDs apart across collections."""
-    short = hashlib.sha1(f"{collection_id}\0{number}\0{salt}".encode()).hexdigest()[:4]
+    # surrogatepass: a name read from a JSON escape may hold a lone surrogate ("\ud800").
+    seed = f"{collection_id}\0{number}\0{salt}".encode("utf-8", "surrogatepass")
+    short = hashlib.sha1(seed).hexdigest()[:4]
     return f"{number:06d}-{short}"
 
 

@@ -149,7 +149,11 @@ class Redactor:
             if not found:
                 return body
             places.extend(found)
-            return json.dumps(redacted, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            text = json.dumps(redacted, ensure_ascii=False, separators=(",", ":"))
+            try:
+                return text.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate (a "\ud800" escape): keep it escaped
+                return json.dumps(redacted, separators=(",", ":")).encode("ascii")
         if "x-www-form-urlencoded" in ct:
             try:
                 pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True)

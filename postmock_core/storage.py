@@ -127,9 +127,14 @@ def dumps(data: Any, compact: bool = False) -> bytes:
     Compact output uses the C encoder (indenting falls back to pure Python), which matters
     for large, often rewritten files such as history segments.
     """
-    if compact:
-        return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False).encode("utf-8")
+    style: dict[str, Any] = {"separators": (",", ":")} if compact else {"indent": 1}
+    try:
+        return json.dumps(data, sort_keys=True, ensure_ascii=False, **style).encode("utf-8")
+    except UnicodeEncodeError:
+        # Bytes that are not UTF-8 (a header sent as Latin-1, say) reach us as lone surrogates
+        # (surrogateescape) and cannot be written as UTF-8: as JSON escapes they can, and they
+        # read back as the same strings.
+        return json.dumps(data, sort_keys=True, ensure_ascii=True, **style).encode("ascii")
 
 
 def read_json(path: Path) -> Any | None:

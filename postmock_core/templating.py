@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl
 
 from postmock_core.dynamic import generate
 from postmock_core.examples import Example
-from postmock_core.exchange import HttpRequest, HttpResponse
+from postmock_core.exchange import HttpRequest, HttpResponse, wire_bytes
 from postmock_core.pathscore import split_path
 
 __all__ = ["render", "render_text"]
@@ -83,7 +83,7 @@ class _RequestData:
             segs = split_path(r.path)[0]
             if key is None:
                 return _text(list(segs))
-            value = segs[int(key)] if key.strip().isdigit() and int(key) < len(segs) else None
+            value = segs[int(key)] if key.strip().isdecimal() and int(key) < len(segs) else None
         elif helper == "$headers":
             if key is None:
                 return _text({k: v for k, v in reversed(r.headers)})
@@ -101,7 +101,7 @@ def _path_get(data: Any, path: str) -> Any:
         key = re.sub(r"\\+\.", ".", part)
         if isinstance(data, dict) and key in data:
             data = data[key]
-        elif isinstance(data, list) and key.isdigit() and int(key) < len(data):
+        elif isinstance(data, list) and key.isdecimal() and int(key) < len(data):  # int('²') fails
             data = data[int(key)]
         else:
             return _MISSING
@@ -145,7 +145,8 @@ def render(example: Example, request: HttpRequest, captures: Mapping[str, str] |
     if example.body_blob:
         body = example.body
     else:
-        body = render_text(example.response_body, request, caps, rng, data).encode("utf-8")
+        # Request data that was not UTF-8 goes back as the bytes it came as.
+        body = wire_bytes(render_text(example.response_body, request, caps, rng, data))
     try:
         reason = example.reason or HTTPStatus(example.status).phrase
     except ValueError:

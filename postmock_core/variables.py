@@ -42,6 +42,11 @@ def _text(value: Any) -> str | None:
     return None
 
 
+def _items(value: Any) -> list[Any]:
+    # A hand-edited file may hold anything here; what is not a list has no variables.
+    return value if isinstance(value, list) else []
+
+
 def scope(collection: Mapping[str, Any] | None = None,
           environment: Mapping[str, Any] | None = None) -> dict[str, str]:
     """The variables in effect: the collection's, overridden by the environment's.
@@ -49,13 +54,13 @@ def scope(collection: Mapping[str, Any] | None = None,
     Disabled collection variables and environment values with `enabled: false` are ignored.
     """
     values: dict[str, str] = {}
-    for var in (collection or {}).get("variable") or []:
+    for var in _items((collection or {}).get("variable")):
         if not isinstance(var, Mapping) or var.get("disabled") is True:
             continue
         key, text = var.get("key"), _text(var.get("value"))
         if isinstance(key, str) and key and text is not None:
             values[key] = text
-    for var in (environment or {}).get("values") or []:
+    for var in _items((environment or {}).get("values")):
         if not isinstance(var, Mapping) or var.get("enabled") is False:
             continue
         key, text = var.get("key"), _text(var.get("value"))

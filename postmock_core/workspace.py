@@ -51,13 +51,14 @@ class Workspace:
 
     def dir(self, *parts: str) -> Path:
         """A private sub-folder of the workspace, created if missing."""
-        return make_private_dir(self.root.joinpath(*parts))
+        path = make_private_dir(self.root)
+        for part in parts:  # one level at a time: mkdir(parents=True) makes parents 0755
+            path = make_private_dir(path / part)
+        return path
 
     def file(self, *parts: str) -> Path:
         """A path to a file in the workspace whose parent folder exists."""
-        path = self.root.joinpath(*parts)
-        make_private_dir(path.parent)
-        return path
+        return self.dir(*parts[:-1]) / parts[-1]
 
     @property
     def history_dir(self) -> Path:

@@ -48,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = args.func(args)
     except PostmockError as e:
-        print(f"postmock: error: {e}", file=sys.stderr)
+        # One line, even when the message quotes input holding line breaks (\x85, \u2028, ...).
+        print(f"postmock: error: {' '.join(str(e).splitlines())}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

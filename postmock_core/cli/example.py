@@ -52,7 +52,7 @@ def _save(args: argparse.Namespace) -> int:
     ex = history.load(ids[0])
     if ex is None:
         raise PostmockError(f"no history entry with ID {ids[0]}; see: postmock history list")
-    if ex.response is None:
+    if ex.failed:
         raise PostmockError(f"history entry {ids[0]} has no response ({ex.error or 'failed'}); "
                             f"only answered requests can be saved as examples")
     with store.edit(args.collection) as doc:

@@ -326,7 +326,9 @@ def _export(args: argparse.Namespace) -> int:
             from postmock_core.har import iter_har
 
             for chunk in iter_har(exchanges()):
-                out.write(chunk.encode("utf-8"))
+                # A lone surrogate (bytes that were not UTF-8) only occurs inside JSON strings,
+                # where "\udcff" is its valid escape: the HAR reads back the same.
+                out.write(chunk.encode("utf-8", "backslashreplace"))
         else:
             from postmock_core.flowfile import write_flows
 
