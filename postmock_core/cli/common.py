@@ -23,6 +23,9 @@ __all__ = [
 
 T = TypeVar("T")
 
+# An ID range is expanded in memory: a typo like 1-99999999999 must not exhaust it.
+MAX_RANGE = 1_000_000
+
 _HOME_HELP = "workspace folder (default: $POSTMOCK_HOME or ~/.postmock)"
 
 
@@ -78,8 +81,11 @@ def parse_ids(values: Iterable[str]) -> list[int]:
                 continue
             try:
                 if "-" in part[1:]:
-                    lo, hi = part.split("-", 1)
-                    ids.extend(range(int(lo), int(hi) + 1))
+                    lo, hi = (int(x) for x in part.split("-", 1))
+                    if hi - lo >= MAX_RANGE:
+                        raise PostmockError(f"range {part!r} spans more than {MAX_RANGE:,} IDs; "
+                                            f"use --before or the selection flags for that many")
+                    ids.extend(range(lo, hi + 1))
                 else:
                     ids.append(int(part))
             except ValueError:
