@@ -34,14 +34,20 @@ class ApiKey:
     hint: str  # the key's last four characters, to tell keys apart in listings
     created: str
     revoked: str | None = None
+    # The mock IDs the key opens; empty: every private mock of the workspace.
+    mocks: tuple[str, ...] = ()
 
     @property
     def active(self) -> bool:
         return self.revoked is None
 
+    def opens(self, mock_id: str | None) -> bool:
+        return not self.mocks or mock_id in self.mocks
+
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> ApiKey:
-        return cls(**{k: doc.get(k) for k in ("id", "name", "hash", "hint", "created", "revoked")})
+        values = {k: doc.get(k) for k in ("id", "name", "hash", "hint", "created", "revoked")}
+        return cls(**values, mocks=tuple(doc.get("mocks") or ()))
 
 
 def _now() -> str:
@@ -60,14 +66,14 @@ class KeyStore:
         docs = (data.get(TABLE) or {}).values()
         return sorted((ApiKey.from_doc(d) for d in docs), key=lambda k: k.created)
 
-    def create(self, name: str | None = None) -> tuple[ApiKey, str]:
-        """A new key; the secret is returned once and never stored."""
+    def create(self, name: str | None = None, mocks: tuple[str, ...] = ()) -> tuple[ApiKey, str]:
+        """A new key (for the given mock IDs only, if any); the secret is returned once, never stored."""
         secret = PREFIX + secrets.token_urlsafe(24)
         key_id = "key-" + secrets.token_hex(4)
         key = ApiKey(id=key_id, name=name or key_id, hash=hash_key(secret), hint=secret[-4:],
-                     created=_now())
+                     created=_now(), mocks=tuple(mocks))
         with transaction(self.path) as db:
-            db.table(TABLE).insert(key.__dict__)
+            db.table(TABLE).insert({**key.__dict__, "mocks": list(key.mocks)})
         return key, secret
 
     def revoke(self, ident: str) -> ApiKey:
@@ -85,15 +91,16 @@ class KeyStore:
                 doc = {**doc, "revoked": _now()}
         return ApiKey.from_doc(doc)
 
-    def _load_active(self, path: Path) -> list[bytes]:
-        return [k.hash.encode() for k in self.list() if k.active]
+    def _load_active(self, path: Path) -> list[tuple[bytes, ApiKey]]:
+        return [(k.hash.encode(), k) for k in self.list() if k.active]
 
-    def verify(self, candidate: str | None) -> bool:
-        """Whether `candidate` is an active key; compares every hash in constant time."""
+    def verify(self, candidate: str | None, mock_id: str | None = None) -> bool:
+        """Whether `candidate` is an active key that opens `mock_id`; every hash is compared
+        in constant time, whichever matches."""
         if not candidate:
             return False
         digest = hash_key(candidate).encode()
         ok = False
-        for stored in self._active.value():
-            ok |= hmac.compare_digest(digest, stored)
+        for stored, key in self._active.value():
+            ok |= hmac.compare_digest(digest, stored) and key.opens(mock_id)
         return ok

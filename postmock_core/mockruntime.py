@@ -255,7 +255,7 @@ class MockRuntime:
             if result.example is None:
                 return Decision("preflight", preflight(request), example_name="CORS preflight",
                                 delay_ms=delay)
-        if mock.private and not self.catalog.keys.verify(api_key):
+        if mock.private and not self.catalog.keys.verify(api_key, mock.id):
             return Decision("unauthorized", invalid_credentials(), example_name="Invalid credentials",
                             delay_ms=delay)
         outage = mock.active_server_response

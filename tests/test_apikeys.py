@@ -46,3 +46,16 @@ def test_revoke_errors(workspace: Workspace) -> None:
     store.create("twin")
     with pytest.raises(PostmockError, match="several keys"):
         store.revoke("twin")
+
+
+def test_a_key_for_one_mock_does_not_open_another(tmp_path) -> None:
+    from postmock_core.apikeys import KeyStore
+    from postmock_core.workspace import Workspace
+
+    store = KeyStore(Workspace.open(tmp_path / "ws"))
+    _, scoped = store.create("ci", mocks=("mock-a",))
+    _, everywhere = store.create("dev")
+    assert store.verify(scoped, "mock-a")
+    assert not store.verify(scoped, "mock-b")  # another mock's key is refused
+    assert store.verify(everywhere, "mock-a") and store.verify(everywhere, "mock-b")
+    assert [k.mocks for k in store.list()] == [("mock-a",), ()]

@@ -148,13 +148,17 @@ def test_delay_is_applied_without_blocking_other_calls(rig: Rig) -> None:
 def test_private_mock_keys_missing_wrong_valid_revoked(rig: Rig) -> None:
     secret = postmock(rig.home, "key", "create", "--name", "e2e", "--json")
     key = json.loads(secret.stdout)["key"]
+    # A key made for another mock does not open this one.
+    other = json.loads(postmock(rig.home, "key", "create", "--name", "other", "--mock", "plain",
+                                "--json").stdout)["key"]
     with client(rig.url("private")) as c:
         missing = c.get("/users/1")
         wrong = c.get("/users/1", headers={"x-api-key": "PMAK-not-a-key"})
+        another = c.get("/users/1", headers={"x-api-key": other})
         valid = c.get("/users/1", headers={"x-api-key": key})
         postmock(rig.home, "key", "revoke", "e2e")
         revoked = c.get("/users/1", headers={"x-api-key": key})
-    for r in (missing, wrong, revoked):
+    for r in (missing, wrong, another, revoked):
         assert r.status_code == 401
         assert r.json() == {"error": {
             "name": "invalidCredentialsError",
@@ -162,7 +166,7 @@ def test_private_mock_keys_missing_wrong_valid_revoked(rig: Rig) -> None:
             "header": "Invalid credentials"}}
     assert valid.status_code == 200 and valid.json()["name"] == "Ada"
     # The key never reaches the call log.
-    wait_until(lambda: len(rig.calls("private")) >= 4, 10, message="private calls logged")
+    wait_until(lambda: len(rig.calls("private")) >= 5, 10, message="private calls logged")
     assert key not in json.dumps(rig.calls("private"))
 
 

@@ -7,17 +7,21 @@ from typing import Any
 
 from postmock_core.apikeys import ApiKey, KeyStore
 from postmock_core.cli.common import command, print_json, print_table, workspace
+from postmock_core.mocks import MockStore
 
 __all__ = ["register"]
 
 
 def _doc(key: ApiKey) -> dict[str, Any]:
     return {"id": key.id, "name": key.name, "hint": "…" + key.hint, "created": key.created,
-            "revoked": key.revoked, "active": key.active}
+            "revoked": key.revoked, "active": key.active, "mocks": list(key.mocks)}
 
 
 def _create(args: argparse.Namespace) -> int:
-    key, secret = KeyStore(workspace(args)).create(args.name)
+    ws = workspace(args)
+    mocks = MockStore(ws)
+    scope = tuple(dict.fromkeys(mocks.get(m).id for m in args.mock or ()))
+    key, secret = KeyStore(ws).create(args.name, scope)
     if args.json:
         print_json({**_doc(key), "key": secret})
     else:
@@ -33,8 +37,9 @@ def _list(args: argparse.Namespace) -> int:
     elif not keys:
         print("no API keys; create one with: postmock key create --name NAME")
     else:
-        print_table([(k.id, k.name, "…" + k.hint, k.created, "revoked " + k.revoked if k.revoked else "active")
-                     for k in keys], ["ID", "NAME", "ENDS WITH", "CREATED", "STATE"])
+        print_table([(k.id, k.name, "…" + k.hint, ", ".join(k.mocks) or "all private mocks", k.created,
+                      "revoked " + k.revoked if k.revoked else "active")
+                     for k in keys], ["ID", "NAME", "ENDS WITH", "OPENS", "CREATED", "STATE"])
     return 0
 
 
@@ -53,6 +58,9 @@ def register(sub: Any) -> None:
 
     p = command(verbs, "create", "create a key and print it once")
     p.add_argument("--name", help="a label to tell keys apart (default: the key's ID)")
+    p.add_argument("--mock", action="append", metavar="MOCK",
+                   help="the key opens only this mock (name or ID; repeatable); "
+                        "without --mock it opens every private mock of the workspace")
     p.add_argument("--json", action="store_true", help="print the key and its details as JSON")
     p.set_defaults(func=_create)
 
