@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -166,14 +166,7 @@ class Matcher:
     def _scan(self, rq: MatchRequest, misses: list[Miss]) -> list[_PathMatch]:
         """Path matches by looking at every example (the reference the index must agree with)."""
         r = rq.path
-        live = []
-        for e in self.entries:
-            if e.ex.method != rq.method:
-                misses.append(Miss(e, f"method: example is {e.ex.method}"))
-            elif not rq.code_ok(e.ex.status):
-                misses.append(Miss(e, rq.code_why(e.ex.status)))
-            else:
-                live.append(e)
+        live = _method_and_code(self.entries, rq, misses, lambda m: f"method: example is {m}")
         found = []
         rest = []
         for e in live:
@@ -268,14 +261,8 @@ class Matcher:
             how = "x-mock-response-name"
             chosen = self.index.by_name.get(rq.resp_name or "", [])
             wanted = f"the name {rq.resp_name!r}"
-        fits = []
-        for e in chosen:
-            if e.ex.method != rq.method:
-                misses.append(Miss(e, f"{how}: example is {e.ex.method}, the request {rq.method}"))
-            elif not rq.code_ok(e.ex.status):
-                misses.append(Miss(e, rq.code_why(e.ex.status)))
-            else:
-                fits.append(e)
+        fits = _method_and_code(chosen, rq, misses,
+                                lambda m: f"{how}: example is {m}, the request {rq.method}")
         candidates = [Candidate(m.entry.ex.id, m.entry.ex.name, None, m.why or "", True)
                       for m in misses]
         if not fits:
@@ -302,3 +289,17 @@ def match_bruteforce(collection: Mapping[str, Any], request: HttpRequest,
                      blobs: BlobStore | None = None) -> MatchResult:
     """Match by scanning every example: the reference the index is tested against."""
     return Matcher(collection, environment, options, blobs).match(request, brute_force=True)
+
+
+def _method_and_code(entries: Iterable[Entry], rq: MatchRequest, misses: list[Miss],
+                     method_why: Callable[[str], str]) -> list[Entry]:
+    """Steps 2 and 3: the entries with the request's method and, if asked, its status code."""
+    kept = []
+    for e in entries:
+        if e.ex.method != rq.method:
+            misses.append(Miss(e, method_why(e.ex.method)))
+        elif not rq.code_ok(e.ex.status):
+            misses.append(Miss(e, rq.code_why(e.ex.status)))
+        else:
+            kept.append(e)
+    return kept
