@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 
 try:
-    from postmock_core.mockserver import MockServer
+    from postmock_core.mitm.mockserver import MockServer
 except ImportError:
     # Run from a checkout where postmock is not installed: the package sits beside addons/.
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from postmock_core.mockserver import MockServer
+    from postmock_core.mitm.mockserver import MockServer
 
 addons = [MockServer(standalone=True)]

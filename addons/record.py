@@ -8,13 +8,13 @@ import sys
 from pathlib import Path
 
 try:
-    from postmock_core.mockserver import MockServer
-    from postmock_core.recorder import Recorder
+    from postmock_core.mitm.mockserver import MockServer
+    from postmock_core.mitm.recorder import Recorder
 except ImportError:
     # Run from a checkout where postmock is not installed: the package sits beside addons/.
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from postmock_core.mockserver import MockServer
-    from postmock_core.recorder import Recorder
+    from postmock_core.mitm.mockserver import MockServer
+    from postmock_core.mitm.recorder import Recorder
 
 # The MockServer stays idle until --set postmock_mode=mock (at start or at runtime).
 addons = [Recorder(), MockServer()]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from postmock_core.blobs import BlobStore
+from postmock_core.store.blobs import BlobStore
 
 __all__ = [
     "INLINE_LIMIT",

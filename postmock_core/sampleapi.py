@@ -4,6 +4,9 @@
 interrupted. A threaded stdlib HTTP/1.1 server with keep-alive, realistic JSON endpoints, and
 a few awkward ones (compressed, binary, large, slow, aborted, cut short) that a recorder and
 a mock server must survive. TLS uses a self-signed certificate for 127.0.0.1 and localhost.
+
+It runs past the ~300-line guide because it is one table of small endpoints, each a test case;
+they read best side by side.
 """
 
 from __future__ import annotations

@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from postmock_core.exchange import Exchange, HttpRequest, HttpResponse
-from postmock_core.history import HistoryStore
-from postmock_core.workspace import Workspace
+from postmock_core.history.store import HistoryStore
+from postmock_core.store.workspace import Workspace
 
 RESOURCES = ["users", "orders", "products", "carts", "invoices", "reviews", "stores", "coupons"]
 

@@ -19,8 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from postmock_core.history import HistoryStore
-from postmock_core.workspace import Workspace
+from postmock_core.history.store import HistoryStore
+from postmock_core.store.workspace import Workspace
 
 POSTMOCK = str(Path(sys.executable).with_name("postmock"))
 HOSTS = ["api.example.test", "auth.example.test", "cdn.example.test", "shop.example.test"]

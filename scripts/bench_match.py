@@ -25,7 +25,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from postmock_core.exchange import HttpRequest
-from postmock_core.matcher import Matcher
+from postmock_core.matching.matcher import Matcher
 
 SYLLABLES = ("ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "ze", "pa", "do", "fi", "gu", "ha",
              "ji", "ku", "le", "mo", "nu", "pe", "ri", "so", "tu", "va", "we", "xi", "yo", "zu")

@@ -37,10 +37,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from postmock_core.collections import CollectionStore
-from postmock_core.mocks import MockStore
-from postmock_core.postman_import import normalize_collection
-from postmock_core.workspace import Workspace
+from postmock_core.postman.collections import CollectionStore
+from postmock_core.mock.configs import MockStore
+from postmock_core.postman.importer import normalize_collection
+from postmock_core.store.workspace import Workspace
 
 BIN = Path(sys.executable).parent
 SCHEMA = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"

@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from postmock_core.history import HistoryStore
-from postmock_core.workspace import Workspace
+from postmock_core.history.store import HistoryStore
+from postmock_core.store.workspace import Workspace
 
 BIN = Path(sys.executable).parent
 

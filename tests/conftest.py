@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from postmock_core import sampleapi
-from postmock_core.workspace import Workspace
+from postmock_core.store.workspace import Workspace
 
 
 @pytest.fixture(autouse=True)

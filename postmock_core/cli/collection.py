@@ -15,16 +15,17 @@ from postmock_core.cli.common import (
     progress,
     workspace,
 )
-from postmock_core.collections import CollectionStore
 from postmock_core.errors import PostmockError
 from postmock_core.exchange import Exchange
-from postmock_core.from_history import collection_from_exchanges
-from postmock_core.history import HistoryStore
-from postmock_core.history_query import HistoryQuery
-from postmock_core.postman import iter_examples, iter_items
-from postmock_core.postman_export import export_collection, write_export
-from postmock_core.postman_import import read_collection_file
-from postmock_core.workspace import Workspace
+from postmock_core.history.query import HistoryQuery
+from postmock_core.history.store import HistoryStore
+from postmock_core.mitm.filterexpr import compile_filter
+from postmock_core.postman.collections import CollectionStore
+from postmock_core.postman.exporter import export_collection, write_export
+from postmock_core.postman.from_history import collection_from_exchanges
+from postmock_core.postman.importer import read_collection_file
+from postmock_core.postman.model import iter_examples, iter_items
+from postmock_core.store.workspace import Workspace
 
 __all__ = ["register"]
 
@@ -59,8 +60,8 @@ def _load_ids(history: HistoryStore, ids: list[int]) -> list[Exchange]:
 
 
 def _from_har(ws: Workspace, history: HistoryStore, path: Path) -> list[Exchange]:
-    from postmock_core.har import read_har
-    from postmock_core.redaction import Redactor
+    from postmock_core.history.har import read_har
+    from postmock_core.history.redaction import Redactor
 
     imported = read_har(path)
     redactor = Redactor()
@@ -79,7 +80,7 @@ def _from_har(ws: Workspace, history: HistoryStore, path: Path) -> list[Exchange
 def _create(args: argparse.Namespace) -> int:
     ws = workspace(args)
     store = CollectionStore(ws)
-    query = HistoryQuery.from_args(args)
+    query = HistoryQuery.from_args(args, compile_filter)
     filtered = not query.is_empty or query.limit is not None
     if args.ids and filtered:
         raise PostmockError("give either --ids or history filters, not both")

@@ -9,15 +9,17 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from postmock_core.errors import PostmockError
-from postmock_core.workspace import Workspace
+from postmock_core.store.workspace import Workspace
 
 __all__ = [
     "add_home_option",
     "command",
+    "parse_headers",
     "parse_ids",
     "print_json",
     "print_table",
     "progress",
+    "whole_number",
     "workspace",
 ]
 
@@ -91,3 +93,25 @@ def parse_ids(values: Iterable[str]) -> list[int]:
             except ValueError:
                 raise PostmockError(f"{part!r} is not an ID: use numbers like 3,5,9 or 3-9") from None
     return ids
+
+
+def parse_headers(values: list[str] | None) -> list[tuple[str, str]]:
+    """`-H 'Name: value'` flags as (name, value) pairs; a malformed one is one error line."""
+    out = []
+    for v in values or []:
+        k, sep, val = v.partition(":")
+        if not sep or not k.strip():
+            raise PostmockError(f"header {v!r} must look like 'Name: value'")
+        out.append((k.strip(), val.strip()))
+    return out
+
+
+def whole_number(text: str) -> int:
+    """An argparse type: a whole number of at least 0."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 0")
+    return n

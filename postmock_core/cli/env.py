@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from postmock_core.cli.common import command, print_json, print_table, workspace
-from postmock_core.environments import EnvironmentStore
-from postmock_core.postman_export import write_export
+from postmock_core.postman.environments import EnvironmentStore
+from postmock_core.postman.exporter import write_export
 
 __all__ = ["register"]
 

@@ -13,16 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from postmock_core.cli.common import command, parse_ids, print_json, print_table, workspace
-from postmock_core.collections import (
+from postmock_core.errors import PostmockError
+from postmock_core.history.store import HistoryStore
+from postmock_core.postman.collections import (
     CollectionStore,
     example_name_taken,
     find_example,
     remove_example,
 )
-from postmock_core.errors import PostmockError
-from postmock_core.from_history import add_exchange
-from postmock_core.history import HistoryStore
-from postmock_core.postman import example_body, iter_examples, set_example_body, status_phrase
+from postmock_core.postman.from_history import add_exchange
+from postmock_core.postman.model import example_body, iter_examples, set_example_body, status_phrase
 
 __all__ = ["register"]
 

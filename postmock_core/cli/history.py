@@ -1,33 +1,30 @@
-"""`postmock history ...`: list, show, delete, import and export recorded exchanges."""
+"""`postmock history ...`: list, show and delete recorded exchanges (import and export are in
+`history_transfer`)."""
 
 from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
-import os
 import shutil
 import sys
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
+from postmock_core.cli import history_transfer
 from postmock_core.cli.common import (
     command,
     parse_ids,
     print_json,
     print_table,
-    progress,
     workspace,
 )
 from postmock_core.errors import PostmockError
 from postmock_core.exchange import Exchange, HttpRequest, body_from_doc
-from postmock_core.history import HistoryStore
-from postmock_core.history_query import HistoryQuery, parse_moment
+from postmock_core.history.query import HistoryQuery, parse_moment
+from postmock_core.history.store import HistoryStore
+from postmock_core.mitm.filterexpr import compile_filter
 
 __all__ = ["register"]
 
@@ -90,7 +87,7 @@ def _fit(text: str, width: int) -> str:
 
 # -- list -------------------------------------------------------------------------------------
 def _list(args: argparse.Namespace) -> int:
-    query = HistoryQuery.from_args(args)
+    query = HistoryQuery.from_args(args, compile_filter)
     store = HistoryStore(workspace(args))
     # One more than asked tells whether to mention the rest, without counting it all.
     probe = dataclasses.replace(query, limit=query.limit + 1) if query.limit else query
@@ -197,7 +194,7 @@ def _show(args: argparse.Namespace) -> int:
 
 # -- delete -----------------------------------------------------------------------------------
 def _delete(args: argparse.Namespace) -> int:
-    query = HistoryQuery.from_args(args)
+    query = HistoryQuery.from_args(args, compile_filter)
     if args.before:
         before = parse_moment(args.before, "--before")
         until = min(before, query.until) if query.until else before
@@ -224,121 +221,6 @@ def _delete(args: argparse.Namespace) -> int:
     return 0
 
 
-# -- import -----------------------------------------------------------------------------------
-def _detect(path: Path) -> str:
-    from postmock_core.har import looks_like_har
-
-    try:
-        with path.open("rb") as f:
-            head = f.read(64)
-    except OSError as e:
-        raise PostmockError(f"cannot read {path}: {e.strerror}") from e
-    return "har" if looks_like_har(head) else "flows"
-
-
-def _import(args: argparse.Namespace) -> int:
-    from postmock_core.redaction import Redactor
-
-    store = HistoryStore(workspace(args))
-    # Read and convert every file before storing anything: a bad file imports nothing.
-    loaded = []
-    for name in args.files:
-        path = Path(name)
-        fmt = args.format or _detect(path)
-        if fmt == "har":
-            from postmock_core.har import read_har
-
-            loaded.append((path, read_har(path)))
-        else:
-            from postmock_core.flowfile import read_flows
-
-            loaded.append((path, read_flows(path)))
-    redactor = Redactor()
-    exchanges = [ex for _, got in loaded for ex in got.exchanges]
-    docs = [redactor.exchange(ex).to_doc(store.blobs)
-            for ex in progress(exchanges, total=len(exchanges), desc="importing")]
-    ids = store.append_docs(docs)
-    for path, got in loaded:
-        n = len(got.exchanges)
-        taken, ids = ids[:n], ids[n:]
-        span = f" (IDs {taken[0]}-{taken[-1]})" if n > 1 else f" (ID {taken[0]})" if n else ""
-        line = f"imported {n} {'exchange' if n == 1 else 'exchanges'} from {path}{span}"
-        if got.skipped:
-            line += "; skipped " + ", ".join(f"{c} {k}" for k, c in sorted(got.skipped.items()))
-        print(line)
-        failed = sum(1 for ex in got.exchanges if ex.response is None)
-        cut = sum(1 for ex in got.exchanges if ex.truncated)
-        if failed:
-            print(f"  {failed} without a response, stored as failed exchanges")
-        if cut:
-            print(f"  {cut} responses had no body in the file (some browsers leave out images)")
-    return 0
-
-
-# -- export -----------------------------------------------------------------------------------
-def _oldest_first(query: HistoryQuery, store: HistoryStore) -> Iterator[tuple[int, Doc]]:
-    """The selection in file order (oldest first), holding at most `limit` entries in memory."""
-    if query.limit is None:
-        for exchange_id, doc in store.iter_docs(newest_first=False):
-            if query.matches(doc, store.blobs):
-                yield exchange_id, doc
-    else:
-        yield from reversed(list(query.select(store)))
-
-
-@contextlib.contextmanager
-def _output(target: str) -> Iterator[BinaryIO]:
-    """Standard output for '-'; else a private temp file renamed over `target` when complete."""
-    if target == "-":
-        yield sys.stdout.buffer
-        sys.stdout.flush()
-        return
-    path = Path(target)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as e:
-        raise PostmockError(f"cannot write {path}: {e.strerror}") from e
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _export(args: argparse.Namespace) -> int:
-    query = HistoryQuery.from_args(args)
-    store = HistoryStore(workspace(args))
-    count = 0
-
-    def exchanges() -> Iterator[Exchange]:
-        nonlocal count
-        for i, d in progress(_oldest_first(query, store), total=query.limit, desc="exporting"):
-            count += 1
-            yield Exchange.from_doc(d, store.blobs, id=i)
-
-    target = args.har or args.flows
-    # Streamed to the file: a large export never sits in memory whole.
-    with _output(target) as out:
-        if args.har:
-            from postmock_core.har import iter_har
-
-            for chunk in iter_har(exchanges()):
-                # A lone surrogate (bytes that were not UTF-8) only occurs inside JSON strings,
-                # where "\udcff" is its valid escape: the HAR reads back the same.
-                out.write(chunk.encode("utf-8", "backslashreplace"))
-        else:
-            from postmock_core.flowfile import write_flows
-
-            write_flows(exchanges(), out)
-    where = "standard output" if target == "-" else target
-    print(f"exported {count} {'exchange' if count == 1 else 'exchanges'} to {where}",
-          file=sys.stderr if target == "-" else sys.stdout)
-    return 0
-
-
 # -- wiring -----------------------------------------------------------------------------------
 _LIST_HELP = f"""\
 List recorded exchanges, newest first: the newest {LIST_LIMIT} unless --limit says
@@ -358,21 +240,6 @@ examples:
   postmock history delete 12 15-20
   postmock history delete --before 30d
   postmock history delete --host tracker.example.com"""
-
-_IMPORT_HELP = """\
-Import HAR 1.2 files (Chrome, Firefox, Safari, Charles, Insomnia, mitmproxy) or
-mitmproxy flow dumps (mitmdump -w). The format is detected from the content.
-Secrets are redacted before anything is stored. Every file is read and checked
-first: a bad file imports nothing, and the error names the file and JSON path."""
-
-_EXPORT_HELP = """\
-Export the selected exchanges, oldest first, as HAR 1.2 (opens in browser
-devtools and in mitmproxy) or as a mitmproxy flow dump. FILE '-' is standard output.
-
-examples:
-  postmock history export --har today.har --date today
-  postmock history export --flows api.flows --host api.example.com"""
-
 
 def register(sub: Any) -> None:
     hist = sub.add_parser("history", help="browse, import and export recorded exchanges",
@@ -403,15 +270,4 @@ def register(sub: Any) -> None:
     HistoryQuery.add_arguments(p)
     p.set_defaults(func=_delete)
 
-    p = command(hsub, "import", "import HAR files or mitmproxy flow dumps into history",
-                _IMPORT_HELP)
-    p.add_argument("files", nargs="+", metavar="FILE", help="file to import")
-    p.add_argument("--format", choices=["har", "flows"], help="skip detection and read as this")
-    p.set_defaults(func=_import)
-
-    p = command(hsub, "export", "export exchanges as HAR or a mitmproxy flow dump", _EXPORT_HELP)
-    target = p.add_mutually_exclusive_group(required=True)
-    target.add_argument("--har", metavar="FILE", help="write a HAR 1.2 file")
-    target.add_argument("--flows", metavar="FILE", help="write a mitmproxy flow dump")
-    HistoryQuery.add_arguments(p)
-    p.set_defaults(func=_export)
+    history_transfer.add_commands(hsub)

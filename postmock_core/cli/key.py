@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from postmock_core.apikeys import ApiKey, KeyStore
 from postmock_core.cli.common import command, print_json, print_table, workspace
-from postmock_core.mocks import MockStore
+from postmock_core.mock.configs import MockStore
+from postmock_core.mock.keys import ApiKey, KeyStore
 
 __all__ = ["register"]
 

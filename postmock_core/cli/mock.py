@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from postmock_core.blobs import BlobStore
 from postmock_core.cli.common import command, print_json, print_table, workspace
 from postmock_core.errors import PostmockError
 from postmock_core.exchange import HttpRequest
-from postmock_core.matcher import Candidate, Matcher, MatchOptions, MatchResult
-from postmock_core.mocks import MockConfig
-from postmock_core.redaction import Redactor
+from postmock_core.history.redaction import Redactor
+from postmock_core.matching.matcher import Candidate, Matcher, MatchOptions, MatchResult
+from postmock_core.mock.configs import MockConfig
+from postmock_core.store.blobs import BlobStore
 
 __all__ = ["register"]
 
@@ -54,7 +54,7 @@ Doc = dict[str, Any]
 
 def _mock(args: argparse.Namespace) -> MockConfig | None:
     """The mock TARGET names, if it names one (a mock wins over a collection of that name)."""
-    from postmock_core.mocks import MockStore
+    from postmock_core.mock.configs import MockStore
 
     store = MockStore(workspace(args))
     return next((m for m in store.list()
@@ -71,7 +71,7 @@ def _inputs(args: argparse.Namespace) -> tuple[Doc, Doc | None, BlobStore | None
         collection = _read_json(args.collection_file, "collection file")
         blobs = None
     elif args.target:
-        from postmock_core.collections import CollectionStore
+        from postmock_core.postman.collections import CollectionStore
 
         store = CollectionStore(workspace(args))
         mock = _mock(args)
@@ -89,7 +89,7 @@ def _inputs(args: argparse.Namespace) -> tuple[Doc, Doc | None, BlobStore | None
     if args.env_file:
         environment = _read_json(args.env_file, "environment file")
     elif env_ref:
-        from postmock_core.environments import EnvironmentStore
+        from postmock_core.postman.environments import EnvironmentStore
 
         environment = EnvironmentStore(workspace(args)).load(env_ref)
     return collection, environment, blobs, options

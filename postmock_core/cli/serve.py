@@ -5,16 +5,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import signal
 import socket
 import sys
 from typing import Any
 
 from postmock_core.cli.common import command, workspace
 from postmock_core.errors import PostmockError
-from postmock_core.mockruntime import MockCatalog, deactivation_reason
-from postmock_core.mocks import MockConfig
-from postmock_core.workspace import Workspace
+from postmock_core.mock.configs import MockConfig
+from postmock_core.mock.runtime import MockCatalog, deactivation_reason
+from postmock_core.store.workspace import Workspace
 
 __all__ = ["register", "serve"]
 
@@ -59,28 +58,6 @@ def select_mocks(catalog: MockCatalog, names: list[str]) -> list[MockConfig]:
     return sorted(chosen, key=lambda m: m.port)
 
 
-async def _run(ws: Workspace, mocks: list[MockConfig]) -> int:
-    from mitmproxy import options
-    from mitmproxy.tools.dump import DumpMaster
-
-    from postmock_core.mockserver import MockServer, reverse_modes
-
-    opts = options.Options()
-    master = DumpMaster(opts, with_termlog=False, with_dumper=False)
-    server = MockServer(standalone=True)
-    master.addons.add(server)
-    opts.update(mode=reverse_modes(mocks), listen_host="127.0.0.1", connection_strategy="lazy",
-                postmock_home=str(ws.root), postmock_mock=",".join(m.id for m in mocks))
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, master.shutdown)
-    try:
-        await master.run()
-    except SystemExit as e:  # mitmproxy exits this way when a server cannot start
-        return int(e.code or 1)
-    return 0
-
-
 def serve(ws: Workspace, names: list[str]) -> int:
     """Serve the chosen mocks until SIGINT/SIGTERM; the call logs are flushed on the way out."""
     catalog = MockCatalog(ws)
@@ -94,7 +71,9 @@ def serve(ws: Workspace, names: list[str]) -> int:
                                       f"on miss: {m.on_miss}") if f)
         note = f"  [deactivated: {reason}]" if reason else ""
         print(f"  {m.name}  {m.url}  ({flags}){note}", flush=True)
-    code = asyncio.run(_run(ws, mocks))
+    from postmock_core.mitm.runner import run_mock_proxy  # mitmproxy is slow to import
+
+    code = asyncio.run(run_mock_proxy(ws, mocks))
     print("postmock: stopped", file=sys.stderr, flush=True)
     return code
 

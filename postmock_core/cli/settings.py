@@ -7,7 +7,7 @@ import dataclasses
 from typing import Any
 
 from postmock_core.cli.common import command, print_json, print_table, workspace
-from postmock_core.settings import describe, load_settings, save_setting
+from postmock_core.store.settings import describe, load_settings, save_setting
 
 __all__ = ["register"]
 

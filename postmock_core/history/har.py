@@ -1,4 +1,4 @@
-"""HAR 1.2 files to exchanges and back.
+"""HAR 1.2 files to exchanges (writing them is `har_export`).
 
 Reading accepts what browsers (Chrome, Firefox, Safari) and API clients (Insomnia, Charles)
 export: bodies are already decoded there, so Content-Encoding is dropped; HTTP/2 pseudo
@@ -13,14 +13,11 @@ import base64
 import datetime as dt
 import json
 import zlib
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from postmock_core import __version__
 from postmock_core.errors import PostmockError
 from postmock_core.exchange import (
     Exchange,
@@ -28,12 +25,11 @@ from postmock_core.exchange import (
     HttpRequest,
     HttpResponse,
     header,
-    is_text,
     wire_bytes,
 )
+from postmock_core.history import codecs
 
-__all__ = ["HarError", "Imported", "exchange_to_entry", "exchanges_from_har", "iter_har",
-           "looks_like_har", "read_har", "to_har"]
+__all__ = ["HarError", "Imported", "exchanges_from_har", "looks_like_har", "read_har"]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _VERSIONS = {"http/2.0": "HTTP/2.0", "http/2": "HTTP/2.0", "h2": "HTTP/2.0", "h2c": "HTTP/2.0",
@@ -156,13 +152,10 @@ def _undo_encoding(body: bytes, headers: Headers) -> tuple[bytes, Headers]:
     if not encoding or encoding == "identity":
         return body, headers
     if body:
-        from mitmproxy.net import encoding as codecs  # only needed for a few entries
-
         try:
-            decoded = codecs.decode(body, encoding)
+            body = codecs.decode(body, encoding)
         except ValueError:
-            decoded = body  # already decoded, as browsers export it
-        body = decoded if isinstance(decoded, bytes) else body
+            pass  # already decoded, as browsers export it
     out: Headers = []
     for k, v in headers:
         if k.lower() == "content-encoding":
@@ -285,7 +278,7 @@ def _response(r: _Reader, entry: dict[str, Any],
 def _started(r: _Reader, entry: dict[str, Any], where: str) -> float:
     value = r.get(entry, "startedDateTime", where, str)
     try:
-        moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        moment = dt.datetime.fromisoformat(value.strip())
     except ValueError:
         raise r.fail(f"{where}.startedDateTime", f"not an ISO 8601 time: {value[:40]!r}") from None
     if moment.tzinfo is None:
@@ -320,106 +313,3 @@ def exchanges_from_har(data: Any, name: str = "HAR") -> Imported:
             truncated=["response.body"] if missing else [],
         ))
     return out
-
-
-# -- writing ----------------------------------------------------------------------------------
-def _pairs(items: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
-    return [{"name": k, "value": v} for k, v in items]
-
-
-def _cookies(headers: Headers, name: str) -> list[dict[str, str]]:
-    out = []
-    for k, v in headers:
-        if k.lower() != name:
-            continue
-        if name == "cookie":
-            for part in v.split(";"):
-                n, eq, val = part.strip().partition("=")
-                if eq:
-                    out.append({"name": n, "value": val})
-        else:
-            jar: SimpleCookie = SimpleCookie()
-            try:
-                jar.load(v)
-            except Exception:  # a malformed Set-Cookie still exports, just without cookies
-                continue
-            out.extend({"name": c.key, "value": c.value} for c in jar.values())
-    return out
-
-
-def _content(body: bytes, mime: str) -> dict[str, Any]:
-    content: dict[str, Any] = {"size": len(body), "mimeType": mime}
-    if body:
-        if is_text(body, mime):
-            content["text"] = body.decode("utf-8")
-        else:
-            content["text"] = base64.b64encode(body).decode("ascii")
-            content["encoding"] = "base64"
-    return content
-
-
-def exchange_to_entry(ex: Exchange) -> dict[str, Any]:
-    """One HAR entry; loads in browser devtools and in mitmproxy."""
-    req = ex.request
-    took = float(ex.duration_ms or 0)
-    request: dict[str, Any] = {
-        "method": req.method, "url": req.url, "httpVersion": req.http_version,
-        "cookies": _cookies(req.headers, "cookie"), "headers": _pairs(req.headers),
-        "queryString": _pairs(req.query),
-        "headersSize": -1, "bodySize": len(req.body),
-    }
-    if req.body:
-        mime = req.header("content-type") or ""
-        post = _content(req.body, mime)
-        request["postData"] = {"mimeType": mime, "text": post.get("text", "")}
-        if "encoding" in post:  # not in HAR 1.2, but the only lossless way to carry binary
-            request["postData"]["encoding"] = "base64"
-        if "x-www-form-urlencoded" in mime.lower() and "encoding" not in post:
-            request["postData"]["params"] = _pairs(parse_qsl(post["text"], keep_blank_values=True))
-    if ex.response:
-        s = ex.response
-        response: dict[str, Any] = {
-            "status": s.status, "statusText": s.reason, "httpVersion": s.http_version,
-            "cookies": _cookies(s.headers, "set-cookie"), "headers": _pairs(s.headers),
-            "content": _content(s.body, s.header("content-type") or ""),
-            "redirectURL": s.header("location") or "", "headersSize": -1, "bodySize": len(s.body),
-        }
-    else:
-        response = {"status": 0, "statusText": "", "httpVersion": "", "cookies": [], "headers": [],
-                    "content": {"size": 0, "mimeType": ""}, "redirectURL": "",
-                    "headersSize": -1, "bodySize": -1, "_error": ex.error or "no response"}
-    entry: dict[str, Any] = {
-        "startedDateTime": dt.datetime.fromtimestamp(ex.timestamp, dt.UTC).isoformat(
-            timespec="milliseconds").replace("+00:00", "Z"),
-        "time": took,
-        "request": request,
-        "response": response,
-        "cache": {},
-        "timings": {"send": 0, "wait": took, "receive": 0},
-    }
-    if ex.id is not None:
-        entry["_postmockId"] = ex.id
-    return entry
-
-
-def to_har(exchanges: Iterable[Exchange]) -> dict[str, Any]:
-    """A HAR 1.2 document with one entry per exchange, in the order given."""
-    return {"log": {
-        "version": "1.2",
-        "creator": {"name": "postmock", "version": __version__},
-        "pages": [],
-        "entries": [exchange_to_entry(ex) for ex in exchanges],
-    }}
-
-
-def iter_har(exchanges: Iterable[Exchange]) -> Iterator[str]:
-    """The same document as `to_har`, as text chunks with one entry per line.
-
-    Large exports stream through this without holding every entry in memory.
-    """
-    head = json.dumps(to_har([]), ensure_ascii=False)
-    assert head.endswith('"entries": []}}')
-    yield head[: -len("]}}")]
-    for n, ex in enumerate(exchanges):
-        yield ("," if n else "") + "\n" + json.dumps(exchange_to_entry(ex), ensure_ascii=False)
-    yield "\n]}}\n"

@@ -1,8 +1,9 @@
 """Which history entries a command works on: date, time range, host, method, status, path, filter.
 
 A `HistoryQuery` is data. The CLI builds one from the shared flags (`add_arguments`,
-`from_args`); `matches` checks one stored document, cheap fields first, and only builds a
-mitmproxy flow when a filter expression is given, because that is the slow path.
+`from_args`); `matches` checks one stored document, cheap fields first, and only runs the
+filter expression's predicate (compiled at the edge, by `mitm.filterexpr`) when one is given,
+because that is the slow path.
 """
 
 from __future__ import annotations
@@ -10,21 +11,25 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from postmock_core.errors import PostmockError
+from postmock_core.exchange import Exchange
 
 if TYPE_CHECKING:
-    from postmock_core.blobs import BlobStore
-    from postmock_core.history import HistoryStore
+    from postmock_core.history.store import HistoryStore
+    from postmock_core.store.blobs import BlobStore
 
-__all__ = ["HistoryQuery", "parse_moment", "parse_status"]
+__all__ = ["ExchangePredicate", "FilterCompiler", "HistoryQuery", "parse_moment", "parse_status"]
 
 Doc = dict[str, Any]
+ExchangePredicate = Callable[[Exchange], bool]
+# Turns a filter expression into a predicate, or raises `PostmockError` (one line).
+FilterCompiler = Callable[[str], ExchangePredicate]
 
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$", re.IGNORECASE)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -106,17 +111,6 @@ def _split(values: Iterable[str] | None) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _compile_filter(expr: str) -> Any:
-    from mitmproxy import flowfilter  # slow to import; only needed with --filter
-
-    try:
-        return flowfilter.parse(expr)
-    except ValueError:
-        raise PostmockError(
-            f"--filter {expr!r} is not a valid mitmproxy filter expression: "
-            f"see https://docs.mitmproxy.org/stable/concepts-filters/") from None
-
-
 @dataclass(frozen=True)
 class HistoryQuery:
     """A selection of history entries; empty fields select everything."""
@@ -130,6 +124,7 @@ class HistoryQuery:
     path: str | None = None
     filter: str | None = None
     limit: int | None = None
+    compile_filter: FilterCompiler | None = field(default=None, compare=False, repr=False)
 
     # -- command line -------------------------------------------------------------------------
     @staticmethod
@@ -162,8 +157,12 @@ class HistoryQuery:
                        help="at most N entries, newest first (0 = no limit)")
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace) -> HistoryQuery:
-        """A query from parsed flags; a bad value raises `PostmockError` (one line)."""
+    def from_args(cls, args: argparse.Namespace,
+                  compile_filter: FilterCompiler | None = None) -> HistoryQuery:
+        """A query from parsed flags; a bad value raises `PostmockError` (one line).
+
+        `compile_filter` turns `--filter` into a predicate; without it `--filter` is refused.
+        """
         def get(name: str) -> Any:
             return getattr(args, name, None)
 
@@ -184,7 +183,9 @@ class HistoryQuery:
             expr = expr.strip()
             if not expr:
                 raise PostmockError("--filter is empty: give a mitmproxy filter expression")
-            _compile_filter(expr)
+            if compile_filter is None:
+                raise PostmockError("--filter is not supported here")
+            compile_filter(expr)
         limit = get("limit")
         if limit is not None and not isinstance(limit, int):
             try:
@@ -195,7 +196,7 @@ class HistoryQuery:
                 raise PostmockError(f"--limit {get('limit')!r} is not a number: use 0 or more")
         return cls(date=date, since=since, until=until, hosts=_split(get("host")),
                    methods=methods, statuses=statuses, path=get("path") or None,
-                   filter=expr, limit=limit or None)
+                   filter=expr, limit=limit or None, compile_filter=compile_filter)
 
     # -- derived, computed once ---------------------------------------------------------------
     @cached_property
@@ -222,8 +223,12 @@ class HistoryQuery:
         return tuple(h.lower() for h in self.hosts)
 
     @cached_property
-    def _flow_filter(self) -> Any:
-        return _compile_filter(self.filter) if self.filter else None
+    def _predicate(self) -> ExchangePredicate | None:
+        if not self.filter:
+            return None
+        if self.compile_filter is None:
+            raise PostmockError("--filter is not supported here")
+        return self.compile_filter(self.filter)
 
     @cached_property
     def _filter_needs_body(self) -> bool:
@@ -263,18 +268,16 @@ class HistoryQuery:
             ts = float(doc.get("timestamp") or 0.0)
             if (lo is not None and ts < lo) or (hi is not None and ts >= hi):
                 return False
-        if self._flow_filter is not None:
-            return bool(self._flow_filter(self._flow(doc, blobs)))
+        predicate = self._predicate
+        if predicate is not None:
+            return bool(predicate(self._exchange(doc, blobs)))
         return True
 
-    def _flow(self, doc: Doc, blobs: BlobStore | None) -> Any:
-        from postmock_core.exchange import Exchange
-        from postmock_core.flows import flow_from_exchange
-
+    def _exchange(self, doc: Doc, blobs: BlobStore | None) -> Exchange:
         with_body = self._filter_needs_body
         if with_body and blobs is None:
             doc = _without_blob_bodies(doc)
-        return flow_from_exchange(Exchange.from_doc(doc, blobs, with_body=with_body))
+        return Exchange.from_doc(doc, blobs, with_body=with_body)
 
     def select(self, store: HistoryStore) -> Iterator[tuple[int, Doc]]:
         """(id, document) of the selected entries, newest first, at most `limit`."""

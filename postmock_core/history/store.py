@@ -6,10 +6,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from postmock_core.blobs import BlobStore
 from postmock_core.exchange import Exchange
-from postmock_core.segments import SegmentedStore
-from postmock_core.workspace import Workspace
+from postmock_core.store.blobs import BlobStore
+from postmock_core.store.segments import SegmentedStore
+from postmock_core.store.workspace import Workspace
 
 __all__ = ["SEGMENT_SIZE", "HistoryStore"]
 

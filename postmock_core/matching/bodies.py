@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from postmock_core.exchange import header, wire_bytes
-from postmock_core.variables import resolve
+from postmock_core.postman.variables import resolve
 
 __all__ = ["EMPTY", "RequestBody", "bodies_match", "live_body", "media_type", "request_body"]
 

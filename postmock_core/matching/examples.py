@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_plus
 
-from postmock_core.blobs import BlobStore
-from postmock_core.bodies import RequestBody, request_body
 from postmock_core.errors import PostmockError
-from postmock_core.pathscore import split_path
-from postmock_core.variables import resolve, scope, variable_names
+from postmock_core.matching.bodies import RequestBody, request_body
+from postmock_core.matching.pathscore import split_path
+from postmock_core.postman.variables import resolve, scope, variable_names
+from postmock_core.store.blobs import BlobStore
 
 __all__ = ["Example", "QueryParam", "load_examples"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from postmock_core.variables import whole_variable
+from postmock_core.postman.variables import whole_variable
 
 __all__ = ["headers_match", "score_query"]
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 
-from postmock_core.bodies import RequestBody
-from postmock_core.examples import Example
-from postmock_core.pathscore import ID, WILDCARD, PathPattern, RequestPath, typo_close
+from postmock_core.matching.bodies import RequestBody
+from postmock_core.matching.examples import Example
+from postmock_core.matching.pathscore import ID, WILDCARD, PathPattern, RequestPath, typo_close
 
 __all__ = ["Entry", "ExampleClass", "MatchIndex"]
 

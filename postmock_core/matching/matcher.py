@@ -19,15 +19,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from postmock_core.blobs import BlobStore
-from postmock_core.bodies import bodies_match
-from postmock_core.examples import Example, load_examples
 from postmock_core.exchange import HttpRequest
-from postmock_core.fieldmatch import headers_match, score_query
-from postmock_core.matchindex import Entry, MatchIndex
-from postmock_core.matchrequest import MatchOptions, MatchRequest, header_names
-from postmock_core.nearmiss import Miss, nearest
-from postmock_core.pathscore import PENALTIES, describe_miss, score_path
+from postmock_core.matching.bodies import bodies_match
+from postmock_core.matching.examples import Example, load_examples
+from postmock_core.matching.fieldmatch import headers_match, score_query
+from postmock_core.matching.index import Entry, MatchIndex
+from postmock_core.matching.nearmiss import Miss, nearest
+from postmock_core.matching.pathscore import PENALTIES, describe_miss, score_path
+from postmock_core.matching.request import MatchOptions, MatchRequest, header_names
+from postmock_core.store.blobs import BlobStore
 
 __all__ = [
     "NOT_FOUND",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from postmock_core.matchindex import Entry
-from postmock_core.pathscore import ID, WILDCARD, RequestPath, describe_miss, typo_close
+from postmock_core.matching.index import Entry
+from postmock_core.matching.pathscore import ID, WILDCARD, RequestPath, describe_miss, typo_close
 
 __all__ = ["Miss", "nearest", "similarity"]
 
@@ -42,7 +42,7 @@ def nearest(misses: Iterable[Miss], r: RequestPath, limit: int = 3) -> list[dict
 
     Examples whose path matched (dropped later by method, status, headers or body) come first.
     """
-    ranked: list[tuple[tuple[float, float], tuple[bool, str], Miss]] = []
+    ranked: list[tuple[tuple[float, float], tuple[bool, str, int], Miss]] = []
     seen: set[str] = set()
     for m in misses:
         if m.entry.ex.id in seen:

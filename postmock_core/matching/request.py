@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from postmock_core.bodies import RequestBody, live_body
 from postmock_core.exchange import HttpRequest
-from postmock_core.pathscore import RequestPath
+from postmock_core.matching.bodies import RequestBody, live_body
+from postmock_core.matching.pathscore import RequestPath
 
 __all__ = ["MatchOptions", "MatchRequest", "header_names"]
 

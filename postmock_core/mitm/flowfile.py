@@ -15,8 +15,8 @@ from mitmproxy.io import FlowReader, FlowWriter
 
 from postmock_core.errors import PostmockError
 from postmock_core.exchange import Exchange
-from postmock_core.flows import exchange_from_flow, flow_from_exchange
-from postmock_core.har import Imported
+from postmock_core.history.har import Imported
+from postmock_core.mitm.flows import exchange_from_flow, flow_from_exchange
 
 __all__ = ["exchanges_from_flows", "read_flows", "write_flows"]
 
@@ -54,8 +54,7 @@ def read_flows(path: Path) -> Imported:
             raise PostmockError(f"cannot import {path}: it is a HAR file, not a mitmproxy flow "
                                 f"dump: use --format har")
         try:
-            for flow in FlowReader(f).stream():
-                flows.append(flow)
+            flows.extend(FlowReader(f).stream())
         except exceptions.FlowReadException as e:
             raise PostmockError(
                 f"cannot import {path}: flow #{len(flows) + 1} is unreadable ({e}); "

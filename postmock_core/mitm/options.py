@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from mitmproxy import exceptions
 
 from postmock_core.errors import PostmockError
-from postmock_core.workspace import Workspace
+from postmock_core.store.workspace import Workspace
 
 __all__ = ["HOME_OPTION", "add_home_option", "one_line_option_errors", "workspace_from_options"]
 

@@ -1,6 +1,6 @@
 """The recorder's writer process: converts, redacts and stores what the proxy captured.
 
-`python -m postmock_core.record_writer HOME` reads a stream of pickled messages on stdin from
+`python -m postmock_core.mitm.record_writer HOME` reads a stream of pickled messages on stdin from
 the `Recorder` addon, its parent, and answers with lines on stdout (see `pipewriter`):
 
     ("config", headers, keys, body_limit)   redaction and size rules for the flows that follow
@@ -24,11 +24,11 @@ from mitmproxy import http
 from mitmproxy.flow import Error
 
 from postmock_core.exchange import Exchange
-from postmock_core.flows import exchange_from_parts
-from postmock_core.history import HistoryStore
-from postmock_core.pipewriter import Emit, run_child, serve
-from postmock_core.redaction import Redactor
-from postmock_core.workspace import Workspace
+from postmock_core.history.redaction import Redactor
+from postmock_core.history.store import HistoryStore
+from postmock_core.mitm.flows import exchange_from_parts
+from postmock_core.store.pipewriter import Emit, run_child, serve
+from postmock_core.store.workspace import Workspace
 
 __all__ = ["DEFAULT_BODY_LIMIT", "FLUSH_INTERVAL", "QUEUE_CAP", "Writer", "main", "serve"]
 
@@ -136,7 +136,7 @@ class Writer:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m postmock_core.record_writer",
+    parser = argparse.ArgumentParser(prog="python -m postmock_core.mitm.record_writer",
                                      description="The postmock recorder's writer process (started by the addon).")
     parser.add_argument("home", help="workspace folder")
     parser.add_argument("--queue-cap", type=int, default=QUEUE_CAP, help="exchanges held at most")

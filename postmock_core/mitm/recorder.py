@@ -21,11 +21,15 @@ from typing import Any, Optional
 
 from mitmproxy import ctx, exceptions, flowfilter, http
 
-from postmock_core import record_writer
-from postmock_core.addon_options import add_home_option, one_line_option_errors, workspace_from_options
-from postmock_core.flows import flow_mode
-from postmock_core.pipewriter import ChildWriter, flush_request, wait_flushed
-from postmock_core.redaction import DEFAULT_HEADERS, DEFAULT_KEYS
+from postmock_core.history.redaction import DEFAULT_HEADERS, DEFAULT_KEYS
+from postmock_core.mitm import record_writer
+from postmock_core.mitm.flows import flow_mode
+from postmock_core.mitm.options import (
+    add_home_option,
+    one_line_option_errors,
+    workspace_from_options,
+)
+from postmock_core.store.pipewriter import ChildWriter, flush_request, wait_flushed
 
 __all__ = ["DEFAULT_BODY_LIMIT", "FLUSH_INTERVAL", "QUEUE_CAP", "SKIP_METADATA", "Recorder"]
 
@@ -268,7 +272,7 @@ class Recorder:
                 return False
             # -O: mitmproxy type-checks every message it builds unless optimised, and these
             # come straight from its own get_state().
-            self._writer = ChildWriter("postmock_core.record_writer", str(self._writer_home), "--queue-cap",
+            self._writer = ChildWriter("postmock_core.mitm.record_writer", str(self._writer_home), "--queue-cap",
                                        str(QUEUE_CAP), what="recorder's writer process", optimize=True,
                                        greeting=lambda: self._config, logger=log)
         if not self._writer.send(b"".join(payload for _, payload in chunk)):

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from postmock_core.history_query import parse_moment
 from postmock_core.exchange import HttpRequest, HttpResponse, body_to_doc, format_time
-from postmock_core.segments import SegmentedStore
-from postmock_core.workspace import Workspace
+from postmock_core.history.query import parse_moment
+from postmock_core.store.segments import SegmentedStore
+from postmock_core.store.workspace import Workspace
 
-__all__ = ["CallLog", "CallQuery", "NO_MATCH", "call_doc", "parse_when"]
+__all__ = ["NO_MATCH", "CallLog", "CallQuery", "call_doc", "parse_when"]
 
 NO_MATCH = "No matching requests"
 # Bodies in the log are for reading, not replay: keep the first part of large ones.

@@ -2,7 +2,7 @@
 
 `CallWriter.add` only appends references to a queue. A background thread pickles what was
 queued, at least every `SEND_INTERVAL` seconds, and pipes it to a writer process
-(`python -m postmock_core.callwriter HOME`, see `pipewriter`) that builds the log entries (`call_doc`) and
+(`python -m postmock_core.mock.callwriter HOME`, see `pipewriter`) that builds the log entries (`call_doc`) and
 appends them to each mock's `CallLog` in batches, at least every `WRITE_INTERVAL` seconds, so
 a call is on disk within half a second. `flush()` waits until everything sent is written;
 `done()` flushes and stops the process. A writer process that dies is started again; a batch
@@ -18,10 +18,10 @@ import threading
 from collections import deque
 from typing import Any, NamedTuple
 
-from postmock_core.calllog import CallLog, call_doc
 from postmock_core.exchange import HttpRequest, HttpResponse
-from postmock_core.pipewriter import ChildWriter, Emit, flush_request, run_child, wait_flushed
-from postmock_core.workspace import Workspace
+from postmock_core.mock.calllog import CallLog, call_doc
+from postmock_core.store.pipewriter import ChildWriter, Emit, flush_request, run_child, wait_flushed
+from postmock_core.store.workspace import Workspace
 
 __all__ = ["QUEUE_CAP", "SEND_INTERVAL", "WRITE_INTERVAL", "CallWriter", "write_calls"]
 
@@ -106,7 +106,7 @@ class CallWriter:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._proc = ChildWriter("postmock_core.callwriter", str(ws.root), what="call log writer process",
+        self._proc = ChildWriter("postmock_core.mock.callwriter", str(ws.root), what="call log writer process",
                                  logger=log) if use_process else None
         # Writes in this thread when no process can take the calls.
         self._here = CallSink(ws, lambda level, text: log.log(level, "postmock: %s", text))
@@ -187,7 +187,7 @@ class CallWriter:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m postmock_core.callwriter HOME", file=sys.stderr)
+        print("usage: python -m postmock_core.mock.callwriter HOME", file=sys.stderr)
         return 2
     run_child(lambda emit: CallSink(Workspace.open(args[0]), emit), WRITE_INTERVAL)
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import datetime as dt
 import re
@@ -12,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from postmock_core.errors import PostmockError
-from postmock_core.storage import read_json, transaction
-from postmock_core.workspace import Workspace
+from postmock_core.store.storage import read_json, transaction
+from postmock_core.store.workspace import Workspace
 
 __all__ = [
     "DELAY_PRESETS",
@@ -140,21 +141,21 @@ class MockStore:
                 return m
         raise PostmockError(f"no mock {ident!r}; see: postmock mock list")
 
-    def _check_name(self, name: str, mocks: list[MockConfig], exclude: str | None = None) -> None:
+    def _check_name(self, name: str, mocks: builtins.list[MockConfig], exclude: str | None = None) -> None:
         if not _NAME.match(name):
             raise PostmockError(f"mock name {name!r} must start with a letter or digit and use only "
                                 f"letters, digits, spaces, '.', '_' or '-' (at most 80)")
         if any(m.name.lower() == name.lower() and m.id != exclude for m in mocks):
             raise PostmockError(f"a mock named {name!r} already exists; choose another --name")
 
-    def _check_port(self, port: int, mocks: list[MockConfig], exclude: str | None = None) -> None:
+    def _check_port(self, port: int, mocks: builtins.list[MockConfig], exclude: str | None = None) -> None:
         if not 1 <= port <= 65535:
             raise PostmockError(f"port {port} is out of range: use 1 to 65535")
         other = next((m for m in mocks if m.port == port and m.id != exclude), None)
         if other:
             raise PostmockError(f"port {port} already belongs to mock {other.name!r}; choose another --port")
 
-    def _pick_port(self, mocks: list[MockConfig]) -> int:
+    def _pick_port(self, mocks: builtins.list[MockConfig]) -> int:
         taken = {m.port for m in mocks}
         for port in PORT_RANGE:
             if port not in taken and _port_free(port):
@@ -204,14 +205,14 @@ class MockStore:
         return mock
 
     @staticmethod
-    def _find(ident: str, mocks: list[MockConfig]) -> MockConfig:
+    def _find(ident: str, mocks: builtins.list[MockConfig]) -> MockConfig:
         for m in mocks:
             if m.id == ident or m.name.lower() == ident.lower():
                 return m
         raise PostmockError(f"no mock {ident!r}; see: postmock mock list")
 
     # -- server responses ---------------------------------------------------------------------
-    def add_server_response(self, ident: str, name: str, status: int, headers: list[tuple[str, str]],
+    def add_server_response(self, ident: str, name: str, status: int, headers: builtins.list[tuple[str, str]],
                             body: str, active: bool = False) -> ServerResponse:
         if not 500 <= status <= 599:
             raise PostmockError(f"a server response simulates an outage: use a 5xx status, not {status}")

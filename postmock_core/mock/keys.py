@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import hashlib
 import hmac
@@ -11,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from postmock_core.errors import PostmockError
-from postmock_core.storage import read_json, transaction
-from postmock_core.watch import WatchedFile
-from postmock_core.workspace import Workspace
+from postmock_core.store.storage import read_json, transaction
+from postmock_core.store.watch import WatchedFile
+from postmock_core.store.workspace import Workspace
 
 __all__ = ["ApiKey", "KeyStore", "hash_key"]
 
@@ -46,8 +47,11 @@ class ApiKey:
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> ApiKey:
-        values = {k: doc.get(k) for k in ("id", "name", "hash", "hint", "created", "revoked")}
-        return cls(**values, mocks=tuple(doc.get("mocks") or ()))
+        revoked = doc.get("revoked")
+        return cls(id=str(doc.get("id")), name=str(doc.get("name")), hash=str(doc.get("hash")),
+                   hint=str(doc.get("hint")), created=str(doc.get("created")),
+                   revoked=None if revoked is None else str(revoked),
+                   mocks=tuple(doc.get("mocks") or ()))
 
 
 def _now() -> str:
@@ -85,13 +89,13 @@ class KeyStore:
                 raise PostmockError(f"no API key {ident!r}; see: postmock key list")
             if len(docs) > 1:
                 raise PostmockError(f"several keys are named {ident!r}; revoke by ID (postmock key list)")
-            doc = docs[0]
-            if doc.get("revoked") is None:
-                table.update({"revoked": _now()}, doc_ids=[doc.doc_id])
-                doc = {**doc, "revoked": _now()}
-        return ApiKey.from_doc(doc)
+            found = docs[0]
+            if found.get("revoked") is not None:
+                return ApiKey.from_doc(found)
+            table.update({"revoked": _now()}, doc_ids=[found.doc_id])
+        return ApiKey.from_doc({**found, "revoked": _now()})
 
-    def _load_active(self, path: Path) -> list[tuple[bytes, ApiKey]]:
+    def _load_active(self, path: Path) -> builtins.list[tuple[bytes, ApiKey]]:
         return [(k.hash.encode(), k) for k in self.list() if k.active]
 
     def verify(self, candidate: str | None, mock_id: str | None = None) -> bool:

@@ -11,7 +11,7 @@ import math
 from typing import Any
 
 from postmock_core.exchange import HttpRequest, HttpResponse
-from postmock_core.mocks import MAX_DELAY_MS, ServerResponse
+from postmock_core.mock.configs import MAX_DELAY_MS, ServerResponse
 
 __all__ = [
     "DELAY_HEADER",

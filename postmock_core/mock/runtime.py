@@ -16,14 +16,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from postmock_core.apikeys import KeyStore
-from postmock_core.blobs import BlobStore
-from postmock_core.collections import CollectionStore
-from postmock_core.environments import EnvironmentStore
 from postmock_core.errors import PostmockError
 from postmock_core.exchange import HttpRequest, HttpResponse
-from postmock_core.matcher import Matcher, MatchOptions, not_found_body
-from postmock_core.mockreplies import (
+from postmock_core.matching.matcher import Matcher, MatchOptions, not_found_body
+from postmock_core.mock.configs import MockConfig, MockStore
+from postmock_core.mock.keys import KeyStore
+from postmock_core.mock.replies import (
     invalid_credentials,
     is_preflight,
     json_response,
@@ -32,13 +30,15 @@ from postmock_core.mockreplies import (
     request_delay,
     server_response,
 )
-from postmock_core.mocks import MockConfig, MockStore
-from postmock_core.settings import Settings, load_settings
-from postmock_core.storage import read_json
-from postmock_core.templating import render
-from postmock_core.variables import scope
-from postmock_core.watch import WatchedFile
-from postmock_core.workspace import Workspace
+from postmock_core.mock.templating import render
+from postmock_core.postman.collections import CollectionStore
+from postmock_core.postman.environments import EnvironmentStore
+from postmock_core.postman.variables import scope
+from postmock_core.store.blobs import BlobStore
+from postmock_core.store.settings import Settings, load_settings
+from postmock_core.store.storage import read_json
+from postmock_core.store.watch import WatchedFile
+from postmock_core.store.workspace import Workspace
 
 __all__ = ["Decision", "MockCatalog", "MockRuntime", "deactivation_reason"]
 

@@ -21,10 +21,10 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
 
-from postmock_core.dynamic import generate
-from postmock_core.examples import Example
 from postmock_core.exchange import HttpRequest, HttpResponse, wire_bytes
-from postmock_core.pathscore import split_path
+from postmock_core.matching.examples import Example
+from postmock_core.matching.pathscore import split_path
+from postmock_core.postman.dynamic import generate
 
 __all__ = ["render", "render_text"]
 

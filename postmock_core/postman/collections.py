@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from postmock_core.blobs import BlobStore
 from postmock_core.errors import PostmockError
-from postmock_core.postman import SCHEMA_V21, iter_examples, iter_items
-from postmock_core.postman_import import Normalized, safe_id
-from postmock_core.storage import CorruptStoreError, file_lock, read_json, write_json
-from postmock_core.workspace import Workspace
+from postmock_core.postman.importer import Normalized, safe_id
+from postmock_core.postman.model import SCHEMA_V21, iter_examples, iter_items
+from postmock_core.store.blobs import BlobStore
+from postmock_core.store.storage import CorruptStoreError, file_lock, read_json, write_json
+from postmock_core.store.workspace import Workspace
 
 __all__ = ["CollectionStore", "CollectionSummary", "example_name_taken", "find_example",
            "remove_example"]

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from postmock_core.errors import PostmockError
-from postmock_core.jsonpath import DocumentError, child, describe, load_json_file
-from postmock_core.postman_import import safe_id
-from postmock_core.postman_request import text_value
-from postmock_core.storage import CorruptStoreError, file_lock, read_json, write_json
-from postmock_core.workspace import Workspace
+from postmock_core.postman.importer import safe_id
+from postmock_core.postman.jsonpath import DocumentError, child, describe, load_json_file
+from postmock_core.postman.request import text_value
+from postmock_core.store.storage import CorruptStoreError, file_lock, read_json, write_json
+from postmock_core.store.workspace import Workspace
 
 __all__ = ["EnvironmentStore", "EnvironmentSummary", "environment_variables", "normalize_environment"]
 

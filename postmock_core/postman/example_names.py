@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from postmock_core.exchange import Exchange
-from postmock_core.postman import status_phrase
+from postmock_core.postman.model import status_phrase
 
 __all__ = ["NameFacts", "candidates", "facts_for_example", "facts_for_exchange", "name_for_new",
            "unique_names"]

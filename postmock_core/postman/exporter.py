@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from postmock_core.blobs import BlobStore
-from postmock_core.postman import SCHEMA_V21, iter_examples, iter_items
-from postmock_core.storage import dumps, write_json
+from postmock_core.postman.model import SCHEMA_V21, iter_examples, iter_items
+from postmock_core.store.blobs import BlobStore
+from postmock_core.store.storage import dumps, write_json
 
 __all__ = ["export_collection", "write_export"]
 

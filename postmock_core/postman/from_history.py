@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from postmock_core.blobs import BlobStore
-from postmock_core.example_names import facts_for_exchange, name_for_new, unique_names
 from postmock_core.exchange import Exchange, HttpRequest, wire_bytes
-from postmock_core.postman import (
+from postmock_core.postman.example_names import facts_for_exchange, name_for_new, unique_names
+from postmock_core.postman.model import (
     SCHEMA_V21,
     example_id,
     iter_examples,
@@ -30,6 +29,7 @@ from postmock_core.postman import (
     set_example_body,
     status_phrase,
 )
+from postmock_core.store.blobs import BlobStore
 
 __all__ = ["BuildResult", "add_exchange", "collection_from_exchanges", "is_id_segment"]
 

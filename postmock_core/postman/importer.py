@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from postmock_core.blobs import BlobStore
 from postmock_core.errors import PostmockError
-from postmock_core.jsonpath import DocumentError, child, describe, load_json_file
-from postmock_core.postman import (
+from postmock_core.postman.jsonpath import DocumentError, child, describe, load_json_file
+from postmock_core.postman.model import (
     SCHEMA_V21,
     example_id,
     iter_examples,
@@ -29,13 +28,14 @@ from postmock_core.postman import (
     set_example_body,
     status_phrase,
 )
-from postmock_core.postman_request import (
+from postmock_core.postman.request import (
     decode_base64,
     normalize_auth,
     normalize_headers,
     normalize_request,
     text_value,
 )
+from postmock_core.store.blobs import BlobStore
 
 __all__ = ["Normalized", "normalize_collection", "normalize_request", "read_collection_file",
            "safe_id"]

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from postmock_core.blobs import BlobStore
+from postmock_core.store.blobs import BlobStore
 
 __all__ = [
     "SCHEMA_V20",

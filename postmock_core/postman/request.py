@@ -15,8 +15,8 @@ import json
 import re
 from typing import Any
 
-from postmock_core.jsonpath import DocumentError, child, describe
-from postmock_core.postman import headers_from_text, parse_url, url_to_raw
+from postmock_core.postman.jsonpath import DocumentError, child, describe
+from postmock_core.postman.model import headers_from_text, parse_url, url_to_raw
 
 __all__ = ["decode_base64", "normalize_auth", "normalize_headers", "normalize_request", "text_value"]
 

@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 
 from postmock_core.errors import PostmockError
-from postmock_core.storage import atomic_write
-from postmock_core.workspace import make_private_dir
+from postmock_core.store.storage import atomic_write
+from postmock_core.store.workspace import make_private_dir
 
 __all__ = ["BlobStore"]
 

@@ -16,8 +16,15 @@ from typing import Any
 
 from tinydb.table import Document
 
-from postmock_core.storage import StagedWrites, dumps, file_lock, read_json, snapshot, transaction
-from postmock_core.workspace import make_private_dir
+from postmock_core.store.storage import (
+    StagedWrites,
+    dumps,
+    file_lock,
+    read_json,
+    snapshot,
+    transaction,
+)
+from postmock_core.store.workspace import make_private_dir
 
 __all__ = ["SegmentedStore"]
 

@@ -6,8 +6,8 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from postmock_core.errors import PostmockError
-from postmock_core.storage import file_lock, read_json, write_json
-from postmock_core.workspace import Workspace
+from postmock_core.store.storage import file_lock, read_json, write_json
+from postmock_core.store.workspace import Workspace
 
 __all__ = ["Settings", "load_settings", "save_setting"]
 
@@ -28,7 +28,7 @@ _HELP = {
 }
 
 
-def _path(ws: Workspace):  # noqa: ANN202
+def _path(ws: Workspace):
     return ws.file("settings.json")
 
 

@@ -14,21 +14,21 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from tinydb import TinyDB
 from tinydb.middlewares import CachingMiddleware, Middleware
 from tinydb.storages import Storage
 
 from postmock_core.errors import PostmockError
-from postmock_core.watch import file_signature
-from postmock_core.workspace import FILE_MODE, make_private_dir
+from postmock_core.store.watch import file_signature
+from postmock_core.store.workspace import FILE_MODE, make_private_dir
 
 __all__ = [
     "AtomicJSONStorage",
+    "CorruptStoreError",
     "StagedWrites",
     "StatCacheMiddleware",
-    "CorruptStoreError",
     "atomic_write",
     "file_lock",
     "read_json",
@@ -196,14 +196,14 @@ class StatCacheMiddleware(Middleware):
         self.memo = memo
 
     def read(self) -> Any:
-        path = self.storage.path
+        path = cast(AtomicJSONStorage, self.storage).path
         hit = self.memo.pop(path, None)
         if hit is not None and hit[0] == file_signature(path):
             return hit[1]
         return self.storage.read()
 
     def write(self, data: Any) -> None:
-        storage = self.storage
+        storage = cast(AtomicJSONStorage, self.storage)
         storage.write(data)
         path = storage.path
 

@@ -21,8 +21,8 @@ import httpx
 
 from postmock_core.errors import PostmockError
 from postmock_core.exchange import Exchange
-from postmock_core.history import HistoryStore
-from postmock_core.workspace import Workspace
+from postmock_core.history.store import HistoryStore
+from postmock_core.store.workspace import Workspace
 
 from . import REPO
 

@@ -23,10 +23,10 @@ import httpx
 from support.mockkit import make_mock, run_serve
 from support.procs import RECORD_ADDON, free_port, run_mitmdump
 
-from postmock_core.calllog import CallLog
-from postmock_core.collections import CollectionStore
-from postmock_core.history import HistoryStore
-from postmock_core.workspace import Workspace
+from postmock_core.mock.calllog import CallLog
+from postmock_core.postman.collections import CollectionStore
+from postmock_core.history.store import HistoryStore
+from postmock_core.store.workspace import Workspace
 
 from .common import check_history, client, json_problems, our_errors, sample_api
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from support.procs import RECORD_ADDON, run_mitmdump, wait_until
 
-from postmock_core.workspace import Workspace
+from postmock_core.store.workspace import Workspace
 
 from .common import PacedLoad, check_history, json_problems, sample_api, writer_pids
 

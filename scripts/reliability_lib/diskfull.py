@@ -19,8 +19,8 @@ from pathlib import Path
 import httpx
 from support.procs import RECORD_ADDON, run_mitmdump, wait_until
 
-from postmock_core.history import HistoryStore
-from postmock_core.workspace import Workspace
+from postmock_core.history.store import HistoryStore
+from postmock_core.store.workspace import Workspace
 
 from .common import check_history, client, json_problems, sample_api
 

@@ -27,10 +27,10 @@ from hypothesis import HealthCheck, settings
 from postmock_core.cli import main as cli_main
 from postmock_core.errors import PostmockError
 from postmock_core.exchange import HttpRequest
-from postmock_core.matcher import Matcher, MatchOptions, not_found_body
-from postmock_core.mockreplies import json_response
-from postmock_core.postman_import import normalize_collection
-from postmock_core.templating import render, render_text
+from postmock_core.matching.matcher import Matcher, MatchOptions, not_found_body
+from postmock_core.mock.replies import json_response
+from postmock_core.postman.importer import normalize_collection
+from postmock_core.mock.templating import render, render_text
 
 from .common import tree
 

@@ -18,8 +18,8 @@ from pathlib import Path
 from support.mockkit import make_mock, run_serve, users_collection
 from support.procs import free_port
 
-from postmock_core.calllog import CallLog
-from postmock_core.workspace import Workspace
+from postmock_core.mock.calllog import CallLog
+from postmock_core.store.workspace import Workspace
 
 from .common import json_problems, our_errors
 

@@ -21,8 +21,8 @@ import httpx
 from support.mockkit import make_mock, run_serve
 from support.procs import free_port
 
-from postmock_core.calllog import CallLog
-from postmock_core.workspace import Workspace
+from postmock_core.mock.calllog import CallLog
+from postmock_core.store.workspace import Workspace
 
 from .common import json_problems, our_errors, percentile, rss_kb
 

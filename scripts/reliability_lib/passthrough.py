@@ -22,8 +22,8 @@ from typing import Self
 from support.mockkit import make_mock, run_serve, users_collection
 from support.procs import free_port, wait_until
 
-from postmock_core.calllog import CallLog
-from postmock_core.workspace import Workspace
+from postmock_core.mock.calllog import CallLog
+from postmock_core.store.workspace import Workspace
 
 from .common import check_history, client, json_problems, our_errors
 

@@ -23,8 +23,8 @@ import httpx
 from support.mockkit import run_serve
 from support.procs import RECORD_ADDON, free_port, run_mitmdump
 
-from postmock_core.mocks import MockStore
-from postmock_core.workspace import Workspace
+from postmock_core.mock.configs import MockStore
+from postmock_core.store.workspace import Workspace
 
 from .common import client, our_errors, private_problems, sample_api, tree
 

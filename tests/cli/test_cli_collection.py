@@ -14,10 +14,10 @@ import pytest
 
 from postmock_core.cli import main
 from postmock_core.exchange import Exchange, HttpRequest, HttpResponse
-from postmock_core.history import HistoryStore
-from postmock_core.workspace import Workspace
+from postmock_core.history.store import HistoryStore
+from postmock_core.store.workspace import Workspace
 
-FIXTURES = Path(__file__).parent / "fixtures" / "postman"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "postman"
 
 
 @pytest.fixture()
@@ -163,7 +163,7 @@ def test_bad_files_exit_2_with_one_line_and_change_nothing(home: Path, tmp_path:
     bad.write_text(content)
     proc = subprocess.run([sys.executable, "-m", "postmock_core", "--home", str(home), "collection", "import",
                            str(bad)], check=False, capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])})
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in proc.stderr

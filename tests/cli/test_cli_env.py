@@ -9,7 +9,7 @@ import pytest
 
 from postmock_core.cli import main
 
-FIXTURE = Path(__file__).parent / "fixtures" / "postman" / "dev.postman_environment.json"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "postman" / "dev.postman_environment.json"
 
 
 def run(home: Path, *argv: str) -> int:

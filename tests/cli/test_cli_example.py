@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from postmock_core.cli import main
-from postmock_core.collections import CollectionStore
+from postmock_core.postman.collections import CollectionStore
 from postmock_core.exchange import Exchange, HttpRequest, HttpResponse
-from postmock_core.history import HistoryStore
-from postmock_core.postman import example_body, iter_examples
-from postmock_core.workspace import Workspace
+from postmock_core.history.store import HistoryStore
+from postmock_core.postman.model import example_body, iter_examples
+from postmock_core.store.workspace import Workspace
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
 
@@ -65,7 +65,7 @@ def test_save_response_list_show(home: Path, capsys: pytest.CaptureFixture[str])
     assert "404 Not Found" in shown and '{"id": 1}' in shown and "Content-Type: application/json" in shown
     proc = subprocess.run([sys.executable, "-m", "postmock_core", "--home", str(home), "example", "show",
                            "Users", "avatar", "--body"], check=False, capture_output=True, timeout=60,
-                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])})
     assert proc.returncode == 0 and proc.stdout == PNG
 
 

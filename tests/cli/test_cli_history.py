@@ -14,10 +14,10 @@ from mitmproxy.io import FlowWriter
 from mitmproxy.test import tflow
 
 from postmock_core.cli import main
-from postmock_core.history import HistoryStore
-from postmock_core.workspace import Workspace
+from postmock_core.history.store import HistoryStore
+from postmock_core.store.workspace import Workspace
 
-FIXTURES = Path(__file__).parent / "fixtures" / "har"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "har"
 BIN = Path(sys.executable).parent
 
 

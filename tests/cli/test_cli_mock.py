@@ -9,11 +9,11 @@ import pytest
 from support.mockkit import postmock, users_collection
 from support.procs import free_port
 
-from postmock_core.collections import CollectionStore
-from postmock_core.environments import EnvironmentStore
-from postmock_core.mocks import MockStore
-from postmock_core.postman_import import normalize_collection
-from postmock_core.workspace import Workspace
+from postmock_core.postman.collections import CollectionStore
+from postmock_core.postman.environments import EnvironmentStore
+from postmock_core.mock.configs import MockStore
+from postmock_core.postman.importer import normalize_collection
+from postmock_core.store.workspace import Workspace
 
 
 @pytest.fixture

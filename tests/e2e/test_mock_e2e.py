@@ -18,11 +18,11 @@ from support.mockkit import POSTMOCK, make_mock, postmock, run_serve, users_coll
 from support.procs import REPO, free_port, run_mitmdump, wait_until
 
 from postmock_core import sampleapi
-from postmock_core.calllog import CallLog
-from postmock_core.environments import EnvironmentStore
-from postmock_core.history import HistoryStore
-from postmock_core.mocks import MockConfig
-from postmock_core.workspace import Workspace
+from postmock_core.mock.calllog import CallLog
+from postmock_core.postman.environments import EnvironmentStore
+from postmock_core.history.store import HistoryStore
+from postmock_core.mock.configs import MockConfig
+from postmock_core.store.workspace import Workspace
 
 pytestmark = pytest.mark.e2e
 

@@ -13,8 +13,8 @@ import pytest
 from support.mockkit import SCHEMA, postmock, run_serve
 from support.procs import REPO, free_port
 
-from postmock_core.mocks import MockStore
-from postmock_core.workspace import Workspace
+from postmock_core.mock.configs import MockStore
+from postmock_core.store.workspace import Workspace
 
 pytestmark = [
     pytest.mark.e2e,

@@ -12,9 +12,9 @@ from support.mockkit import make_mock, users_collection
 from support.procs import RECORD_ADDON, free_port, run_mitmdump, wait_until
 
 from postmock_core import sampleapi
-from postmock_core.calllog import CallLog
-from postmock_core.history import HistoryStore
-from postmock_core.workspace import Workspace
+from postmock_core.mock.calllog import CallLog
+from postmock_core.history.store import HistoryStore
+from postmock_core.store.workspace import Workspace
 
 pytestmark = pytest.mark.e2e
 

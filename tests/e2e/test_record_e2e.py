@@ -14,8 +14,8 @@ import pytest
 from support.procs import RECORD_ADDON, REPO, free_port, mitm_tool, run_mitmdump, wait_until
 
 from postmock_core import sampleapi
-from postmock_core.history import HistoryStore
-from postmock_core.workspace import Workspace
+from postmock_core.history.store import HistoryStore
+from postmock_core.store.workspace import Workspace
 
 pytestmark = pytest.mark.e2e
 
@@ -263,7 +263,7 @@ def writer_processes(workspace: Workspace) -> list[int]:
             cmdline = (entry / "cmdline").read_bytes().split(b"\0") if entry.name.isdigit() else []
         except OSError:
             continue
-        if b"postmock_core.record_writer" in cmdline and str(workspace.root).encode() in cmdline:
+        if b"postmock_core.mitm.record_writer" in cmdline and str(workspace.root).encode() in cmdline:
             found.append(int(entry.name))
     return found
 
@@ -303,8 +303,8 @@ def test_kill_9_loses_at_most_the_last_moments(tmp_path, workspace, upstream):
 
 DELETER = """
 import sys, time
-from postmock_core.history import HistoryStore
-from postmock_core.workspace import Workspace
+from postmock_core.history.store import HistoryStore
+from postmock_core.store.workspace import Workspace
 store = HistoryStore(Workspace.open(sys.argv[1]))
 deleted = []
 def even(doc):

@@ -12,9 +12,10 @@ from mitmproxy.io import read_flows_from_paths
 
 from postmock_core.errors import PostmockError
 from postmock_core.exchange import Exchange, HttpRequest, HttpResponse
-from postmock_core.har import exchanges_from_har, looks_like_har, read_har, to_har
+from postmock_core.history.har import exchanges_from_har, looks_like_har, read_har
+from postmock_core.history.har_export import to_har
 
-FIXTURES = Path(__file__).parent / "fixtures" / "har"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "har"
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154"
     "78da63f8cfc0f01f0005000201a5d1a7a20000000049454e44ae426082"
@@ -220,7 +221,7 @@ def test_exported_har_loads_in_mitmproxy(tmp_path: Path) -> None:
 
 
 def test_streamed_har_is_the_same_document() -> None:
-    from postmock_core.har import iter_har
+    from postmock_core.history.har_export import iter_har
 
     text = "".join(iter_har(_sample()))
     assert json.loads(text) == json.loads(json.dumps(to_har(_sample())))

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from postmock_core.exchange import INLINE_LIMIT, Exchange, HttpRequest, HttpResponse
-from postmock_core.history import SEGMENT_SIZE, HistoryStore
-from postmock_core.storage import CorruptStoreError
-from postmock_core.workspace import Workspace
+from postmock_core.history.store import SEGMENT_SIZE, HistoryStore
+from postmock_core.store.storage import CorruptStoreError
+from postmock_core.store.workspace import Workspace
 
 
 def _mode(path: Path) -> int:

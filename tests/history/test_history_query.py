@@ -12,16 +12,17 @@ import pytest
 
 from postmock_core.errors import PostmockError
 from postmock_core.exchange import Exchange, HttpRequest, HttpResponse
-from postmock_core.history import SEGMENT_SIZE, HistoryStore
-from postmock_core.history_query import HistoryQuery, parse_moment, parse_status
-from postmock_core.storage import CorruptStoreError
-from postmock_core.workspace import Workspace
+from postmock_core.history.store import SEGMENT_SIZE, HistoryStore
+from postmock_core.history.query import HistoryQuery, parse_moment, parse_status
+from postmock_core.mitm.filterexpr import compile_filter
+from postmock_core.store.storage import CorruptStoreError
+from postmock_core.store.workspace import Workspace
 
 
 def _parse(*argv: str) -> HistoryQuery:
     parser = argparse.ArgumentParser()
     HistoryQuery.add_arguments(parser)
-    return HistoryQuery.from_args(parser.parse_args(list(argv)))
+    return HistoryQuery.from_args(parser.parse_args(list(argv)), compile_filter)
 
 
 def _doc(method: str = "GET", host: str = "api.example.test", port: int = 443, path: str = "/v1/a",

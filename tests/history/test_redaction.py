@@ -7,7 +7,7 @@ import json
 import pytest
 
 from postmock_core.exchange import Exchange, HttpRequest, HttpResponse
-from postmock_core.redaction import DEFAULT_HEADERS, DEFAULT_KEYS, PLACEHOLDER, Redactor
+from postmock_core.history.redaction import DEFAULT_HEADERS, DEFAULT_KEYS, PLACEHOLDER, Redactor
 
 R = Redactor()
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from postmock_core.blobs import BlobStore
-from postmock_core.examples import load_examples
+from postmock_core.store.blobs import BlobStore
+from postmock_core.matching.examples import load_examples
 
 
 def _doc(*items: dict[str, Any], variables: dict[str, str] | None = None) -> dict[str, Any]:

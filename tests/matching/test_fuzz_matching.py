@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from support.mockkit import users_collection
 from support.procs import REPO
 
-from postmock_core.examples import Example
+from postmock_core.matching.examples import Example
 from postmock_core.exchange import HttpRequest
-from postmock_core.matcher import Matcher, MatchOptions
-from postmock_core.templating import render
+from postmock_core.matching.matcher import Matcher, MatchOptions
+from postmock_core.mock.templating import render
 
 sys.path.insert(0, str(REPO / "scripts"))
 from reliability_lib.fuzz import check_matcher, check_template, fuzz_settings

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from postmock_core.cli import main
-from postmock_core.collections import CollectionStore
+from postmock_core.postman.collections import CollectionStore
 from postmock_core.exchange import HttpRequest
-from postmock_core.matcher import NOT_FOUND, Matcher, MatchOptions, MatchResult, not_found_body
-from postmock_core.workspace import Workspace
+from postmock_core.matching.matcher import NOT_FOUND, Matcher, MatchOptions, MatchResult, not_found_body
+from postmock_core.store.workspace import Workspace
 
 UUID_A = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
 UUID_B = "9b2d5c1e-7a41-4c6b-8f0e-1d2c3b4a5f60"
@@ -423,10 +423,10 @@ def test_cli_explain_bad_input_is_one_line(argv: list[str], message: str, tmp_pa
 
 
 def test_explain_a_mock_uses_its_collection_environment_and_options(tmp_path: Path, capsys: Any) -> None:
-    from postmock_core.collections import CollectionStore
-    from postmock_core.environments import EnvironmentStore
-    from postmock_core.mocks import MockStore
-    from postmock_core.workspace import Workspace
+    from postmock_core.postman.collections import CollectionStore
+    from postmock_core.postman.environments import EnvironmentStore
+    from postmock_core.mock.configs import MockStore
+    from postmock_core.store.workspace import Workspace
 
     ws = Workspace.open(tmp_path / "ws")
     doc = {"info": {"name": "Tenants"}, "item": [{"name": "me", "request": {"method": "GET", "url": "x"},

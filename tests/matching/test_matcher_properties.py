@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from postmock_core.exchange import HttpRequest
-from postmock_core.matcher import Matcher, MatchOptions, not_found_body
-from postmock_core.templating import render
+from postmock_core.matching.matcher import Matcher, MatchOptions, not_found_body
+from postmock_core.mock.templating import render
 
 SEGMENTS = ["users", "Users", "orders", "customers", "cusotmers", "items", "a", "", "5", "123",
             "3f2504e0-4f89-41d3-9a0c-0305e82c3301", "cus9s6XKzk2", "{{id}}", "{{name}}", ":id",

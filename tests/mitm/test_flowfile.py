@@ -14,7 +14,7 @@ from mitmproxy.test import tflow
 
 from postmock_core.errors import PostmockError
 from postmock_core.exchange import Exchange, HttpRequest, HttpResponse
-from postmock_core.flowfile import exchanges_from_flows, read_flows, write_flows
+from postmock_core.mitm.flowfile import exchanges_from_flows, read_flows, write_flows
 from tests.support.procs import run_mitmdump
 
 

@@ -15,15 +15,15 @@ from mitmproxy.addons.proxyserver import Proxyserver
 from mitmproxy.test import taddons, tflow
 from support.mockkit import make_mock, users_collection
 
-from postmock_core.apikeys import KeyStore
-from postmock_core.calllog import CallLog
-from postmock_core.collections import CollectionStore
+from postmock_core.mock.keys import KeyStore
+from postmock_core.mock.calllog import CallLog
+from postmock_core.postman.collections import CollectionStore
 from postmock_core.exchange import HttpRequest, HttpResponse
-from postmock_core.mockreplies import finish_headers, request_delay
-from postmock_core.mocks import MockStore
-from postmock_core.mockserver import CALL_METADATA, MockServer, reverse_modes
-from postmock_core.recorder import SKIP_METADATA
-from postmock_core.workspace import Workspace
+from postmock_core.mock.replies import finish_headers, request_delay
+from postmock_core.mock.configs import MockStore
+from postmock_core.mitm.mockserver import CALL_METADATA, MockServer, reverse_modes
+from postmock_core.mitm.recorder import SKIP_METADATA
+from postmock_core.store.workspace import Workspace
 
 PORT = 7301  # never bound: unit tests route flows by the port the client connected to
 
@@ -243,7 +243,7 @@ def test_calls_are_logged_with_example_and_score(served: tuple[MockServer, Any],
 
 
 def test_reverse_modes() -> None:
-    from postmock_core.mocks import MockConfig
+    from postmock_core.mock.configs import MockConfig
 
     mocks = [MockConfig(id="a", name="a", collection="c", port=7305)]
     assert reverse_modes(mocks) == ["reverse:http://127.0.0.1:1@127.0.0.1:7305"]

@@ -10,8 +10,8 @@ import shutil
 
 from mitmproxy.test import tflow, tutils
 
-from postmock_core.history import HistoryStore
-from postmock_core.record_writer import Writer, serve
+from postmock_core.history.store import HistoryStore
+from postmock_core.mitm.record_writer import Writer, serve
 
 
 def flow_msg(path: str, *, body: bytes = b"", headers: tuple = ()) -> tuple:

@@ -15,11 +15,11 @@ from mitmproxy import exceptions, hooks, http
 from mitmproxy.proxy.mode_specs import ProxyMode
 from mitmproxy.test import taddons, tflow, tutils
 
-from postmock_core import recorder as recorder_module
+from postmock_core.mitm import recorder as recorder_module
 from postmock_core.exchange import INLINE_LIMIT
-from postmock_core.history import HistoryStore
-from postmock_core.recorder import SKIP_METADATA, Recorder
-from postmock_core.workspace import Workspace
+from postmock_core.history.store import HistoryStore
+from postmock_core.mitm.recorder import SKIP_METADATA, Recorder
+from postmock_core.store.workspace import Workspace
 
 
 @pytest.fixture
@@ -214,7 +214,7 @@ def test_flows_marked_to_skip_are_not_recorded(rec, workspace):
 
 def test_write_failure_is_logged_once_and_recording_resumes(rec, workspace, caplog):
     addon, _ = rec
-    caplog.set_level(logging.WARNING, logger="postmock_core.recorder")
+    caplog.set_level(logging.WARNING, logger="postmock_core.mitm.recorder")
     history_dir = HistoryStore(workspace).dir
     shutil.rmtree(history_dir)
     history_dir.write_text("in the way")  # every write into the folder now fails
@@ -238,7 +238,7 @@ def test_corrupt_store_is_reported_by_name_and_left_untouched(rec, workspace, ca
     [segment] = HistoryStore(workspace).segments()
     segment.write_text("{not json")
     addon.response(make_flow("/second"))
-    with caplog.at_level(logging.ERROR, logger="postmock_core.recorder"):
+    with caplog.at_level(logging.ERROR, logger="postmock_core.mitm.recorder"):
         assert addon.flush() == 0
     assert str(segment) in caplog.text and "corrupt" in caplog.text
     assert segment.read_text() == "{not json"
@@ -249,7 +249,7 @@ def test_queue_overflow_drops_oldest_and_counts(rec, workspace, monkeypatch, cap
     monkeypatch.setattr(recorder_module, "QUEUE_CAP", 3)
     for i in range(5):
         addon.response(make_flow(f"/n/{i}"))
-    with caplog.at_level(logging.WARNING, logger="postmock_core.recorder"):
+    with caplog.at_level(logging.WARNING, logger="postmock_core.mitm.recorder"):
         addon.flush()
     assert addon.lost == 2 and "dropped the 2 oldest" in caplog.text
     assert [d["request"]["path"] for d in history(workspace)] == ["/n/2", "/n/3", "/n/4"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from postmock_core.apikeys import KeyStore, hash_key
+from postmock_core.mock.keys import KeyStore, hash_key
 from postmock_core.errors import PostmockError
-from postmock_core.workspace import Workspace
+from postmock_core.store.workspace import Workspace
 
 
 def test_create_verify_revoke(workspace: Workspace) -> None:
@@ -49,8 +49,8 @@ def test_revoke_errors(workspace: Workspace) -> None:
 
 
 def test_a_key_for_one_mock_does_not_open_another(tmp_path) -> None:
-    from postmock_core.apikeys import KeyStore
-    from postmock_core.workspace import Workspace
+    from postmock_core.mock.keys import KeyStore
+    from postmock_core.store.workspace import Workspace
 
     store = KeyStore(Workspace.open(tmp_path / "ws"))
     _, scoped = store.create("ci", mocks=("mock-a",))

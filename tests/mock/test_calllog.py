@@ -7,11 +7,11 @@ import time
 
 import pytest
 
-from postmock_core.calllog import NO_MATCH, CallLog, CallQuery, call_doc, parse_when
-from postmock_core.callwriter import CallWriter
+from postmock_core.mock.calllog import NO_MATCH, CallLog, CallQuery, call_doc, parse_when
+from postmock_core.mock.callwriter import CallWriter
 from postmock_core.errors import PostmockError
 from postmock_core.exchange import HttpRequest, HttpResponse
-from postmock_core.workspace import Workspace
+from postmock_core.store.workspace import Workspace
 
 
 def _call(i: int, status: int = 200, method: str = "GET", started: float | None = None,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from postmock_core.errors import PostmockError
-from postmock_core.mocks import MAX_DELAY_MS, PORT_RANGE, MockConfig, MockStore, parse_delay
-from postmock_core.workspace import Workspace
+from postmock_core.mock.configs import MAX_DELAY_MS, PORT_RANGE, MockConfig, MockStore, parse_delay
+from postmock_core.store.workspace import Workspace
 
 
 @pytest.mark.parametrize(("text", "ms"), [

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from postmock_core.blobs import BlobStore
-from postmock_core.dynamic import DYNAMIC
-from postmock_core.examples import Example
+from postmock_core.store.blobs import BlobStore
+from postmock_core.postman.dynamic import DYNAMIC
+from postmock_core.matching.examples import Example
 from postmock_core.exchange import HttpRequest
-from postmock_core.templating import render, render_text
+from postmock_core.mock.templating import render, render_text
 
 REQ = HttpRequest("POST", path="/product/12345/details", query=[("q", "cats"), ("q", "dogs"), ("page", "2")],
                   headers=[("Content-Type", "application/json"), ("X-Trace", "t-1")],

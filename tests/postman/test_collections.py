@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from postmock_core.collections import CollectionStore, find_example, remove_example
+from postmock_core.postman.collections import CollectionStore, find_example, remove_example
 from postmock_core.errors import PostmockError
-from postmock_core.postman import iter_examples
-from postmock_core.postman_import import normalize_collection
-from postmock_core.storage import CorruptStoreError
-from postmock_core.workspace import Workspace
+from postmock_core.postman.model import iter_examples
+from postmock_core.postman.importer import normalize_collection
+from postmock_core.store.storage import CorruptStoreError
+from postmock_core.store.workspace import Workspace
 
 
 @pytest.fixture()
@@ -96,7 +96,7 @@ def test_find_example_by_id_or_unique_name(store: CollectionStore) -> None:
 
 
 def test_import_replace_keeps_id_and_copy_gets_new_id(store: CollectionStore) -> None:
-    from postmock_core.postman_import import Normalized
+    from postmock_core.postman.importer import Normalized
 
     store.import_normalized(Normalized(sample()))
     with pytest.raises(PostmockError, match="--replace"):

@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from postmock_core.environments import (
+from postmock_core.postman.environments import (
     EnvironmentStore,
     environment_variables,
     normalize_environment,
 )
 from postmock_core.errors import PostmockError
-from postmock_core.jsonpath import DocumentError
-from postmock_core.workspace import Workspace
+from postmock_core.postman.jsonpath import DocumentError
+from postmock_core.store.workspace import Workspace
 
-FIXTURE = Path(__file__).parent / "fixtures" / "postman" / "dev.postman_environment.json"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "postman" / "dev.postman_environment.json"
 
 
 @pytest.fixture()

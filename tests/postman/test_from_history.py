@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from postmock_core.blobs import BlobStore
+from postmock_core.store.blobs import BlobStore
 from postmock_core.exchange import Exchange, HttpRequest, HttpResponse
-from postmock_core.from_history import add_exchange, collection_from_exchanges, is_id_segment
-from postmock_core.history import HistoryStore
-from postmock_core.postman import example_body, iter_examples, iter_items
-from postmock_core.postman_import import normalize_collection
-from postmock_core.redaction import PLACEHOLDER, Redactor
-from postmock_core.workspace import Workspace
+from postmock_core.postman.from_history import add_exchange, collection_from_exchanges, is_id_segment
+from postmock_core.history.store import HistoryStore
+from postmock_core.postman.model import example_body, iter_examples, iter_items
+from postmock_core.postman.importer import normalize_collection
+from postmock_core.history.redaction import PLACEHOLDER, Redactor
+from postmock_core.store.workspace import Workspace
 
 HOST = "api.example.com"
 

@@ -11,12 +11,12 @@ from typing import Any
 import jsonschema
 import pytest
 
-from postmock_core.blobs import BlobStore
-from postmock_core.postman import iter_examples, set_example_body
-from postmock_core.postman_export import export_collection
-from postmock_core.postman_import import normalize_collection
+from postmock_core.store.blobs import BlobStore
+from postmock_core.postman.model import iter_examples, set_example_body
+from postmock_core.postman.exporter import export_collection
+from postmock_core.postman.importer import normalize_collection
 
-FIXTURES = Path(__file__).parent / "fixtures" / "postman"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "postman"
 COLLECTIONS = sorted(p.name for p in FIXTURES.glob("*.postman_collection.json"))
 
 

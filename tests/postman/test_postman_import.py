@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from postmock_core.blobs import BlobStore
+from postmock_core.store.blobs import BlobStore
 from postmock_core.errors import PostmockError
-from postmock_core.jsonpath import DocumentError
-from postmock_core.postman import SCHEMA_V21, iter_examples, iter_items, parse_url
-from postmock_core.postman_import import normalize_collection, read_collection_file
+from postmock_core.postman.jsonpath import DocumentError
+from postmock_core.postman.model import SCHEMA_V21, iter_examples, iter_items, parse_url
+from postmock_core.postman.importer import normalize_collection, read_collection_file
 
-FIXTURES = Path(__file__).parent / "fixtures" / "postman"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "postman"
 
 
 def load(name: str) -> dict:

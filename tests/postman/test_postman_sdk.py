@@ -12,10 +12,10 @@ import pytest
 
 from postmock_core.cli import main
 from postmock_core.exchange import Exchange, HttpRequest, HttpResponse
-from postmock_core.history import HistoryStore
-from postmock_core.workspace import Workspace
+from postmock_core.history.store import HistoryStore
+from postmock_core.store.workspace import Workspace
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 SCRIPT = ROOT / "tests" / "node" / "collection_summary.js"
 FIXTURES = ROOT / "tests" / "fixtures" / "postman"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from postmock_core.variables import (
+from postmock_core.postman.variables import (
     MAX_DEPTH,
     resolve,
     resolve_json,

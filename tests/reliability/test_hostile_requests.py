@@ -15,10 +15,10 @@ from support.mockkit import postmock, run_serve
 from support.procs import RECORD_ADDON, REPO, free_port, run_mitmdump, wait_until
 
 from postmock_core.exchange import HttpRequest
-from postmock_core.history import HistoryStore
-from postmock_core.mockreplies import request_delay
-from postmock_core.mocks import MAX_DELAY_MS, MockStore
-from postmock_core.workspace import Workspace
+from postmock_core.history.store import HistoryStore
+from postmock_core.mock.replies import request_delay
+from postmock_core.mock.configs import MAX_DELAY_MS, MockStore
+from postmock_core.store.workspace import Workspace
 
 sys.path.insert(0, str(REPO / "scripts"))
 from reliability_lib.common import client, sample_api

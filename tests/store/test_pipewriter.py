@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from postmock_core import pipewriter
-from postmock_core.pipewriter import ChildWriter, flush_request, serve, wait_flushed
+from postmock_core.store import pipewriter
+from postmock_core.store.pipewriter import ChildWriter, flush_request, serve, wait_flushed
 
 SINK = "pipewriter_test_sink"
 SINK_SOURCE = '''
 import logging, os, sys
 from pathlib import Path
-from postmock_core.pipewriter import run_child
+from postmock_core.store.pipewriter import run_child
 
 class LineSink:
     """Appends one line per handled message, with this process's ID, to a file."""

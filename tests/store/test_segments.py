@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from postmock_core.segments import SegmentedStore
+from postmock_core.store.segments import SegmentedStore
 
 
 def test_ids_name_their_segment_and_newest_come_first(tmp_path: Path) -> None:
@@ -39,7 +39,7 @@ def test_keep_last_trims_to_exactly_the_cap(tmp_path: Path) -> None:
 _FAILING_APPEND = """
 import resource, signal, sys
 from pathlib import Path
-from postmock_core.segments import SegmentedStore
+from postmock_core.store.segments import SegmentedStore
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large write fails with EFBIG instead
 resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
 store = SegmentedStore(Path(sys.argv[1]), "t", segment_size=10)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from postmock_core.errors import PostmockError
-from postmock_core.storage import (
+from postmock_core.store.storage import (
     CorruptStoreError,
     atomic_write,
     file_lock,

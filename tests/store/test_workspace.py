@@ -9,7 +9,7 @@ import pytest
 
 from postmock_core.cli import main
 from postmock_core.errors import PostmockError
-from postmock_core.workspace import Workspace, resolve_home
+from postmock_core.store.workspace import Workspace, resolve_home
 
 
 def _mode(path: Path) -> int:

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from postmock_core.collections import CollectionStore
-from postmock_core.mocks import MockConfig, MockStore
-from postmock_core.postman_import import normalize_collection
-from postmock_core.workspace import Workspace
+from postmock_core.postman.collections import CollectionStore
+from postmock_core.mock.configs import MockConfig, MockStore
+from postmock_core.postman.importer import normalize_collection
+from postmock_core.store.workspace import Workspace
 
 from .procs import wait_for_port
 
