@@ -68,7 +68,13 @@ class CrashReport:
 
 
 def run_crash(tmp: Path, seed: int, kills: int = 5, seconds: float = 10.0, rate: float = 200.0,
-              window: float = 1.0, log: Callable[[str], None] = lambda s: None) -> CrashReport:
+              window: float = 1.0, log: Callable[[str], None] = lambda s: None,
+              min_answered: int = 0) -> CrashReport:
+    """Kill a recording proxy `kills` times under load, each at a seeded moment, and judge.
+
+    With `min_answered`, a kill also waits until that many calls were answered (a busy machine
+    answers fewer per second), but never past twenty times `seconds`.
+    """
     rng = random.Random(seed)
     ws = Workspace.open(tmp / "home")
     report = CrashReport(seed, window)
@@ -78,8 +84,11 @@ def run_crash(tmp: Path, seed: int, kills: int = 5, seconds: float = 10.0, rate:
             args = ["-q", "--mode", f"reverse:{upstream}", "-s", str(RECORD_ADDON),
                     "--set", f"postmock_home={ws.root}"]
             with run_mitmdump(tmp / f"run-{run}", args, name=f"crash-{run}") as proxy:
-                load = PacedLoad(proxy.url, rate, seconds, tag=str(run)).start()
+                load = PacedLoad(proxy.url, rate, seconds * 20, tag=str(run)).start()
                 time.sleep(max(0.0, load.started + at - time.monotonic()))
+                hard = load.started + seconds * 20
+                while len(load.ok()) < min_answered and time.monotonic() < hard:
+                    time.sleep(0.05)
                 proxy.kill()
                 killed = time.monotonic()
                 load.stop()
