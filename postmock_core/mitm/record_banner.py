@@ -16,6 +16,8 @@ from postmock_core.store.workspace import Workspace
 __all__ = ["CA_FILE", "RecordBanner", "is_loopback", "trust_command"]
 
 CA_FILE = "mitmproxy-ca-cert.pem"
+# How clients name a server of each mode; the others (WireGuard, DNS, ...) are a bare address.
+_SCHEMES = {"regular": "http", "upstream": "http", "reverse": "http", "socks5": "socks5"}
 
 
 def is_loopback(host: str) -> bool:
@@ -34,16 +36,17 @@ def trust_command(ca: Path) -> str:
 
 def _url(scheme: str, address: tuple[Any, ...]) -> str:
     host = str(address[0])
-    return f"{scheme}://{f'[{host}]' if ':' in host else host}:{address[1]}"
+    where = f"{f'[{host}]' if ':' in host else host}:{address[1]}"
+    return f"{scheme}://{where}" if scheme else where
 
 
 def _usage(server: Any) -> list[str]:
     """How a client uses one running mitmproxy server (a `ServerInstance`)."""
     mode, addrs = server.mode, list(server.listen_addrs)
-    where = " and ".join(_url("http", a) for a in addrs) or "started"
-    lines = [f"postmock: {mode.description} at {where}" if addrs else f"postmock: {mode.description} started"]
     if not addrs:
-        return lines
+        return [f"postmock: {mode.description} started"]
+    scheme = _SCHEMES.get(mode.type_name, "")
+    lines = [f"postmock: {mode.description} at {' and '.join(_url(scheme, a) for a in addrs)}"]
     first = _url("http", addrs[0])
     if mode.type_name in ("regular", "upstream"):
         lines.append(f"    point clients at it: export HTTP_PROXY={first} HTTPS_PROXY={first}")
@@ -53,7 +56,7 @@ def _usage(server: Any) -> list[str]:
         lines.append(f"    point clients at it: export ALL_PROXY={_url('socks5h', addrs[0])}")
     elif mode.type_name == "wireguard" and hasattr(server, "client_conf"):
         lines.append("    WireGuard client configuration:")
-        lines += [f"      {line}" for line in (server.client_conf() or "").splitlines()]
+        lines += [f"      {line}".rstrip() for line in (server.client_conf() or "").splitlines()]
     return lines
 
 
@@ -88,6 +91,6 @@ class RecordBanner:
         """Warn once about each address that other machines may reach."""
         for address in dict.fromkeys(addresses):
             if not is_loopback(str(address[0])):
-                self.warn(f"listening on {_url('http', address)}, not only on this machine: anyone who "
+                self.warn(f"listening on {_url('', address)}, not only on this machine: anyone who "
                           f"reaches it can use this proxy, and what they send is recorded; "
                           f"--listen-host 127.0.0.1 keeps it local")

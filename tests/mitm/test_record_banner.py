@@ -24,8 +24,8 @@ def test_every_address_reachable_from_elsewhere_is_warned_about_once(workspace: 
     warnings: list[str] = []
     banner = RecordBanner(workspace, say=lambda _: None, warn=warnings.append)
     banner.warn_if_open([("127.0.0.1", 8080), ("0.0.0.0", 8080), ("::", 8080), ("0.0.0.0", 8080)])
-    assert [w.split(",")[0] for w in warnings] == ["listening on http://0.0.0.0:8080",
-                                                   "listening on http://[::]:8080"]
+    assert [w.split(",")[0] for w in warnings] == ["listening on 0.0.0.0:8080",
+                                                   "listening on [::]:8080"]
     assert all("--listen-host 127.0.0.1" in w for w in warnings)
 
 
