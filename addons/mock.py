@@ -1,4 +1,5 @@
-"""mitmproxy script: serve postmock mocks, each on its own port, as `postmock serve` does.
+"""mitmproxy script: serve postmock mocks, each on its own port, as `postmock serve` does
+(the checkout's entry point; `postmock addon mock` names the installed one).
 
     mitmdump -s addons/mock.py [--set postmock_mock=NAME[,NAME...]] [--set postmock_home=DIR]
 
@@ -11,10 +12,10 @@ import sys
 from pathlib import Path
 
 try:
-    from postmock_core.mitm.mockserver import MockServer
+    from postmock_core.mitm.addons import mock_addons
 except ImportError:
     # Run from a checkout where postmock is not installed: the package sits beside addons/.
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from postmock_core.mitm.mockserver import MockServer
+    from postmock_core.mitm.addons import mock_addons
 
-addons = [MockServer(standalone=True)]
+addons = mock_addons()

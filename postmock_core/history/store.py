@@ -65,3 +65,7 @@ class HistoryStore:
 
     def count(self) -> int:
         return self._store.count()
+
+    def next_id(self) -> int:
+        """The ID the next recorded exchange will get; IDs only grow."""
+        return self._store.next_id()
