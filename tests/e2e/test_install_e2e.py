@@ -93,10 +93,10 @@ def test_the_build_is_clean_and_the_wheel_holds_what_the_commands_need(installed
     names = set(zipfile.ZipFile(installed.wheel).namelist())
     for needed in ("postmock_core/mitm/addons/record.py", "postmock_core/mitm/addons/mock.py",
                    "postmock_core/data/postman_collection_v2.1.0.schema.json", "postmock_core/py.typed",
-                   "postmock-0.1.0.dist-info/licenses/LICENSE"):
+                   "postmock-0.1.0.dist-info/licenses/postmock_core/LICENSE"):
         assert needed in names
     metadata = zipfile.ZipFile(installed.wheel).read("postmock-0.1.0.dist-info/METADATA").decode()
-    assert "License-Expression: MIT" in metadata
+    assert "License-Expression: MIT AND Apache-2.0" in metadata
 
 
 def _env(installed: Install, home: Path) -> dict[str, str]:
