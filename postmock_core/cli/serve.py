@@ -58,7 +58,7 @@ def select_mocks(catalog: MockCatalog, names: list[str]) -> list[MockConfig]:
     return sorted(chosen, key=lambda m: m.port)
 
 
-def serve(ws: Workspace, names: list[str]) -> int:
+def serve(ws: Workspace, names: list[str], engine: str = "asgi") -> int:
     """Serve the chosen mocks until SIGINT/SIGTERM; the call logs are flushed on the way out."""
     catalog = MockCatalog(ws)
     mocks = select_mocks(catalog, names)
@@ -71,22 +71,30 @@ def serve(ws: Workspace, names: list[str]) -> int:
                                       f"on miss: {m.on_miss}") if f)
         note = f"  [deactivated: {reason}]" if reason else ""
         print(f"  {m.name}  {m.url}  ({flags}){note}", flush=True)
-    from postmock_core.mitm.runner import run_mock_proxy  # mitmproxy is slow to import
+    if engine == "mitmproxy":
+        from postmock_core.mitm.runner import run_mock_proxy  # mitmproxy is slow to import
 
-    code = asyncio.run(run_mock_proxy(ws, mocks))
+        code = asyncio.run(run_mock_proxy(ws, mocks))
+    else:
+        from postmock_core.serve.runner import run_mocks
+
+        code = run_mocks(ws, mocks)
     print("postmock: stopped", file=sys.stderr, flush=True)
     return code
 
 
 def _serve(args: argparse.Namespace) -> int:
-    return serve(workspace(args), list(args.names))
+    return serve(workspace(args), list(args.names), args.engine)
 
 
 def register(sub: Any) -> None:
     p = command(sub, "serve", "serve mocks at their URLs until interrupted",
-                "Run the named mocks (default: every active mock) with mitmproxy, in reverse mode, "
-                "each at its own stable URL http://127.0.0.1:PORT. Edits to examples, environments "
-                "and mock settings apply on the next call. Ctrl-C (or SIGTERM) stops cleanly and "
-                "flushes the call logs.")
+                "Run the named mocks (default: every active mock), each at its own stable URL "
+                "http://127.0.0.1:PORT, on an ASGI server (uvicorn). Edits to examples, "
+                "environments and mock settings apply on the next call. Ctrl-C (or SIGTERM) stops "
+                "cleanly and flushes the call logs.")
     p.add_argument("names", nargs="*", metavar="NAME", help="mock names or IDs (default: all active mocks)")
+    p.add_argument("--engine", choices=("asgi", "mitmproxy"), default="asgi",
+                   help="asgi (default): uvicorn, the fastest. mitmproxy: mitmproxy in reverse mode, "
+                        "for what only it does (HTTP/2, TLS with its CA); both answer alike")
     p.set_defaults(func=_serve)
