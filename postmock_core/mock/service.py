@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from postmock_core.exchange import Exchange, HttpRequest, HttpResponse
 from postmock_core.history.redaction import Redactor
@@ -35,6 +36,8 @@ __all__ = ["CallListener", "MockService", "Reply"]
 
 log = logging.getLogger(__name__)
 
+REPLY_CACHE_CAP = 10_000
+
 
 @dataclass(slots=True)
 class Reply:
@@ -51,6 +54,9 @@ class Reply:
     upstream: Upstream | None = None  # where a miss was passed on to
     failed: bool = False  # the passed-on call got no answer: this is our 502
     error: str | None = None  # why it got none
+    # An engine may keep its own encoding of a reply here: a static example's reply is the
+    # same object on every call (see `MockService.answer`).
+    wire: Any = None
 
 
 # (mock or None, redacted request, reply, duration in ms): for a live view of the calls.
@@ -80,6 +86,9 @@ class MockService:
         self.forwarder = forwarder or Forwarder()
         self.listener = listener
         self._runtimes: dict[str, MockRuntime] = {}
+        # Finished replies of static examples, by (response, caller's Origin, score); the value
+        # keeps the response alive, so its id is never reused while the entry exists.
+        self._replies: dict[tuple[int, str | None, float | None], tuple[HttpResponse, Reply]] = {}
 
     def runtime(self, mock_id: str) -> MockRuntime:
         """The live runtime of one mock (made once, kept while the service lives)."""
@@ -127,6 +136,19 @@ class MockService:
     def _local(self, decision: Decision, origin: str | None) -> Reply:
         resp = decision.response
         assert resp is not None
+        if decision.stable:
+            key = (id(resp), origin, decision.score)
+            kept = self._replies.get(key)
+            if kept is not None:
+                return kept[1]
+            reply = self._finish(decision, resp, origin)
+            if len(self._replies) >= REPLY_CACHE_CAP:
+                self._replies.clear()
+            self._replies[key] = (resp, reply)
+            return reply
+        return self._finish(decision, resp, origin)
+
+    def _finish(self, decision: Decision, resp: HttpResponse, origin: str | None) -> Reply:
         extra = None
         if decision.kind == "mocked":
             extra = [("X-Mock-Example-Name", decision.example_name or ""),

@@ -127,7 +127,9 @@ class MockApp:
             return
         body = await _read_body(receive)
         reply = await self.service.answer(self.runtime, request_from_scope(scope, body))
-        headers = _wire_headers(reply)
+        headers = reply.wire
+        if headers is None:
+            headers = reply.wire = _wire_headers(reply)
         try:
             await send({"type": "http.response.start", "status": reply.status, "headers": headers})
         except RuntimeError:  # the server refused a header (a recorded value it cannot send)
