@@ -37,7 +37,7 @@ from postmock_core.mitm.recorder import SKIP_METADATA, Recorder
 from postmock_core.mock.configs import MockConfig
 from postmock_core.mock.forward import Forwarder
 from postmock_core.mock.runtime import MockCatalog, MockRuntime, deactivation_reason
-from postmock_core.mock.service import MockService, Reply
+from postmock_core.mock.service import CallListener, MockService, Reply
 from postmock_core.store.workspace import Workspace
 
 __all__ = ["MOCKED_METADATA", "MockServer", "reverse_modes"]
@@ -124,8 +124,9 @@ def _request(req: http.Request, standalone: bool) -> HttpRequest:
 class MockServer:
     """mitmproxy addon serving postmock mocks (standalone) or answering for their hosts (proxy)."""
 
-    def __init__(self, standalone: bool = False) -> None:
+    def __init__(self, standalone: bool = False, listener: CallListener | None = None) -> None:
         self.standalone = standalone
+        self.listener = listener
         self.is_running = False
         # Standalone, misses a mock records go through a Recorder this addon drives itself: kept
         # out of mitmproxy's addon chain, it costs nothing on the calls it does not record. In
@@ -191,7 +192,7 @@ class MockServer:
             verify = not getattr(ctx.options, "ssl_insecure", False)
             # mitmproxy's own recorder records misses: it knows the recording options.
             self.service = MockService(self.ws, redactor=self.redactor, record_misses=False,
-                                       forwarder=Forwarder(verify=verify))
+                                       forwarder=Forwarder(verify=verify), listener=self.listener)
         return self.service
 
     def _select(self, value: str) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import socket
 
 import httpx
 import pytest
-from support.mockkit import make_mock
+from support.mockkit import make_mock, postmock
 from support.procs import free_port, wait_until
 
 from postmock_core.errors import PostmockError
@@ -14,6 +15,7 @@ from postmock_core.mock.calllog import CallLog
 from postmock_core.serve.app import request_from_scope, split_host
 from postmock_core.serve.inprocess import serve_mock
 from postmock_core.serve.server import BackgroundEngine
+from postmock_core.serve.workers import worker_count
 from postmock_core.store.workspace import Workspace
 
 
@@ -79,3 +81,16 @@ def test_request_from_scope_keeps_the_raw_path_query_and_callers_host() -> None:
     assert r.header("X-K") == "v" and r.http_version == "HTTP/1.1"
     no_host = request_from_scope({**scope, "headers": []}, b"")
     assert (no_host.host, no_host.port) == ("127.0.0.1", 7301)
+
+
+@pytest.mark.parametrize(("value", "expected"), [("1", 1), ("3", 3), ("auto", os.cpu_count() or 1)])
+def test_worker_count(value: str, expected: int) -> None:
+    assert worker_count(value) == expected
+
+
+@pytest.mark.parametrize("args", [["--workers", "0"], ["--workers", "many"],
+                                  ["--workers", "2", "--engine", "mitmproxy"]])
+def test_bad_workers_are_one_line(workspace: Workspace, args: list[str]) -> None:
+    proc = postmock(workspace.root, "serve", *args, check=False)
+    assert proc.returncode != 0 and proc.stderr.startswith("postmock: error: ")
+    assert "--workers" in proc.stderr and "Traceback" not in proc.stderr

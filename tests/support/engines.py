@@ -83,7 +83,8 @@ def run_engine(engine: str, ws: Workspace, mocks: dict[str, MockConfig], bases: 
     rig = Rig(engine, ws, mocks, bases)
     home = f"postmock_home={ws.root}"
     if engine == "asgi":
-        with run_serve(ws.root, list(mocks.values()), tmp / "asgi", names=[]) as served:
+        # Named, as the other engines serve them: a deleted mock keeps answering why.
+        with run_serve(ws.root, list(mocks.values()), tmp / "asgi") as served:
             rig.output = served.output
             yield rig
     elif engine == "mitmdump":
