@@ -58,35 +58,66 @@ def select_mocks(catalog: MockCatalog, names: list[str]) -> list[MockConfig]:
     return sorted(chosen, key=lambda m: m.port)
 
 
-def serve(ws: Workspace, names: list[str]) -> int:
-    """Serve the chosen mocks until SIGINT/SIGTERM; the call logs are flushed on the way out."""
-    catalog = MockCatalog(ws)
-    mocks = select_mocks(catalog, names)
-    settings = catalog.settings()
-    print(f"postmock: serving {len(mocks)} mock(s); Ctrl-C to stop", flush=True)
-    for m in mocks:
-        reason = deactivation_reason(m, catalog.collections, catalog.environments, settings)
-        flags = ", ".join(f for f in ("private" if m.private else "public",
-                                      f"delay {m.delay_ms} ms" if m.delay_ms else "",
-                                      f"on miss: {m.on_miss}") if f)
-        note = f"  [deactivated: {reason}]" if reason else ""
-        print(f"  {m.name}  {m.url}  ({flags}){note}", flush=True)
-    from postmock_core.mitm.runner import run_mock_proxy  # mitmproxy is slow to import
+def serve(ws: Workspace, names: list[str], engine: str = "asgi", quiet: bool = False,
+          workers: str = "1") -> int:
+    """Serve the chosen mocks until SIGINT/SIGTERM; the call logs are flushed on the way out.
 
-    code = asyncio.run(run_mock_proxy(ws, mocks))
+    Without names on the ASGI engine, every mock of the workspace is served as it is created,
+    edited and deleted.
+    """
+    from postmock_core.serve.workers import worker_count  # uvicorn is not needed before this
+
+    try:
+        count = worker_count(workers)
+    except ValueError as e:
+        raise PostmockError(str(e)) from None
+    if count > 1 and engine == "mitmproxy":
+        raise PostmockError("--workers needs the asgi engine; drop --engine mitmproxy or --workers")
+    catalog = MockCatalog(ws)
+    if engine == "mitmproxy" or names:
+        mocks = select_mocks(catalog, names)
+        print(f"postmock: serving {len(mocks)} mock(s); Ctrl-C to stop", flush=True)
+    else:
+        mocks = []
+        print("postmock: serving every mock of the workspace, following it as mocks are created, "
+              "edited and deleted; Ctrl-C to stop", flush=True)
+    if engine == "mitmproxy":
+        from postmock_core.mitm.runner import run_mock_proxy  # mitmproxy is slow to import
+        from postmock_core.serve.host import describe
+
+        for m in mocks:
+            print(f"  {describe(m, catalog)}", flush=True)
+        code = asyncio.run(run_mock_proxy(ws, mocks, quiet))
+    else:
+        from postmock_core.serve.runner import run_service
+
+        if count > 1:
+            print(f"postmock: {count} worker processes answer at every port", flush=True)
+        code = run_service(ws, [m.id for m in mocks] if names else None, quiet, workers=count)
     print("postmock: stopped", file=sys.stderr, flush=True)
     return code
 
 
 def _serve(args: argparse.Namespace) -> int:
-    return serve(workspace(args), list(args.names))
+    return serve(workspace(args), list(args.names), args.engine, args.quiet, args.workers)
 
 
 def register(sub: Any) -> None:
     p = command(sub, "serve", "serve mocks at their URLs until interrupted",
-                "Run the named mocks (default: every active mock) with mitmproxy, in reverse mode, "
-                "each at its own stable URL http://127.0.0.1:PORT. Edits to examples, environments "
-                "and mock settings apply on the next call. Ctrl-C (or SIGTERM) stops cleanly and "
-                "flushes the call logs.")
-    p.add_argument("names", nargs="*", metavar="NAME", help="mock names or IDs (default: all active mocks)")
+                "Serve mocks, each at its own stable URL http://127.0.0.1:PORT, on an ASGI server "
+                "(uvicorn). Without names, every mock of the workspace is served and followed while "
+                "running: a mock created starts answering, a deleted one stops, a new --port moves "
+                "it; a port that is taken is reported and the others still serve. With names, just "
+                "those. Edits to examples, environments and mock settings apply on the next call. "
+                "One line is printed per call (time, mock, method, path, status, example, ms). "
+                "Ctrl-C (or SIGTERM) stops cleanly and flushes the call logs.")
+    p.add_argument("names", nargs="*", metavar="NAME", help="mock names or IDs (default: every mock, followed)")
+    p.add_argument("--engine", choices=("asgi", "mitmproxy"), default="asgi",
+                   help="asgi (default): uvicorn, the fastest. mitmproxy: mitmproxy in reverse mode, "
+                        "for what only it does (HTTP/2, TLS with its CA); both answer alike, but it "
+                        "serves the mocks active at start and does not follow the workspace")
+    p.add_argument("-q", "--quiet", action="store_true", help="do not print a line per call")
+    p.add_argument("--workers", default="1", metavar="N|auto",
+                   help="processes answering at every mock's port (SO_REUSEPORT), default 1; auto: one "
+                        "per core. Each reloads edits, writes the call log and follows new mocks")
     p.set_defaults(func=_serve)

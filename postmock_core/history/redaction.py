@@ -180,9 +180,12 @@ class Redactor:
     def request(self, req: HttpRequest, places: list[str] | None = None) -> HttpRequest:
         """A redacted copy of `req`."""
         places = [] if places is None else places
+        before = len(places)
         headers, body = self._message(req.headers, req.body, places)
-        return dataclasses.replace(req, headers=headers, body=body,
-                                   query=self.redact_pairs(req.query, "query", places))
+        query = self.redact_pairs(req.query, "query", places)
+        if len(places) == before:
+            return req  # nothing to redact (most live calls): no copy
+        return dataclasses.replace(req, headers=headers, body=body, query=query)
 
     def response(self, resp: HttpResponse, places: list[str] | None = None) -> HttpResponse:
         """A redacted copy of `resp`."""

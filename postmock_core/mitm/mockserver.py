@@ -1,12 +1,13 @@
 """The mock server addon: answers calls from a collection's examples, as Postman's mocks do.
 
-Standalone (`postmock serve`, `mitmdump -s addons/mock.py`), each mock listens on its own port
-in reverse mode and answers everything sent there. In a recording proxy (`addons/record.py`)
-it does nothing until `postmock_mode=mock`; then calls to a served collection's hosts are
-answered from it and all other traffic passes through (and is recorded when recording is on).
+Standalone (`postmock serve --engine mitmproxy`, `mitmdump -s addons/mock.py`), each mock
+listens on its own port in reverse mode and answers everything sent there. In a recording
+proxy (`addons/record.py`) it does nothing until `postmock_mode=mock`; then calls to a served
+collection's hosts are answered from it and all other traffic passes through (and is recorded
+when recording is on).
 
-Answers are decided by `MockRuntime` on a redacted copy of the request; this module only
-converts at the edge, waits out delays without blocking, and hands calls to the call log.
+Every call is answered by `MockService` (the same code as the ASGI engine); this module only
+picks the mock a flow is for, converts at the edge, and marks what the recorder may save.
 
 It runs past the ~300-line guide because the standalone and in-proxy modes share one set of
 hooks and one option set; split in two, each half would repeat the other's wiring.
@@ -14,7 +15,6 @@ hooks and one option set; split in two, each half would repeat the other's wirin
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Sequence
@@ -22,37 +22,38 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from mitmproxy import ctx, exceptions, http
+from mitmproxy.flow import Error
+from mitmproxy.net.http.url import parse_authority
 
-from postmock_core.exchange import HttpRequest, HttpResponse, wire_bytes
+from postmock_core.exchange import HttpRequest, wire_bytes
 from postmock_core.history.redaction import Redactor
-from postmock_core.mitm.flows import request_from_flow, response_from_flow
+from postmock_core.mitm.flows import request_from_flow
 from postmock_core.mitm.options import (
     add_home_option,
     one_line_option_errors,
     workspace_from_options,
 )
 from postmock_core.mitm.recorder import SKIP_METADATA, Recorder
-from postmock_core.mock.callwriter import CallWriter
 from postmock_core.mock.configs import MockConfig
-from postmock_core.mock.replies import finish_headers, mock_not_found
-from postmock_core.mock.runtime import Decision, MockCatalog, MockRuntime, deactivation_reason
+from postmock_core.mock.forward import Forwarder
+from postmock_core.mock.runtime import MockCatalog, MockRuntime, deactivation_reason
+from postmock_core.mock.service import CallListener, MockService, Reply
 from postmock_core.store.workspace import Workspace
 
-__all__ = ["CALL_METADATA", "MOCKED_METADATA", "MockServer", "reverse_modes"]
+__all__ = ["MOCKED_METADATA", "MockServer", "reverse_modes"]
 
 log = logging.getLogger(__name__)
 
-# flow.metadata keys: which mock answered a flow, a forwarded call still to be logged, and a
-# miss the standalone server records itself.
+# flow.metadata keys: which mock answered a flow, and a passed-on miss the standalone server
+# records itself.
 MOCKED_METADATA = "postmock_mock"
-CALL_METADATA = "postmock_call"
 RECORD_METADATA = "postmock_record_miss"
 
 _REDACT = ("postmock_redact_headers", "postmock_redact_keys",
            "postmock_redact_extra_headers", "postmock_redact_extra_keys")
 _MODES = ("record", "mock")
-# mitmproxy needs an upstream in reverse mode; the mock never connects to it (lazy strategy),
-# and a call passed through on a miss is sent to the collection's own base URL instead.
+# mitmproxy needs an upstream in reverse mode; the mock never connects to it (every call is
+# answered in the request hook, a miss passed on by the mock's own client).
 _PLACEHOLDER_UPSTREAM = "http://127.0.0.1:1"
 
 
@@ -66,40 +67,51 @@ def _names(values: Sequence[str] | str) -> list[str]:
     return [p.strip() for v in items for p in v.split(",") if p.strip()]
 
 
-def _score_text(score: float | None) -> str:
-    # A response picked by x-mock-response-id/-name was selected, not scored.
-    return "selected" if score is None else f"{score:g}"
-
-
-def _mitm_response(resp: HttpResponse, headers: list[tuple[str, str]], head: bool) -> http.Response:
-    fields = [(wire_bytes(k), wire_bytes(v)) for k, v in headers]  # lone surrogates too
-    if resp.status not in (204, 304) and not 100 <= resp.status < 200:
-        fields.append((b"Content-Length", str(len(resp.body)).encode()))
-    reason = (resp.reason or http.status_codes.RESPONSES.get(resp.status, "")).encode("utf-8", "replace")
+def _mitm_response(reply: Reply, head: bool) -> http.Response:
+    fields = [(wire_bytes(k), wire_bytes(v)) for k, v in reply.headers]  # lone surrogates too
+    if reply.status not in (204, 304) and not 100 <= reply.status < 200:
+        fields.append((b"Content-Length", str(len(reply.body)).encode()))
+    reason = (reply.reason or http.status_codes.RESPONSES.get(reply.status, "")).encode("utf-8", "replace")
     now = time.time()
     # Built directly rather than through Response(...): that constructor re-checks the type of
     # every field (a debug-mode check that costs more than the rest of a mocked answer), and
     # these values are all made right here with the right types.
     data = object.__new__(http.ResponseData)
     data.__dict__.update(http_version=b"HTTP/1.1", headers=http.Headers(fields),
-                         content=b"" if head else resp.body, trailers=None, timestamp_start=now,
-                         timestamp_end=now, status_code=resp.status, reason=reason)
+                         content=b"" if head else reply.body, trailers=None, timestamp_start=now,
+                         timestamp_end=now, status_code=reply.status, reason=reason)
     response = object.__new__(http.Response)
     response.data = data
     return response
 
 
-def _request(req: http.Request, use_host_header: bool) -> HttpRequest:
+def _caller_host(req: http.Request, standalone: bool) -> tuple[str, int]:
+    """Where the caller thinks it is: its Host header (a reverse proxy's upstream is ours)."""
+    if req.host_header:
+        try:
+            host, port = parse_authority(req.host_header, check=False)
+        except ValueError:
+            host, port = req.host_header, None
+        if port is None:
+            port = req.port if not standalone else {"https": 443}.get(req.scheme, 80)
+        return host, port
+    return req.host, req.port
+
+
+def _request(req: http.Request, standalone: bool) -> HttpRequest:
     """The core request, built straight from the raw fields (the hot path of every call)."""
+    host, port = _caller_host(req, standalone)
     if "content-encoding" in req.headers:
-        return request_from_flow(req, use_host_header)  # a compressed body: decode it properly
+        decoded = request_from_flow(req, use_host_header=True)  # a compressed body: decode it properly
+        decoded.host, decoded.port = host, port
+        return decoded
     raw_path = req.path
     path, sep, qs = raw_path.partition("?")
     return HttpRequest(
         method=req.method,
         scheme=req.scheme,
-        host=req.pretty_host if use_host_header and req.host_header else req.host,
-        port=req.port,
+        host=host,
+        port=port,
         path=path or "/",
         query=parse_qsl(qs, keep_blank_values=True) if sep else [],
         headers=[(k.decode("utf-8", "surrogateescape"), v.decode("utf-8", "surrogateescape"))
@@ -109,34 +121,27 @@ def _request(req: http.Request, use_host_header: bool) -> HttpRequest:
     )
 
 
-def _cors(flow: http.HTTPFlow) -> None:
-    """CORS on a passed-through answer, unless the real API sent its own."""
-    assert flow.response is not None
-    headers = flow.response.headers
-    if "access-control-allow-origin" not in headers:
-        origin = flow.request.headers.get("origin")
-        headers["Access-Control-Allow-Origin"] = origin or "*"
-        if origin:
-            headers["Access-Control-Allow-Credentials"] = "true"
-
-
 class MockServer:
     """mitmproxy addon serving postmock mocks (standalone) or answering for their hosts (proxy)."""
 
-    def __init__(self, standalone: bool = False) -> None:
+    def __init__(self, standalone: bool = False, listener: CallListener | None = None) -> None:
         self.standalone = standalone
+        self.listener = listener
         self.is_running = False
         # Standalone, misses a mock records go through a Recorder this addon drives itself: kept
         # out of mitmproxy's addon chain, it costs nothing on the calls it does not record. In
         # a recording proxy the proxy's own Recorder records them (they are left unmarked).
         self.recorder = Recorder() if standalone else None
         self.ws: Workspace | None = None
-        self.catalog: MockCatalog | None = None
-        self.writer: CallWriter | None = None
+        self.service: MockService | None = None
         self.redactor = Redactor()
         self.runtimes: dict[str, MockRuntime] = {}  # mock ID -> runtime, for the served mocks
         self.by_port: dict[int, MockRuntime] = {}
         self._only: MockRuntime | None = None
+
+    @property
+    def catalog(self) -> MockCatalog | None:
+        return self.service.catalog if self.service is not None else None
 
     # -- options ------------------------------------------------------------------------------
     def load(self, loader: Any) -> None:
@@ -164,25 +169,31 @@ class MockServer:
             self.recorder.configure(updated)
         if "postmock_home" in updated or self.ws is None:
             self.ws = workspace_from_options(opts.postmock_home)
-            if self.writer is not None:
-                self.writer.done()
+            if self.service is not None:
+                self.service.close_writers()
             # Opened on first use: a recording proxy that never mocks leaves the workspace alone.
-            self.catalog, self.writer = None, None
+            self.service = None
             self.runtimes, self.by_port = {}, {}
         if updated.intersection(_REDACT) and all(hasattr(opts, o) for o in _REDACT):
             self.redactor = Redactor.build(
                 _names(opts.postmock_redact_headers) + _names(opts.postmock_redact_extra_headers),
                 _names(opts.postmock_redact_keys) + _names(opts.postmock_redact_extra_keys),
             )
+            if self.service is not None:
+                self.service.set_redactor(self.redactor)
+        if "ssl_insecure" in updated and self.service is not None:
+            self.service.forwarder.verify = not opts.ssl_insecure
         if updated.intersection({"postmock_home", "postmock_mock", "postmock_mode"}):
             self._select(opts.postmock_mock)
 
-    def _open(self) -> MockCatalog:
-        if self.catalog is None:
+    def _open(self) -> MockService:
+        if self.service is None:
             assert self.ws is not None
-            self.catalog = MockCatalog(self.ws)
-            self.writer = CallWriter(self.ws)
-        return self.catalog
+            verify = not getattr(ctx.options, "ssl_insecure", False)
+            # mitmproxy's own recorder records misses: it knows the recording options.
+            self.service = MockService(self.ws, redactor=self.redactor, record_misses=False,
+                                       forwarder=Forwarder(verify=verify), listener=self.listener)
+        return self.service
 
     def _select(self, value: str) -> None:
         names = _names(value)
@@ -192,7 +203,8 @@ class MockServer:
                             "nothing is mocked; set postmock_mock=NAME")
             self.runtimes, self.by_port = {}, {}
             return
-        catalog = self._open()
+        service = self._open()
+        catalog = service.catalog
         mocks = catalog.mocks()
         chosen: list[MockConfig] = []
         unknown = []
@@ -213,15 +225,16 @@ class MockServer:
             if self.standalone and not chosen and not user_mode:
                 raise exceptions.OptionsError(message)
             log.warning("postmock: %s; calls for it are answered with mockNotFoundError", message)
-        self.runtimes = {m.id: self.runtimes.get(m.id) or MockRuntime(catalog, m.id) for m in chosen}
+        self.runtimes = {m.id: service.runtime(m.id) for m in chosen}
         self.by_port = {m.port: self.runtimes[m.id] for m in chosen}
         # One mock on the user's own --mode (not one we set up) answers on whatever port that is.
         ours = any(_PLACEHOLDER_UPSTREAM in m for m in ctx.options.mode)
         self._only = next(iter(self.runtimes.values())) if len(chosen) == 1 and user_mode and not ours else None
         if self.standalone:
-            # A mock answers before any upstream is needed: never connect eagerly. And unless
+            # A mock answers before any upstream is needed: never connect eagerly; keep the
+            # caller's Host header (the call log and {{$headers 'host'}} show it). And unless
             # told otherwise (--mode), listen where each mock lives.
-            wanted: dict[str, Any] = {"connection_strategy": "lazy"}
+            wanted: dict[str, Any] = {"connection_strategy": "lazy", "keep_host_header": True}
             if chosen and not user_mode:
                 wanted["mode"] = reverse_modes(chosen)
             changes = {k: v for k, v in wanted.items() if k in ctx.options and getattr(ctx.options, k) != v}
@@ -232,8 +245,6 @@ class MockServer:
         self.is_running = True
         if self.recorder is not None:
             self.recorder.running()
-        if self.writer is not None:
-            self.writer.start()
         for rt in self.runtimes.values():
             mock = rt.config()
             if mock is not None:
@@ -241,8 +252,8 @@ class MockServer:
                 log.info("postmock: mock %s answers at %s", mock.name, where)
 
     def done(self) -> None:
-        if self.writer is not None:
-            self.writer.done()
+        if self.service is not None:
+            self.service.close_writers()
         if self.recorder is not None:
             self.recorder.done()
 
@@ -268,80 +279,30 @@ class MockServer:
         ours, rt = self._runtime_for(flow)
         if not ours:
             return
-        started = time.time()
-        t0 = time.perf_counter()
-        raw_key = flow.request.headers.get("x-api-key")
-        request = self.redactor.request(_request(flow.request, use_host_header=not self.standalone))
-        if rt is None:
-            decision = Decision("not-found", mock_not_found())
-            mock = None
-        else:
-            mock = rt.config()
-            decision = rt.decide(request, raw_key, self.standalone)
-        if decision.response is None:
-            self._forward(flow, decision, mock, request, started, t0)
-            return
-        if decision.delay_ms:
-            await asyncio.sleep(decision.delay_ms / 1000)
-        self._answer(flow, decision, request)
-        if mock is not None and self.writer is not None:
-            self.writer.add(mock.id, self._cap(mock), request, decision.response, started,
-                            (time.perf_counter() - t0) * 1000, decision.example_id,
-                            decision.example_name, decision.score)
-
-    def _answer(self, flow: http.HTTPFlow, decision: Decision, request: HttpRequest) -> None:
-        resp = decision.response
-        assert resp is not None
-        extra = None
-        if decision.kind == "mocked":
-            extra = [("X-Mock-Example-Name", decision.example_name or ""),
-                     ("X-Mock-Example-Id", decision.example_id or ""),
-                     ("X-Mock-Score", _score_text(decision.score))]
-        headers = finish_headers(resp, flow.request.headers.get("origin"), extra)
-        flow.response = _mitm_response(resp, headers, flow.request.method == "HEAD")
-        flow.metadata[SKIP_METADATA] = True
-        flow.metadata[MOCKED_METADATA] = decision.example_id or decision.kind
-
-    def _forward(self, flow: http.HTTPFlow, decision: Decision, mock: MockConfig | None,
-                 request: HttpRequest, started: float, t0: float) -> None:
-        """A miss sent on to the real API: recorded only when the mock says `record`."""
-        if decision.kind != "record":
-            flow.metadata[SKIP_METADATA] = True
-        elif self.recorder is not None:
-            flow.metadata[RECORD_METADATA] = True
-        if decision.forward is not None:
-            scheme, host, port = decision.forward
+        service = self._open()
+        reply = await service.answer(rt, _request(flow.request, self.standalone), self.standalone)
+        head = flow.request.method == "HEAD"
+        if reply.upstream is not None and reply.kind == "record":
+            # Recorded as a call to the real API, by the recorder that knows the recording options.
+            scheme, host, port = reply.upstream
             flow.request.scheme, flow.request.host, flow.request.port = scheme, host, port
-        if mock is not None:
-            flow.metadata[CALL_METADATA] = (mock.id, self._cap(mock), request, started, t0, decision.kind)
-
-    def _cap(self, mock: MockConfig) -> int:
-        if mock.call_log_cap:
-            return mock.call_log_cap
-        assert self.catalog is not None
-        return self.catalog.settings().call_log_cap
+            if reply.failed:
+                flow.metadata[SKIP_METADATA] = True  # the 502 is ours, not the API's
+                if self.recorder is not None:
+                    failed = flow.copy()
+                    failed.error = Error(reply.error or "the real API did not answer")
+                    self.recorder.error(failed)
+            elif self.recorder is not None:
+                flow.metadata[RECORD_METADATA] = True
+        else:
+            flow.metadata[SKIP_METADATA] = True
+        flow.response = _mitm_response(reply, head)
+        flow.metadata[MOCKED_METADATA] = reply.example_id or reply.kind
 
     def response(self, flow: http.HTTPFlow) -> None:
         if self.recorder is not None and flow.metadata.get(RECORD_METADATA):
             self.recorder.response(flow)
-        call = flow.metadata.pop(CALL_METADATA, None)
-        if call is None or self.writer is None or flow.response is None:
-            return
-        if self.standalone:
-            _cors(flow)
-        mock_id, cap, request, started, t0, kind = call
-        self.writer.add(mock_id, cap, request, response_from_flow(flow.response), started,
-                        (time.perf_counter() - t0) * 1000, None, f"No matching requests ({kind})", None)
 
     def error(self, flow: http.HTTPFlow) -> None:
         if self.recorder is not None and flow.metadata.get(RECORD_METADATA):
             self.recorder.error(flow)
-        call = flow.metadata.pop(CALL_METADATA, None)
-        if call is None or self.writer is None:
-            return
-        mock_id, cap, request, started, t0, kind = call
-        message = flow.error.msg if flow.error else "the upstream failed"
-        # mitmproxy answers the client 502 itself; the log says so.
-        self.writer.add(mock_id, cap, request, HttpResponse(502, "Bad Gateway", [], message.encode()),
-                        started, (time.perf_counter() - t0) * 1000, None,
-                        f"No matching requests ({kind} failed: {message})", None)

@@ -61,9 +61,10 @@ def _now() -> str:
 class KeyStore:
     """Create, list, revoke and verify keys kept in `keys.json`."""
 
-    def __init__(self, ws: Workspace) -> None:
+    def __init__(self, ws: Workspace, max_age: float = 0.0) -> None:
+        """`max_age`: how stale `verify` may be about edits by another process (see WatchedFile)."""
         self.path: Path = ws.file("keys.json")
-        self._active = WatchedFile(self.path, self._load_active)
+        self._active = WatchedFile(self.path, self._load_active, max_age)
 
     def list(self) -> list[ApiKey]:
         data = read_json(self.path) or {}

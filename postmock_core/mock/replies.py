@@ -16,12 +16,14 @@ from postmock_core.mock.configs import MAX_DELAY_MS, ServerResponse
 __all__ = [
     "DELAY_HEADER",
     "MOCK_HEADERS",
+    "bad_gateway",
     "error_body",
     "finish_headers",
     "invalid_credentials",
     "is_preflight",
     "json_response",
     "mock_not_found",
+    "passthrough_headers",
     "preflight",
     "request_delay",
     "server_response",
@@ -71,6 +73,12 @@ def invalid_credentials() -> HttpResponse:
                          "Unauthorized")
 
 
+def bad_gateway(why: str) -> HttpResponse:
+    """502 `upstreamError`: a missed call could not be passed on to the real API."""
+    return json_response(502, error_body("upstreamError", f"The mock passed this call on to the real "
+                                         f"API, which did not answer: {why}", "Bad Gateway"), "Bad Gateway")
+
+
 def server_response(sr: ServerResponse) -> HttpResponse:
     """An active server response, as configured (a JSON body gets a JSON Content-Type)."""
     headers = list(sr.headers)
@@ -115,6 +123,16 @@ def finish_headers(response: HttpResponse, origin: str | None,
         out.append(("Vary", "Origin"))
     elif "origin" not in out[vary[0]][1].lower():
         out[vary[0]] = (out[vary[0]][0], out[vary[0]][1] + ", Origin")
+    return out
+
+
+def passthrough_headers(response: HttpResponse, origin: str | None) -> list[tuple[str, str]]:
+    """A passed-through answer's headers: framing dropped, CORS added unless the API sent its own."""
+    out = [(k, v) for k, v in response.headers if k.lower() not in _FRAMING]
+    if not any(k.lower() == "access-control-allow-origin" for k, _ in out):
+        out.append(("Access-Control-Allow-Origin", origin or "*"))
+        if origin:
+            out.append(("Access-Control-Allow-Credentials", "true"))
     return out
 
 

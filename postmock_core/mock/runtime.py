@@ -2,23 +2,22 @@
 
 Everything a mock depends on is a file another process may change at any time: the mock
 configurations (`mocks.json`), its collection, its environment, the API keys, the settings.
-Each is a `WatchedFile`, so an edit is used on the next call, and the matcher is rebuilt
-only when the collection, the environment or a matching option changed.
+Each is a `WatchedFile`, so an edit is used on the next call (one made by another process
+once `RELOAD_CHECK` has passed, 5 ms), and the matcher (a `Served`) is rebuilt only when the
+collection, the environment or a matching option changed.
 """
 
 from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from postmock_core.errors import PostmockError
 from postmock_core.exchange import HttpRequest, HttpResponse
-from postmock_core.matching.matcher import Matcher, MatchOptions, not_found_body
+from postmock_core.matching.matcher import MatchOptions, not_found_body
 from postmock_core.mock.configs import MockConfig, MockStore
 from postmock_core.mock.keys import KeyStore
 from postmock_core.mock.replies import (
@@ -30,10 +29,9 @@ from postmock_core.mock.replies import (
     request_delay,
     server_response,
 )
-from postmock_core.mock.templating import render
+from postmock_core.mock.served import Origin, Served
 from postmock_core.postman.collections import CollectionStore
 from postmock_core.postman.environments import EnvironmentStore
-from postmock_core.postman.variables import scope
 from postmock_core.store.blobs import BlobStore
 from postmock_core.store.settings import Settings, load_settings
 from postmock_core.store.storage import read_json
@@ -45,9 +43,11 @@ __all__ = ["Decision", "MockCatalog", "MockRuntime", "deactivation_reason"]
 log = logging.getLogger(__name__)
 
 Doc = dict[str, Any]
-Origin = tuple[str, int]  # (lower-case host, port)
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+# How stale a served mock may be about an edit made by another process, in seconds: a stat per
+# input file per call costs more than the rest of an answer on a busy server. Edits made in this
+# process are seen on the next call.
+RELOAD_CHECK = 0.005
 _SELECTORS = ("x-mock-response-id", "x-mock-response-name", "x-mock-response-code")
 
 
@@ -62,33 +62,9 @@ class Decision:
     score: float | None = None
     delay_ms: int = 0
     forward: tuple[str, str, int] | None = None  # (scheme, host, port) to send a miss to
-
-
-def origin_of(url: str) -> tuple[str, str, int] | None:
-    """(scheme, lower-case host, port) of an absolute http(s) URL, else None."""
-    if "://" not in url:
-        return None
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname or "{{" in parts.netloc:
-        return None
-    return scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[scheme]
-
-
-def collection_origins(collection: Doc, environment: Doc | None, urls: Iterable[str]) -> list[tuple[str, str, int]]:
-    """Where the collection's API lives: its base URL variables first, then each request's host."""
-    found: list[tuple[str, str, int]] = []
-    values = scope(collection, environment)
-    base = [v for k, v in values.items() if k == "baseUrl" or k.startswith("baseUrl_")]
-    for url in [*base, *urls]:
-        o = origin_of(url)
-        if o is not None and o not in found:
-            found.append(o)
-    return found
+    # `response` is the same object for every call this example answers (until the collection
+    # changes): what an engine derives from it may be kept with it.
+    stable: bool = False
 
 
 def _why_inactive(mock: MockConfig, has_collection: bool, has_environment: bool,
@@ -114,17 +90,6 @@ def deactivation_reason(mock: MockConfig, collections: CollectionStore, environm
     return _why_inactive(mock, has_collection, has_environment, settings)
 
 
-class _Served:
-    """What one version of a collection + environment + options derives: matcher and origins."""
-
-    def __init__(self, collection: Doc, environment: Doc | None, options: MatchOptions,
-                 blobs: BlobStore) -> None:
-        self.matcher = Matcher(collection, environment, options, blobs)
-        urls = [ex.url for ex in self.matcher.examples if not ex.error]
-        self.origins = collection_origins(collection, environment, urls)
-        self.hosts: frozenset[Origin] = frozenset((h, p) for _, h, p in self.origins)
-
-
 class MockCatalog:
     """The shared, hot-reloaded inputs: mock configurations, keys, settings, stores."""
 
@@ -132,11 +97,11 @@ class MockCatalog:
         self.ws = ws
         self.collections = CollectionStore(ws)
         self.environments = EnvironmentStore(ws)
-        self.keys = KeyStore(ws)
+        self.keys = KeyStore(ws, RELOAD_CHECK)
         self.blobs = BlobStore(ws.blobs_dir)
         self.mock_store = MockStore(ws)
-        self._mocks = WatchedFile(self.mock_store.path, self._load_mocks)
-        self._settings = WatchedFile(ws.file("settings.json"), lambda _: load_settings(ws))
+        self._mocks = WatchedFile(self.mock_store.path, self._load_mocks, RELOAD_CHECK)
+        self._settings = WatchedFile(ws.file("settings.json"), lambda _: load_settings(ws), RELOAD_CHECK)
 
     def _load_mocks(self, path: Path) -> dict[str, MockConfig]:
         try:
@@ -170,9 +135,9 @@ class MockRuntime:
         self._collection_id: str | None = None
         self._environment: WatchedFile[Doc | None] | None = None
         self._environment_id: str | None = None
-        self._served: _Served | None = None
+        self._served: Served | None = None
         self._served_key: tuple[Any, ...] | None = None
-        self._state: _Served | str | None = None
+        self._state: Served | str | None = None
         self._state_key: tuple[int, ...] | None = None
         self._state_refs: tuple[Any, ...] = ()
 
@@ -189,7 +154,7 @@ class MockRuntime:
     def config(self) -> MockConfig | None:
         return self.catalog.mocks().get(self.mock_id)
 
-    def served(self, mock: MockConfig) -> _Served | str:
+    def served(self, mock: MockConfig) -> Served | str:
         """The matcher for the mock's current inputs, or why it is deactivated.
 
         One stat per input file per call; everything derived is rebuilt only when an input
@@ -201,11 +166,11 @@ class MockRuntime:
                 path = self.catalog.collections.path_for(mock.collection)
             except PostmockError:
                 path = self.catalog.collections.dir / "invalid-id.json"
-            self._collection = WatchedFile(path, self._read)
+            self._collection = WatchedFile(path, self._read, RELOAD_CHECK)
             self._collection_id = mock.collection
         if mock.environment != self._environment_id:
             self._environment = (WatchedFile(self.catalog.environments.dir / f"{mock.environment}.json",
-                                             self._read) if mock.environment else None)
+                                             self._read, RELOAD_CHECK) if mock.environment else None)
             self._environment_id = mock.environment
         collection = self._collection.value()
         environment = self._environment.value() if self._environment is not None else None
@@ -217,7 +182,7 @@ class MockRuntime:
             matcher_key = (id(collection), id(environment), mock.match_body, mock.match_headers)
             if self._served is None or matcher_key != self._served_key:
                 options = MatchOptions(match_body=mock.match_body, match_headers=mock.match_headers)
-                self._served = _Served(collection, environment, options, self.catalog.blobs)  # type: ignore[arg-type]
+                self._served = Served(collection, environment, options, self.catalog.blobs)  # type: ignore[arg-type]
                 self._served_key = matcher_key
                 # The index is large and long-lived: keep the garbage collector from walking it
                 # again and again (full collections over it show up as latency spikes).
@@ -235,7 +200,7 @@ class MockRuntime:
         if mock is None:
             return frozenset()
         served = self.served(mock)
-        return served.hosts if isinstance(served, _Served) else frozenset()
+        return served.hosts if isinstance(served, Served) else frozenset()
 
     # -- deciding -----------------------------------------------------------------------------
     def decide(self, request: HttpRequest, api_key: str | None, standalone: bool = True) -> Decision:
@@ -251,7 +216,7 @@ class MockRuntime:
         if is_preflight(request):
             # Answered for the collection's own OPTIONS example if one matches, else by us; a
             # browser sends no credentials with a preflight, so it never needs a key.
-            result = served.matcher.match(request)
+            result = served.match(request)
             if result.example is None:
                 return Decision("preflight", preflight(request), example_name="CORS preflight",
                                 delay_ms=delay)
@@ -263,10 +228,11 @@ class MockRuntime:
             return Decision("server-response", server_response(outage),
                             example_name=f"Server response: {outage.name}", delay_ms=delay)
         if result is None:
-            result = served.matcher.match(request)
+            result = served.match(request)
         if result.example is not None:
-            response = render(result.example, request, result.captures)
-            return Decision("mocked", response, result.example.id, result.example.name, result.score, delay)
+            response, stable = served.render(result, request)
+            return Decision("mocked", response, result.example.id, result.example.name, result.score, delay,
+                            stable=stable)
         if mock.on_miss == "error" or _explicit(request):
             return Decision("miss", json_response(result.status, not_found_body(result), "Not Found"),
                             delay_ms=delay)

@@ -21,7 +21,7 @@ from tinydb.middlewares import CachingMiddleware, Middleware
 from tinydb.storages import Storage
 
 from postmock_core.errors import PostmockError
-from postmock_core.store.watch import file_signature
+from postmock_core.store.watch import file_signature, note_replaced
 from postmock_core.store.workspace import FILE_MODE, make_private_dir
 
 __all__ = [
@@ -84,6 +84,7 @@ def atomic_write(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    note_replaced()
     _fsync_dir(path.parent)
 
 
@@ -108,6 +109,8 @@ class StagedWrites:
     def commit(self) -> None:
         for tmp, path in self._files:
             os.replace(tmp, path)
+        if self._files:
+            note_replaced()
         for parent in {path.parent for _, path in self._files}:
             _fsync_dir(parent)
         self._files.clear()

@@ -1,4 +1,5 @@
-"""End to end: a recording proxy switched into mock mode, at start and at runtime."""
+"""End to end: a recording proxy switched into mock mode, at start and at runtime. Mock
+behaviour itself is checked on every engine, this one included, in test_conformance.py."""
 
 from __future__ import annotations
 
@@ -57,19 +58,6 @@ def test_proxy_started_in_mock_mode(tmp_path: Any, workspace: Workspace, upstrea
     time.sleep(0.8)  # past a flush: nothing else may turn up
     assert paths(workspace) == recorded == [(port_of(second_upstream), "/users/1")]
     wait_until(lambda: CallLog(workspace, mock.id).count() == 2, 10, message="both mock calls logged")
-
-
-def test_proxy_mock_passthrough_on_miss_goes_to_the_original_host(tmp_path: Any, workspace: Workspace,
-                                                                   upstream: str) -> None:
-    make_mock(workspace, "api", free_port(), collection=users_collection("API", upstream),
-              on_miss="passthrough")
-    args = ["-s", str(RECORD_ADDON), "--set", f"postmock_home={workspace.root}",
-            "--set", "postmock_mode=mock", "--set", "postmock_mock=api"]
-    with run_mitmdump(tmp_path, args) as proxy, proxied(proxy.url) as c:
-        r = c.get(f"{upstream}/search", params={"q": "grace"})
-        assert r.status_code == 200 and r.json()["count"] == 1  # the real API answered the miss
-        time.sleep(1.0)
-    assert paths(workspace) == []  # passthrough is not recording
 
 
 def _mitmweb_set(web: httpx.Client, option: str, value: str) -> None:

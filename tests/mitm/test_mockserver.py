@@ -21,7 +21,7 @@ from postmock_core.postman.collections import CollectionStore
 from postmock_core.exchange import HttpRequest, HttpResponse
 from postmock_core.mock.replies import finish_headers, request_delay
 from postmock_core.mock.configs import MockStore
-from postmock_core.mitm.mockserver import CALL_METADATA, MockServer, reverse_modes
+from postmock_core.mitm.mockserver import RECORD_METADATA, MockServer, reverse_modes
 from postmock_core.mitm.recorder import SKIP_METADATA
 from postmock_core.store.workspace import Workspace
 
@@ -178,21 +178,21 @@ def test_live_request_is_redacted_before_matching(served: tuple[MockServer, Any]
     assert calls and "live-secret-123" not in json.dumps(calls)
 
 
-def test_passthrough_goes_to_the_collection_base_url(workspace: Workspace) -> None:
-    make_mock(workspace, "pass", PORT, collection=users_collection("P", "https://api.example.test:8443"),
-              on_miss="passthrough")
-    make_mock(workspace, "rec", PORT + 1, collection=users_collection("R", "http://127.0.0.1:5001"),
-              on_miss="record")
+def test_passthrough_goes_to_the_collection_base_url(workspace: Workspace, upstream: str) -> None:
+    make_mock(workspace, "pass", PORT, collection=users_collection("P", upstream), on_miss="passthrough")
+    make_mock(workspace, "rec", PORT + 1, collection=users_collection("R", upstream), on_miss="record")
     addon = MockServer(standalone=True)
     with taddons.context(addon) as tctx:
         tctx.configure(addon, postmock_home=str(workspace.root), postmock_mock="pass,rec")
-        f = _run(addon, _flow("/unknown"))
-        assert f.response is None
-        assert (f.request.scheme, f.request.host, f.request.port) == ("https", "api.example.test", 8443)
-        assert f.metadata[SKIP_METADATA] is True and CALL_METADATA in f.metadata
-        f = _run(addon, _flow("/unknown", port=PORT + 1))
-        assert f.response is None and (f.request.host, f.request.port) == ("127.0.0.1", 5001)
-        assert SKIP_METADATA not in f.metadata  # the recorder saves it
+        f = _run(addon, _flow("/search?q=ada"))
+        assert f.response is not None and _json(f)["count"] == 1  # the real API answered
+        assert f.metadata[SKIP_METADATA] is True  # passthrough is not recording
+        f = _run(addon, _flow("/search?q=ada", port=PORT + 1))
+        assert f.response is not None and f.response.status_code == 200
+        port = int(upstream.rsplit(":", 1)[1])
+        # Marked for the recorder, as a call to the real API.
+        assert f.metadata[RECORD_METADATA] is True and SKIP_METADATA not in f.metadata
+        assert (f.request.host, f.request.port) == ("127.0.0.1", port)
         # An explicit selector that names nothing is an answer, not a miss to forward.
         f = _run(addon, _flow("/users/1", headers={"x-mock-response-name": "nope"}))
         assert f.response is not None and f.response.status_code == 404

@@ -1,0 +1,199 @@
+"""Answering one call to a mock, the same way for every engine.
+
+An engine (the ASGI server in `serve/`, the mitmproxy addon in `mitm/`) turns what it received
+into the core's `HttpRequest` and awaits `MockService.answer`, which does everything a mock does
+beyond choosing an example (`MockRuntime.decide`): redacts the request, waits out the delay
+without blocking, passes misses on to the real API (and records them), turns a failing API
+into a JSON 502, adds CORS and the X-Mock headers, and hands the call to the call log. The
+engine only sends the `Reply` back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from postmock_core.exchange import Exchange, HttpRequest, HttpResponse
+from postmock_core.history.redaction import Redactor
+from postmock_core.mock.callwriter import CallWriter
+from postmock_core.mock.configs import MockConfig
+from postmock_core.mock.forward import Forwarder, Upstream
+from postmock_core.mock.missrecorder import MissRecorder
+from postmock_core.mock.replies import (
+    bad_gateway,
+    finish_headers,
+    mock_not_found,
+    passthrough_headers,
+)
+from postmock_core.mock.runtime import Decision, MockCatalog, MockRuntime
+from postmock_core.store.workspace import Workspace
+
+__all__ = ["CallListener", "MockService", "Reply"]
+
+log = logging.getLogger(__name__)
+
+REPLY_CACHE_CAP = 10_000
+
+
+@dataclass(slots=True)
+class Reply:
+    """What to send back for one call, with what decided it (for logs and the engine)."""
+
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    kind: str  # Decision.kind
+    example_id: str | None = None
+    example_name: str | None = None
+    score: float | None = None
+    upstream: Upstream | None = None  # where a miss was passed on to
+    failed: bool = False  # the passed-on call got no answer: this is our 502
+    error: str | None = None  # why it got none
+    # An engine may keep its own encoding of a reply here: a static example's reply is the
+    # same object on every call (see `MockService.answer`).
+    wire: Any = None
+
+
+# (mock or None, redacted request, reply, duration in ms): for a live view of the calls.
+CallListener = Callable[[MockConfig | None, HttpRequest, Reply, float], None]
+
+
+def score_text(score: float | None) -> str:
+    """X-Mock-Score: a response picked by x-mock-response-id/-name was selected, not scored."""
+    return "selected" if score is None else f"{score:g}"
+
+
+class MockService:
+    """Answers calls for the mocks of one workspace; one per engine instance.
+
+    `record_misses=False` leaves recording a passed-on miss to the engine (mitmproxy's own
+    recorder); `listener` sees every call as it is answered.
+    """
+
+    def __init__(self, ws: Workspace, *, redactor: Redactor | None = None, call_log: bool = True,
+                 record_misses: bool = True, forwarder: Forwarder | None = None,
+                 listener: CallListener | None = None) -> None:
+        self.ws = ws
+        self.catalog = MockCatalog(ws)
+        self.redactor = redactor or Redactor()
+        self.writer = CallWriter(ws) if call_log else None
+        self.misses = MissRecorder(ws, self.redactor) if record_misses else None
+        self.forwarder = forwarder or Forwarder()
+        self.listener = listener
+        self._runtimes: dict[str, MockRuntime] = {}
+        # Finished replies of static examples, by (response, caller's Origin, score); the value
+        # keeps the response alive, so its id is never reused while the entry exists.
+        self._replies: dict[tuple[int, str | None, float | None], tuple[HttpResponse, Reply]] = {}
+
+    def runtime(self, mock_id: str) -> MockRuntime:
+        """The live runtime of one mock (made once, kept while the service lives)."""
+        rt = self._runtimes.get(mock_id)
+        if rt is None:
+            rt = self._runtimes[mock_id] = MockRuntime(self.catalog, mock_id)
+        return rt
+
+    def set_redactor(self, redactor: Redactor) -> None:
+        """New redaction rules, for live requests and for recorded misses from now on."""
+        self.redactor = redactor
+        if self.misses is not None:
+            self.misses.redactor = redactor
+
+    async def answer(self, runtime: MockRuntime | None, request: HttpRequest,
+                     standalone: bool = True) -> Reply:
+        """The reply to `request` (as received, secrets and all) for the mock `runtime` serves.
+
+        `runtime` None: no mock lives here (mockNotFoundError). `standalone` False: inside a
+        recording proxy, where a miss goes on to the host the caller named.
+        """
+        started = time.time()
+        t0 = time.perf_counter()
+        redacted = self.redactor.request(request)
+        if runtime is None:
+            mock, decision = None, Decision("not-found", mock_not_found())
+        else:
+            mock = runtime.config()
+            decision = runtime.decide(redacted, request.header("x-api-key"), standalone)
+        origin = request.header("origin")
+        if decision.response is None:
+            reply, logged = await self._forward(decision, request, origin, standalone, started, t0)
+        else:
+            if decision.delay_ms:
+                await asyncio.sleep(decision.delay_ms / 1000)
+            reply, logged = self._local(decision, origin), decision.response
+        duration_ms = (time.perf_counter() - t0) * 1000
+        if mock is not None and self.writer is not None:
+            self.writer.add(mock.id, self._cap(mock), redacted, logged, started, duration_ms,
+                            reply.example_id, reply.example_name, reply.score)
+        if self.listener is not None:
+            self.listener(mock, redacted, reply, duration_ms)
+        return reply
+
+    def _local(self, decision: Decision, origin: str | None) -> Reply:
+        resp = decision.response
+        assert resp is not None
+        if decision.stable:
+            key = (id(resp), origin, decision.score)
+            kept = self._replies.get(key)
+            if kept is not None:
+                return kept[1]
+            reply = self._finish(decision, resp, origin)
+            if len(self._replies) >= REPLY_CACHE_CAP:
+                self._replies.clear()
+            self._replies[key] = (resp, reply)
+            return reply
+        return self._finish(decision, resp, origin)
+
+    def _finish(self, decision: Decision, resp: HttpResponse, origin: str | None) -> Reply:
+        extra = None
+        if decision.kind == "mocked":
+            extra = [("X-Mock-Example-Name", decision.example_name or ""),
+                     ("X-Mock-Example-Id", decision.example_id or ""),
+                     ("X-Mock-Score", score_text(decision.score))]
+        return Reply(resp.status, resp.reason, finish_headers(resp, origin, extra), resp.body,
+                     decision.kind, decision.example_id, decision.example_name, decision.score)
+
+    async def _forward(self, decision: Decision, request: HttpRequest, origin: str | None,
+                       standalone: bool, started: float, t0: float) -> tuple[Reply, HttpResponse]:
+        """A miss passed on to the real API; recorded too when the mock says `record`."""
+        upstream = decision.forward or (request.scheme, request.host, request.port)
+        got = await self.forwarder.send(request, upstream, keep_host=not standalone)
+        kind = decision.kind
+        if kind == "record" and self.misses is not None:
+            # Recorded as a call to the real API; a failure too, as the recording proxy does.
+            scheme, host, port = upstream
+            sent = HttpRequest(request.method, scheme, host, port, request.path, request.query,
+                               request.headers, request.body, request.http_version)
+            self.misses.add(Exchange(sent, None if isinstance(got, str) else got, started,
+                                     round((time.perf_counter() - t0) * 1000, 3),
+                                     error=got if isinstance(got, str) else None,
+                                     mode="reverse" if standalone else "regular"))
+        if isinstance(got, str):
+            log.warning("postmock: passing a missed %s %s on failed: %s", request.method, request.path, got)
+            resp = bad_gateway(got)
+            reply = Reply(resp.status, resp.reason, finish_headers(resp, origin), resp.body, kind,
+                          example_name=f"No matching requests ({kind} failed: {got})",
+                          upstream=upstream, failed=True, error=got)
+            return reply, resp
+        reply = Reply(got.status, got.reason, passthrough_headers(got, origin), got.body, kind,
+                      example_name=f"No matching requests ({kind})", upstream=upstream)
+        return reply, HttpResponse(got.status, got.reason, reply.headers, got.body)
+
+    def _cap(self, mock: MockConfig) -> int:
+        return mock.call_log_cap or self.catalog.settings().call_log_cap
+
+    async def aclose(self) -> None:
+        """Close upstream connections, write the queued calls and misses."""
+        await self.forwarder.aclose()
+        self.close_writers()
+
+    def close_writers(self) -> None:
+        """Write what the call log and the miss recorder hold, and stop their threads."""
+        if self.writer is not None:
+            self.writer.done()
+        if self.misses is not None:
+            self.misses.close()

@@ -1,0 +1,152 @@
+"""The ASGI edge: one mock's port answered by a raw ASGI callable, no framework in between.
+
+`MockApp` turns an ASGI HTTP scope and its body into the core's `HttpRequest`, awaits
+`MockService.answer`, and sends the `Reply`. Everything a mock does lives in the service, so
+this engine and the mitmproxy addon answer alike.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from postmock_core.exchange import HttpRequest, wire_bytes
+from postmock_core.history.codecs import decode
+from postmock_core.mock.runtime import MockRuntime
+from postmock_core.mock.service import MockService, Reply
+
+__all__ = ["ASGIApp", "MockApp", "Receive", "Scope", "Send", "request_from_scope", "split_host"]
+
+log = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_NO_BODY = frozenset({204, 304})
+_BAD_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+_BAD_NAME = re.compile(rb"[\x00-\x20\x7f()<>@,;:\"/\[\]?={}\\]")
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def split_host(value: str) -> tuple[str, int | None]:
+    """A Host header's name and port: `[::1]:8080`, `example.com:80`, `example.com`."""
+    if value.startswith("["):
+        end = value.find("]")
+        if end > 0:
+            rest = value[end + 1:]
+            port = int(rest[1:]) if rest.startswith(":") and rest[1:].isdigit() else None
+            return value[1:end], port
+        return value, None
+    name, sep, p = value.rpartition(":")
+    if sep and p.isdigit() and ":" not in name:
+        return name, int(p)
+    return value, None
+
+
+def request_from_scope(scope: Scope, body: bytes) -> HttpRequest:
+    """The core request for an ASGI HTTP scope; host and port come from the caller's Host header."""
+    headers = [(_text(k), _text(v)) for k, v in scope["headers"]]
+    host, port = "", None
+    for k, v in scope["headers"]:
+        if k == b"host":
+            host, port = split_host(_text(v).strip())
+            break
+    if not host:  # HTTP/1.0 without Host: where the call arrived
+        server = scope.get("server") or ("127.0.0.1", 80)
+        host, port = str(server[0]), int(server[1])
+    if port is None:
+        port = 443 if scope["scheme"] == "https" else 80
+    for k, v in scope["headers"]:
+        if k == b"content-encoding" and body:
+            try:
+                body = decode(body, _text(v))
+            except ValueError:
+                break  # a coding we cannot undo: match the bytes as they came
+            headers = [(hk, hv) for hk, hv in headers if hk.lower() != "content-encoding"]
+            break
+    qs = scope.get("query_string") or b""
+    return HttpRequest(
+        method=scope["method"],
+        scheme=scope["scheme"],
+        host=host,
+        port=port,
+        path=_text(scope.get("raw_path") or scope["path"].encode()) or "/",
+        query=parse_qsl(_text(qs), keep_blank_values=True) if qs else [],
+        headers=headers,
+        body=body,
+        http_version=f"HTTP/{scope.get('http_version', '1.1')}",
+    )
+
+
+def _wire_headers(reply: Reply) -> list[tuple[bytes, bytes]]:
+    out = [(wire_bytes(k), wire_bytes(v)) for k, v in reply.headers]
+    if reply.status not in _NO_BODY and reply.status >= 200:
+        out.append((b"content-length", str(len(reply.body)).encode()))
+    return out
+
+
+def _sanitized(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """Headers an HTTP/1.1 server can send: a recorded one with control characters is dropped."""
+    return [(k, v) for k, v in headers if k and not _BAD_NAME.search(k) and not _BAD_VALUE.search(v)]
+
+
+async def _read_body(receive: Receive) -> bytes:
+    message = await receive()
+    body = message.get("body", b"")
+    if not message.get("more_body"):
+        return body
+    parts = [body]
+    while message.get("more_body"):
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        parts.append(message.get("body", b""))
+    return b"".join(parts)
+
+
+class MockApp:
+    """ASGI app answering every call at one mock's port; `mock_id` None answers mockNotFoundError."""
+
+    def __init__(self, service: MockService, mock_id: str | None) -> None:
+        self.service = service
+        self.mock_id = mock_id
+        self.runtime: MockRuntime | None = service.runtime(mock_id) if mock_id else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await _not_http(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        reply = await self.service.answer(self.runtime, request_from_scope(scope, body))
+        headers = reply.wire
+        if headers is None:
+            headers = reply.wire = _wire_headers(reply)
+        try:
+            await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+        except RuntimeError:  # the server refused a header (a recorded value it cannot send)
+            await send({"type": "http.response.start", "status": reply.status, "headers": _sanitized(headers)})
+        await send({"type": "http.response.body", "body": reply.body})
+
+
+async def _not_http(scope: Scope, receive: Receive, send: Send) -> None:
+    """Lifespan events are acknowledged; a WebSocket is refused (mocks answer HTTP only)."""
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    elif scope["type"] == "websocket":
+        await receive()
+        await send({"type": "websocket.close", "code": 1003})

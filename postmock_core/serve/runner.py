@@ -1,0 +1,85 @@
+"""`postmock serve` on the ASGI engine: the workspace's mock service in the foreground."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from postmock_core.mock.calllines import CallPrinter
+from postmock_core.mock.runtime import MockCatalog
+from postmock_core.mock.service import MockService
+from postmock_core.serve.host import EnginePorts, MockHost
+from postmock_core.serve.server import Engine, new_event_loop
+from postmock_core.serve.workers import WorkerPorts
+from postmock_core.store.workspace import Workspace
+
+__all__ = ["run_service", "serve_workspace"]
+
+log = logging.getLogger(__name__)
+
+WORKER_CHECK = 1.0
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+async def serve_workspace(ws: Workspace, mock_ids: list[str] | None, stop: asyncio.Event, *,
+                          quiet: bool = False, host: str = "127.0.0.1", workers: int = 1) -> int:
+    """Serve the mocks `mock_ids` (None: every mock, as they come and go) until `stop` is set.
+
+    With `workers` > 1, that many processes answer at every port and this one only follows
+    the workspace.
+    """
+    if workers > 1:
+        return await _with_workers(ws, mock_ids, stop, quiet, host, workers)
+    printer = None if quiet else CallPrinter()
+    service = MockService(ws, listener=printer)
+    engine = Engine(host)
+    mock_host = MockHost(service.catalog, EnginePorts(engine, service), mock_ids, say=_say)
+    try:
+        await mock_host.run(stop)
+    finally:
+        await engine.stop()
+        await service.aclose()
+        if printer is not None:
+            await printer.aclose()
+    return 0
+
+
+async def _with_workers(ws: Workspace, mock_ids: list[str] | None, stop: asyncio.Event, quiet: bool,
+                        host: str, workers: int) -> int:
+    ports = WorkerPorts(ws, workers, host, quiet)
+    ports.start()
+
+    async def watch_workers() -> None:
+        while True:
+            await asyncio.sleep(WORKER_CHECK)
+            ports.check()
+
+    watcher = asyncio.get_running_loop().create_task(watch_workers())
+    try:
+        await MockHost(MockCatalog(ws), ports, mock_ids, say=_say).run(stop)
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+        await ports.stop()
+    return 0
+
+
+def run_service(ws: Workspace, mock_ids: list[str] | None, quiet: bool = False,
+                host: str = "127.0.0.1", workers: int = 1) -> int:
+    """`serve_workspace` until SIGINT/SIGTERM; the call logs are written on the way out."""
+    loop = new_event_loop()
+    asyncio.set_event_loop(loop)
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        return loop.run_until_complete(serve_workspace(ws, mock_ids, stop, quiet=quiet, host=host,
+                                                       workers=workers))
+    finally:
+        loop.close()

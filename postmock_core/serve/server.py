@@ -1,0 +1,256 @@
+"""uvicorn (httptools, uvloop) answering ASGI apps, one per port, opened and closed at will.
+
+uvicorn's `Server` listens once, at start. A workspace's mock service opens a port when a mock
+is created and closes it when the mock goes, so `Engine` drives uvicorn's HTTP protocol itself:
+one `uvicorn.Config` per app, one shared `ServerState` (connections, tasks, the Date header),
+and an asyncio server per port. `BackgroundEngine` runs an `Engine` on its own thread and
+event loop, for callers that are not async (a test fixture, say).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import socket
+import threading
+import time
+from collections.abc import Coroutine
+from concurrent.futures import Future
+from dataclasses import dataclass
+from email.utils import formatdate
+from typing import Any, TypeVar
+
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.server import ServerState
+
+from postmock_core.serve.app import ASGIApp
+
+__all__ = ["BackgroundEngine", "Engine", "bind", "new_event_loop"]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+BACKLOG = 2048
+# Keep-alive connections idle this long are closed (uvicorn's default is 5 s; load tools and
+# browsers reuse connections across pauses longer than that).
+KEEP_ALIVE = 30
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """A uvloop event loop when uvloop is installed, else asyncio's own."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency; a platform may lack it
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
+def bind(host: str, port: int, reuse_port: bool = False) -> socket.socket:
+    """A listening TCP socket at host:port (0: a free port); OSError when the port is taken.
+
+    `reuse_port` (SO_REUSEPORT) lets several worker processes listen on the same port; the
+    kernel spreads connections between them.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+        sock.listen(BACKLOG)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+_HIGH = re.compile(rb"[\x80-\xff]")
+
+
+def _escape_high(match: re.Match[bytes]) -> bytes:
+    return b"%%%02X" % match[0][0]
+
+
+class _Protocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, taking bytes outside ASCII in a request target.
+
+    The parser refuses them ("Invalid char in url path"); clients send them all the same, and
+    mitmproxy answers them, so the start of a new request's target is percent-encoded first.
+    """
+
+    _fresh = True  # the next bytes begin a request line
+
+    def data_received(self, data: bytes) -> None:
+        if self._fresh and not data.isascii():
+            line_end = data.find(b"\n")
+            if line_end > 0:
+                data = _HIGH.sub(_escape_high, data[:line_end]) + data[line_end:]
+        super().data_received(data)
+
+    def on_message_begin(self) -> None:
+        self._fresh = False
+        super().on_message_begin()
+
+    def on_message_complete(self) -> None:
+        self._fresh = True
+        super().on_message_complete()
+
+
+class _NoCancelledNoise(logging.Filter):
+    """Calls still waiting out a delay are cancelled at shutdown: that is no application error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError))
+
+
+logging.getLogger("uvicorn.error").addFilter(_NoCancelledNoise())
+
+
+def _config(app: ASGIApp) -> uvicorn.Config:
+    config = uvicorn.Config(app, http=_Protocol, ws="none", lifespan="off", interface="asgi3",
+                            access_log=False, log_config=None, proxy_headers=False, server_header=False,
+                            date_header=True, timeout_keep_alive=KEEP_ALIVE, backlog=BACKLOG)
+    config.load()
+    return config
+
+
+@dataclass
+class _Listener:
+    app: ASGIApp
+    server: asyncio.base_events.Server
+
+
+class Engine:
+    """ASGI apps served by uvicorn's HTTP protocol in the running event loop, each at a port."""
+
+    def __init__(self, host: str = "127.0.0.1", reuse_port: bool = False) -> None:
+        self.host = host
+        self.reuse_port = reuse_port
+        self.state = ServerState()
+        self._listeners: dict[int, _Listener] = {}
+        self._ticker: asyncio.Task[None] | None = None
+
+    @property
+    def ports(self) -> list[int]:
+        """The ports listening now."""
+        return sorted(self._listeners)
+
+    def app_at(self, port: int) -> ASGIApp | None:
+        """The app answering at `port`, if any."""
+        listener = self._listeners.get(port)
+        return listener.app if listener else None
+
+    async def open(self, port: int, app: ASGIApp, sock: socket.socket | None = None) -> int:
+        """Answer calls to `port` (0: a free one) with `app`; return the port.
+
+        Raises OSError when the port is taken. `sock` serves an already bound socket instead.
+        """
+        if self._ticker is None:
+            self._tick()
+            self._ticker = asyncio.get_running_loop().create_task(self._ticking())
+        if port and port in self._listeners:
+            raise OSError(f"port {port} is already served here")
+        sock = sock or bind(self.host, port, self.reuse_port)
+        port = int(sock.getsockname()[1])
+        config = _config(app)
+        loop = asyncio.get_running_loop()
+
+        def protocol() -> asyncio.Protocol:
+            return config.http_protocol_class(  # type: ignore[call-arg]
+                config=config, server_state=self.state, app_state={}, _loop=loop)
+
+        try:
+            server = await loop.create_server(protocol, sock=sock, backlog=BACKLOG)
+        except OSError:
+            sock.close()
+            raise
+        self._listeners[port] = _Listener(app, server)
+        return port
+
+    async def close(self, port: int) -> None:
+        """Stop listening at `port` and end its open connections once their answer is sent."""
+        listener = self._listeners.pop(port, None)
+        if listener is None:
+            return
+        listener.server.close()
+        for conn in list(self.state.connections):
+            where = getattr(conn, "server", None)
+            if where and where[1] == port:
+                conn.shutdown()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(listener.server.wait_closed(), 5)
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Close every port, let calls in flight finish (up to `timeout` s), then end the rest."""
+        for listener in self._listeners.values():
+            listener.server.close()
+        self._listeners.clear()
+        for conn in list(self.state.connections):
+            conn.shutdown()
+        deadline = time.monotonic() + timeout
+        while (self.state.connections or self.state.tasks) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        for task in list(self.state.tasks):
+            task.cancel()
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+            self._ticker = None
+
+    def _tick(self) -> None:
+        self.state.default_headers = [(b"date", formatdate(time.time(), usegmt=True).encode())]
+
+    async def _ticking(self) -> None:
+        # The Date header, formatted once a second rather than per answer (as uvicorn does).
+        while True:
+            await asyncio.sleep(1.0)
+            self._tick()
+
+
+class BackgroundEngine:
+    """An `Engine` on a thread of its own with its own (uvloop) event loop.
+
+    Use it from code that is not async: `open` and `close` return when done. `call` runs any
+    coroutine on the engine's loop. `stop` ends the loop and the thread.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", reuse_port: bool = False) -> None:
+        self.engine = Engine(host, reuse_port)
+        self.loop = new_event_loop()
+        self._thread = threading.Thread(target=self._run, name="postmock-serve", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    def call(self, coro: Coroutine[Any, Any, T], timeout: float | None = 30.0) -> T:
+        """Run `coro` on the engine's loop and return its result."""
+        future: Future[T] = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        return future.result(timeout)
+
+    def open(self, port: int, app: ASGIApp) -> int:
+        """Answer calls to `port` (0: a free one) with `app`; return the port."""
+        return self.call(self.engine.open(port, app))
+
+    def close(self, port: int) -> None:
+        """Stop answering at `port`."""
+        self.call(self.engine.close(port))
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Close every port, finish calls in flight, and end the thread."""
+        if not self._thread.is_alive():
+            return
+        with contextlib.suppress(Exception):
+            self.call(self.engine.stop(timeout), timeout + 5)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+        if not self._thread.is_alive():
+            self.loop.close()

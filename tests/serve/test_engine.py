@@ -1,0 +1,96 @@
+"""The ASGI engine's public entry points, in-process: serve_mock, Engine ports, the scope adapter."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import httpx
+import pytest
+from support.mockkit import make_mock, postmock
+from support.procs import free_port, wait_until
+
+from postmock_core.errors import PostmockError
+from postmock_core.mock.calllog import CallLog
+from postmock_core.serve.app import request_from_scope, split_host
+from postmock_core.serve.inprocess import serve_mock
+from postmock_core.serve.server import BackgroundEngine
+from postmock_core.serve.workers import worker_count
+from postmock_core.store.workspace import Workspace
+
+
+def test_serve_mock_answers_on_a_free_port_and_logs_the_call(workspace: Workspace) -> None:
+    mock = make_mock(workspace, "users", free_port())
+    with serve_mock(workspace, "users", port=0) as served:
+        assert served.port != mock.port and served.url == f"http://127.0.0.1:{served.port}"
+        with httpx.Client(base_url=served.url, trust_env=False, timeout=10) as c:
+            r = c.get("/users/1")
+    assert r.status_code == 200 and r.json() == {"id": 1, "name": "Ada"}
+    assert r.headers["X-Mock-Example-Name"] == "Ada"
+    calls = [d for _, d in CallLog(workspace, mock.id).query()]  # written by stop()
+    assert [(c["path"], c["status"]) for c in calls] == [("/users/1", 200)]
+    assert ["host", f"127.0.0.1:{served.port}"] in calls[0]["request"]["headers"]
+
+
+def test_serve_mock_refuses_an_unknown_mock_and_a_taken_port(workspace: Workspace) -> None:
+    with pytest.raises(PostmockError, match="no mock 'ghost'"):
+        serve_mock(workspace, "ghost")
+    make_mock(workspace, "users", free_port())
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(PostmockError, match="cannot serve mock 'users'"):
+            serve_mock(workspace, "users", port=taken.getsockname()[1])
+
+
+def test_engine_opens_and_closes_ports_while_running() -> None:
+    async def hello(scope, receive, send):  # type: ignore[no-untyped-def]
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"port %d" % scope["server"][1]})
+
+    engine = BackgroundEngine()
+    try:
+        a = engine.open(0, hello)
+        b = engine.open(0, hello)
+        assert httpx.get(f"http://127.0.0.1:{b}/", trust_env=False).text == f"port {b}"
+        engine.close(a)
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"http://127.0.0.1:{a}/", trust_env=False)
+        assert httpx.get(f"http://127.0.0.1:{b}/", trust_env=False).status_code == 200
+        assert engine.engine.ports == [b]
+    finally:
+        engine.stop()
+    wait_until(lambda: not engine.loop.is_running(), 5, message="the engine's loop to stop")
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("127.0.0.1:7301", ("127.0.0.1", 7301)), ("api.test", ("api.test", None)),
+    ("[::1]:8080", ("::1", 8080)), ("[::1]", ("::1", None)), ("bad:port", ("bad:port", None)),
+])
+def test_split_host(value: str, expected: tuple[str, int | None]) -> None:
+    assert split_host(value) == expected
+
+
+def test_request_from_scope_keeps_the_raw_path_query_and_callers_host() -> None:
+    scope = {"type": "http", "method": "GET", "scheme": "http", "http_version": "1.1",
+             "path": "/a b", "raw_path": b"/a%20b", "query_string": b"q=1&q=&x",
+             "server": ("127.0.0.1", 7301), "headers": [(b"host", b"mock.test:81"), (b"x-k", b"v")]}
+    r = request_from_scope(scope, b"")
+    assert (r.host, r.port, r.path) == ("mock.test", 81, "/a%20b")
+    assert r.query == [("q", "1"), ("q", ""), ("x", "")]
+    assert r.header("X-K") == "v" and r.http_version == "HTTP/1.1"
+    no_host = request_from_scope({**scope, "headers": []}, b"")
+    assert (no_host.host, no_host.port) == ("127.0.0.1", 7301)
+
+
+@pytest.mark.parametrize(("value", "expected"), [("1", 1), ("3", 3), ("auto", os.cpu_count() or 1)])
+def test_worker_count(value: str, expected: int) -> None:
+    assert worker_count(value) == expected
+
+
+@pytest.mark.parametrize("args", [["--workers", "0"], ["--workers", "many"],
+                                  ["--workers", "2", "--engine", "mitmproxy"]])
+def test_bad_workers_are_one_line(workspace: Workspace, args: list[str]) -> None:
+    proc = postmock(workspace.root, "serve", *args, check=False)
+    assert proc.returncode != 0 and proc.stderr.startswith("postmock: error: ")
+    assert "--workers" in proc.stderr and "Traceback" not in proc.stderr
