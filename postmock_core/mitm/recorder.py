@@ -93,7 +93,8 @@ class Recorder:
         )
         loader.add_option(
             "postmock_redact_keys", Sequence[str], list(DEFAULT_KEYS),
-            "Query, form and JSON keys whose values are replaced by [REDACTED] before anything is "
+            "Query, form, multipart and JSON keys (in any case or spelling: accessToken = access_token) "
+            "whose values are replaced by [REDACTED] before anything is "
             "written. Setting this replaces the built-in list; use postmock_redact_extra_keys to add to it.",
         )
         loader.add_option(
