@@ -28,7 +28,7 @@ from postmock_core.store.workspace import make_private_dir
 
 __all__ = ["SegmentedStore"]
 
-_SEGMENT = re.compile(r"^seg-(\d{10})\.json$")
+_SEGMENT = re.compile(r"seg-(\d{10})\.json")
 
 Doc = dict[str, Any]
 
@@ -54,7 +54,7 @@ class SegmentedStore:
         """Segment files, oldest first."""
         found = []
         for p in self.dir.iterdir():
-            m = _SEGMENT.match(p.name)
+            m = _SEGMENT.fullmatch(p.name)
             if m:
                 found.append((int(m.group(1)), p))
         return [p for _, p in sorted(found)]
@@ -114,7 +114,7 @@ class SegmentedStore:
         if last_dropped < 1:
             return
         for path in self.segments():
-            first = int(_SEGMENT.match(path.name).group(1))  # type: ignore[union-attr]
+            first = int(_SEGMENT.fullmatch(path.name).group(1))  # type: ignore[union-attr]
             if first > last_dropped:
                 break
             if first + self.segment_size - 1 <= last_dropped:
