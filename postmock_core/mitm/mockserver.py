@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl
 from mitmproxy import ctx, exceptions, http
 
 from postmock_core.exchange import HttpRequest, HttpResponse, wire_bytes
-from postmock_core.history.redaction import Redactor
+from postmock_core.history.redaction import Redactor, SecretValues
 from postmock_core.mitm.flows import request_from_flow, response_from_flow
 from postmock_core.mitm.options import (
     add_home_option,
@@ -107,6 +107,14 @@ def _request(req: http.Request, use_host_header: bool) -> HttpRequest:
         body=req.raw_content or b"",
         http_version=req.http_version,
     )
+
+
+def _strip(req: http.Request, names: tuple[str, ...]) -> None:
+    """Take the named headers and query parameters off a request about to be forwarded."""
+    for name in names:
+        req.headers.pop(name, None)
+    if names and any(k.lower() in names for k in req.query):
+        req.query = [(k, v) for k, v in req.query.items(multi=True) if k.lower() not in names]
 
 
 def _cors(flow: http.HTTPFlow) -> None:
@@ -271,15 +279,17 @@ class MockServer:
         started = time.time()
         t0 = time.perf_counter()
         raw_key = flow.request.headers.get("x-api-key")
-        request = self.redactor.request(_request(flow.request, use_host_header=not self.standalone))
+        found = SecretValues()
+        request = self.redactor.request(_request(flow.request, use_host_header=not self.standalone), found=found)
         if rt is None:
             decision = Decision("not-found", mock_not_found())
             mock = None
         else:
             mock = rt.config()
             decision = rt.decide(request, raw_key, self.standalone)
+        masks = rt.masks() if rt is not None else None
         if decision.response is None:
-            self._forward(flow, decision, mock, request, started, t0)
+            self._forward(flow, decision, mock, request, started, t0, (found, masks))
             return
         if decision.delay_ms:
             await asyncio.sleep(decision.delay_ms / 1000)
@@ -287,7 +297,7 @@ class MockServer:
         if mock is not None and self.writer is not None:
             self.writer.add(mock.id, self._cap(mock), request, decision.response, started,
                             (time.perf_counter() - t0) * 1000, decision.example_id,
-                            decision.example_name, decision.score)
+                            decision.example_name, decision.score, found=found, masks=masks)
 
     def _answer(self, flow: http.HTTPFlow, decision: Decision, request: HttpRequest) -> None:
         resp = decision.response
@@ -303,8 +313,9 @@ class MockServer:
         flow.metadata[MOCKED_METADATA] = decision.example_id or decision.kind
 
     def _forward(self, flow: http.HTTPFlow, decision: Decision, mock: MockConfig | None,
-                 request: HttpRequest, started: float, t0: float) -> None:
+                 request: HttpRequest, started: float, t0: float, private: tuple[Any, Any]) -> None:
         """A miss sent on to the real API: recorded only when the mock says `record`."""
+        _strip(flow.request, decision.strip)
         if decision.kind != "record":
             flow.metadata[SKIP_METADATA] = True
         elif self.recorder is not None:
@@ -313,7 +324,7 @@ class MockServer:
             scheme, host, port = decision.forward
             flow.request.scheme, flow.request.host, flow.request.port = scheme, host, port
         if mock is not None:
-            flow.metadata[CALL_METADATA] = (mock.id, self._cap(mock), request, started, t0, decision.kind)
+            flow.metadata[CALL_METADATA] = (mock.id, self._cap(mock), request, started, t0, decision.kind, private)
 
     def _cap(self, mock: MockConfig) -> int:
         if mock.call_log_cap:
@@ -329,9 +340,10 @@ class MockServer:
             return
         if self.standalone:
             _cors(flow)
-        mock_id, cap, request, started, t0, kind = call
+        mock_id, cap, request, started, t0, kind, (found, masks) = call
         self.writer.add(mock_id, cap, request, response_from_flow(flow.response), started,
-                        (time.perf_counter() - t0) * 1000, None, f"No matching requests ({kind})", None)
+                        (time.perf_counter() - t0) * 1000, None, f"No matching requests ({kind})", None,
+                        redactor=self.redactor, found=found, masks=masks)
 
     def error(self, flow: http.HTTPFlow) -> None:
         if self.recorder is not None and flow.metadata.get(RECORD_METADATA):
@@ -339,9 +351,9 @@ class MockServer:
         call = flow.metadata.pop(CALL_METADATA, None)
         if call is None or self.writer is None:
             return
-        mock_id, cap, request, started, t0, kind = call
+        mock_id, cap, request, started, t0, kind, (found, masks) = call
         message = flow.error.msg if flow.error else "the upstream failed"
         # mitmproxy answers the client 502 itself; the log says so.
         self.writer.add(mock_id, cap, request, HttpResponse(502, "Bad Gateway", [], message.encode()),
                         started, (time.perf_counter() - t0) * 1000, None,
-                        f"No matching requests ({kind} failed: {message})", None)
+                        f"No matching requests ({kind} failed: {message})", None, found=found, masks=masks)

@@ -9,6 +9,8 @@ from typing import Any
 
 from postmock_core.exchange import HttpRequest, HttpResponse, body_to_doc, format_time
 from postmock_core.history.query import parse_moment
+from postmock_core.history.redaction import Redactor, SecretValues
+from postmock_core.mock.privacy import log_view
 from postmock_core.store.segments import SegmentedStore
 from postmock_core.store.workspace import Workspace
 
@@ -27,8 +29,12 @@ def _body(data: bytes, content_type: str | None) -> dict[str, Any] | None:
 
 
 def call_doc(request: HttpRequest, response: HttpResponse, started: float, duration_ms: float,
-             example_id: str | None, example_name: str | None, score: float | None) -> dict[str, Any]:
-    """The log entry for one answered call; `request` should already be redacted."""
+             example_id: str | None, example_name: str | None, score: float | None, *,
+             redactor: Redactor | None = None, found: SecretValues | None = None,
+             masks: SecretValues | None = None) -> dict[str, Any]:
+    """The log entry for one answered call; `request` should already be redacted (see `log_view`
+    for the rest)."""
+    request, response = log_view(request, response, redactor, found, masks)
     return {
         "time": format_time(started),
         "timestamp": started,

@@ -19,6 +19,7 @@ from collections import deque
 from typing import Any, NamedTuple
 
 from postmock_core.exchange import HttpRequest, HttpResponse
+from postmock_core.history.redaction import Redactor, SecretValues
 from postmock_core.mock.calllog import CallLog, call_doc
 from postmock_core.store.pipewriter import ChildWriter, Emit, flush_request, run_child, wait_flushed
 from postmock_core.store.workspace import Workspace
@@ -43,6 +44,9 @@ class Call(NamedTuple):
     example_id: str | None
     example_name: str | None
     score: float | None
+    redactor: Redactor | None = None  # set for an answer from the real API: redact it as history does
+    found: SecretValues | None = None  # what was redacted from the request
+    masks: SecretValues | None = None  # the mock's secret environment values
 
 
 def write_calls(ws: Workspace, calls: list[Call], logs: dict[str, CallLog]) -> int:
@@ -51,7 +55,8 @@ def write_calls(ws: Workspace, calls: list[Call], logs: dict[str, CallLog]) -> i
     caps: dict[str, int] = {}
     for c in calls:
         by_mock.setdefault(c.mock_id, []).append(call_doc(
-            c.request, c.response, c.started, c.duration_ms, c.example_id, c.example_name, c.score))
+            c.request, c.response, c.started, c.duration_ms, c.example_id, c.example_name, c.score,
+            redactor=c.redactor, found=c.found, masks=c.masks))
         caps[c.mock_id] = c.cap
     n = 0
     for mock_id, docs in by_mock.items():
@@ -113,9 +118,15 @@ class CallWriter:
 
     def add(self, mock_id: str, cap: int, request: HttpRequest, response: HttpResponse, started: float,
             duration_ms: float, example_id: str | None = None, example_name: str | None = None,
-            score: float | None = None) -> None:
-        """Queue one call (cheap: nothing is converted here). `request` must be redacted."""
-        item = Call(mock_id, cap, request, response, started, duration_ms, example_id, example_name, score)
+            score: float | None = None, *, redactor: Redactor | None = None, found: SecretValues | None = None,
+            masks: SecretValues | None = None) -> None:
+        """Queue one call (cheap: nothing is converted here, the writer process redacts and masks).
+
+        `request` must be redacted; `found` is what its redaction took out, `masks` the secret
+        environment values; `redactor` redacts a `response` that came from the real API.
+        """
+        item = Call(mock_id, cap, request, response, started, duration_ms, example_id, example_name, score,
+                    redactor, found, masks)
         with self._lock:
             if len(self._queue) >= QUEUE_CAP:
                 self._queue.popleft()

@@ -18,9 +18,11 @@ from urllib.parse import urlsplit
 
 from postmock_core.errors import PostmockError
 from postmock_core.exchange import HttpRequest, HttpResponse
+from postmock_core.history.redaction import SecretValues
 from postmock_core.matching.matcher import Matcher, MatchOptions, not_found_body
 from postmock_core.mock.configs import MockConfig, MockStore
 from postmock_core.mock.keys import KeyStore
+from postmock_core.mock.privacy import KEY_NAMES, environment_masks, mask_data
 from postmock_core.mock.replies import (
     invalid_credentials,
     is_preflight,
@@ -62,6 +64,9 @@ class Decision:
     score: float | None = None
     delay_ms: int = 0
     forward: tuple[str, str, int] | None = None  # (scheme, host, port) to send a miss to
+    # Header and query parameter names taken off a call before it is forwarded (a private
+    # mock's key is for the mock, never for the real API).
+    strip: tuple[str, ...] = ()
 
 
 def origin_of(url: str) -> tuple[str, str, int] | None:
@@ -123,6 +128,7 @@ class _Served:
         urls = [ex.url for ex in self.matcher.examples if not ex.error]
         self.origins = collection_origins(collection, environment, urls)
         self.hosts: frozenset[Origin] = frozenset((h, p) for _, h, p in self.origins)
+        self.masks = environment_masks(environment)
 
 
 class MockCatalog:
@@ -237,6 +243,12 @@ class MockRuntime:
         served = self.served(mock)
         return served.hosts if isinstance(served, _Served) else frozenset()
 
+    def masks(self) -> SecretValues:
+        """The mock's secret environment values, masked wherever it shows more than an answer."""
+        mock = self.config()
+        served = self.served(mock) if mock is not None else None
+        return served.masks if isinstance(served, _Served) else SecretValues()
+
     # -- deciding -----------------------------------------------------------------------------
     def decide(self, request: HttpRequest, api_key: str | None, standalone: bool = True) -> Decision:
         """How to answer `request` (already redacted); `api_key` is the raw x-api-key header."""
@@ -256,8 +268,8 @@ class MockRuntime:
                 return Decision("preflight", preflight(request), example_name="CORS preflight",
                                 delay_ms=delay)
         if mock.private and not self.catalog.keys.verify(api_key, mock.id):
-            return Decision("unauthorized", invalid_credentials(), example_name="Invalid credentials",
-                            delay_ms=delay)
+            # At once: a caller without a key must not hold a connection open for a delay.
+            return Decision("unauthorized", invalid_credentials(), example_name="Invalid credentials")
         outage = mock.active_server_response
         if outage is not None:
             return Decision("server-response", server_response(outage),
@@ -268,8 +280,8 @@ class MockRuntime:
             response = render(result.example, request, result.captures)
             return Decision("mocked", response, result.example.id, result.example.name, result.score, delay)
         if mock.on_miss == "error" or _explicit(request):
-            return Decision("miss", json_response(result.status, not_found_body(result), "Not Found"),
-                            delay_ms=delay)
+            body = mask_data(not_found_body(result), served.masks)
+            return Decision("miss", json_response(result.status, body, "Not Found"), delay_ms=delay)
         forward = None
         if standalone:
             forward = served.origins[0] if served.origins else None
@@ -277,8 +289,9 @@ class MockRuntime:
                 body = not_found_body(result)
                 body["postmock"] = {**body.get("postmock", {}), "passthrough":
                                     "the collection names no http(s) base URL to pass this call to"}
-                return Decision("miss", json_response(502, body, "Bad Gateway"), delay_ms=delay)
-        return Decision(mock.on_miss, forward=forward)
+                return Decision("miss", json_response(502, mask_data(body, served.masks), "Bad Gateway"),
+                                delay_ms=delay)
+        return Decision(mock.on_miss, forward=forward, strip=KEY_NAMES if mock.private else ())
 
 
 def _explicit(request: HttpRequest) -> bool:
