@@ -1,6 +1,6 @@
 """Reliability runs at full size, printing their figures (the test suite runs small versions).
 
-    python scripts/reliability.py [crash|diskfull|concurrent|passthrough|load|fuzz|secrets|all]
+    python scripts/reliability.py [crash|writer-kill|diskfull|concurrent|passthrough|load|fuzz|secrets|all]
                                   [--seed N] [--keep DIR]
 
 Every process listens on 127.0.0.1 only; every loop is bounded in count and time. Exit 0 when
@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 import reliability_lib  # noqa: F401 - puts tests/ on the path for the process helpers
 
-NAMES = ("crash", "diskfull", "concurrent", "passthrough", "load", "fuzz", "secrets")
+NAMES = ("crash", "writer-kill", "diskfull", "concurrent", "passthrough", "load", "fuzz", "secrets")
 Figures = dict[str, str]
 
 
@@ -47,6 +47,18 @@ def crash(tmp: Path, args: argparse.Namespace) -> tuple[bool, Figures]:
     ok = r.survived == len(r.runs)
     return ok, {"crash": f"{r.survived}/{len(r.runs)} kill -9 survived; {lost} entries lost, all within the last "
                          f"second ({early} older); {sum(k.answered for k in r.runs)} answered requests checked"}
+
+
+def writer_kill(tmp: Path, args: argparse.Namespace) -> tuple[bool, Figures]:
+    from reliability_lib.writer_kill import run_writer_kill
+
+    say(f"kill -9 of each writer process {args.writer_kills} times under {args.rate:g} requests/s")
+    r = run_writer_kill(tmp, kills=args.writer_kills, rate=args.rate, gap=6.0, log=say)
+    for line in r.lines():
+        say(line)
+    figures = "; ".join(f"{w.writer} killed {w.kills}x at {w.rate:.0f}/s: {w.answered} answered, {len(w.lost)} lost, "
+                        f"{w.duplicates} duplicated, {w.resent} resent" for w in r.runs)
+    return r.ok, {"writer-kill": figures}
 
 
 def diskfull(tmp: Path, args: argparse.Namespace) -> tuple[bool, Figures]:
@@ -174,7 +186,8 @@ def secrets(tmp: Path, args: argparse.Namespace) -> tuple[bool, Figures]:
 
 
 RUNNERS: dict[str, Callable[[Path, argparse.Namespace], tuple[bool, Figures]]] = {
-    "crash": crash, "diskfull": diskfull, "concurrent": concurrent, "passthrough": passthrough, "load": load,
+    "crash": crash, "writer-kill": writer_kill, "diskfull": diskfull, "concurrent": concurrent,
+    "passthrough": passthrough, "load": load,
     "fuzz": fuzz, "secrets": secrets,
 }
 
@@ -201,7 +214,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep it (default: a temp dir, removed)")
     parser.add_argument("--kills", type=int, default=5, help="crash: kill -9 runs (default 5)")
     parser.add_argument("--seconds", type=float, default=10.0, help="crash: seconds of load per run (default 10)")
-    parser.add_argument("--rate", type=float, default=200.0, help="crash: requests per second (default 200)")
+    parser.add_argument("--rate", type=float, default=200.0,
+                        help="crash, writer-kill: requests per second (default 200)")
+    parser.add_argument("--writer-kills", type=int, default=3,
+                        help="writer-kill: kill -9 of each writer process (default 3)")
     parser.add_argument("--operations", type=int, default=1000, help="concurrent: operations (default 1000)")
     parser.add_argument("--connections", type=int, default=200, help="load: connections (default 200)")
     parser.add_argument("--duration", type=float, default=60.0, help="load: seconds (default 60)")

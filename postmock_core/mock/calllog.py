@@ -11,7 +11,7 @@ from postmock_core.exchange import HttpRequest, HttpResponse, body_to_doc, forma
 from postmock_core.history.query import parse_moment
 from postmock_core.history.redaction import Redactor, SecretValues
 from postmock_core.mock.privacy import log_view
-from postmock_core.store.segments import SegmentedStore
+from postmock_core.store.segments import SegmentedStore, WriterBatch
 from postmock_core.store.workspace import Workspace
 
 __all__ = ["NO_MATCH", "CallLog", "CallQuery", "call_doc", "parse_when"]
@@ -90,9 +90,13 @@ class CallLog:
     def __init__(self, ws: Workspace, mock_id: str) -> None:
         self._store = SegmentedStore(ws.dir("calls", mock_id), "calls", segment_size=500)
 
-    def append(self, docs: list[dict[str, Any]], cap: int) -> list[int]:
-        """Add calls, keeping only the newest `cap`."""
-        return self._store.append(docs, keep_last=cap)
+    def append(self, docs: list[dict[str, Any]], cap: int, writer: WriterBatch | None = None) -> list[int]:
+        """Add calls, keeping only the newest `cap`; `writer` numbers them (see `SegmentedStore`)."""
+        return self._store.append(docs, keep_last=cap, writer=writer)
+
+    def stored_seq(self, session: str) -> int:
+        """The highest sequence number writer `session` has stored in this log (0: none)."""
+        return self._store.stored_seq(session)
 
     def query(self, q: CallQuery = CallQuery()) -> Iterator[tuple[int, dict[str, Any]]]:
         """Matching calls, newest first."""

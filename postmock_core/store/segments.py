@@ -4,6 +4,11 @@ Document IDs are global and increasing. Segment `seg-NNNNNNNNNN.json` holds the 
 number up to the next `segment_size`, so an ID names its file and the newest documents are read
 without touching the rest. Writers hold one store-wide lock; readers need none, because every
 file is replaced atomically. History and the mock call log are both built on it.
+
+A writer process that may be killed and replaced says who it is: each of its documents carries
+`_seq: [session, n]`, and the state file notes, before the documents are renamed into place,
+how far that session had got and the last ID before its batch. `stored_seq` then tells a
+replacement writer exactly which of the resent documents are already stored.
 """
 
 from __future__ import annotations
@@ -26,11 +31,16 @@ from postmock_core.store.storage import (
 )
 from postmock_core.store.workspace import make_private_dir
 
-__all__ = ["SegmentedStore"]
+__all__ = ["SEQ_KEY", "SegmentedStore", "WriterBatch"]
+
+SEQ_KEY = "_seq"
+_KEEP_WRITERS = 32  # writer sessions remembered in the state file, newest last
 
 _SEGMENT = re.compile(r"seg-(\d{10})\.json")
 
 Doc = dict[str, Any]
+# (writer session, the sequence number of each document, the session's last number stored before)
+WriterBatch = tuple[str, Sequence[int], int]
 
 
 class SegmentedStore:
@@ -64,6 +74,10 @@ class SegmentedStore:
         table = data.get(self.table, {}) if isinstance(data, dict) else {}
         return table if isinstance(table, dict) else {}
 
+    def _state(self) -> dict[str, Any]:
+        state = read_json(self.state_path)
+        return state if isinstance(state, dict) else {}
+
     def next_id(self) -> int:
         """The ID the next appended document will get."""
         state = read_json(self.state_path)
@@ -78,21 +92,30 @@ class SegmentedStore:
         return transaction(path, locked=True, compact=True, memo=self._memo, staged=staged)
 
     # -- writing ------------------------------------------------------------------------------
-    def append(self, docs: Sequence[Doc], keep_last: int | None = None) -> list[int]:
+    def append(self, docs: Sequence[Doc], keep_last: int | None = None,
+               writer: WriterBatch | None = None) -> list[int]:
         """Store `docs`, all or none of them; return their new IDs.
 
-        `keep_last` trims the store to that many newest documents.
+        `keep_last` trims the store to that many newest documents. `writer` marks them as a
+        writer session's numbered batch (see `stored_seq`).
         """
         if not docs:
             return []
         with file_lock(self.lock_path):
             first = self.next_id()
             ids = list(range(first, first + len(docs)))
+            state: dict[str, Any] = {"next_id": ids[-1] + 1}
+            if writer is not None:
+                session, seqs, before = writer
+                docs = [{**doc, SEQ_KEY: [session, n]} for doc, n in zip(docs, seqs, strict=True)]
+                writers = {k: v for k, v in (self._state().get("writers") or {}).items() if k != session}
+                writers[session] = [before, first - 1]
+                state["writers"] = dict(list(writers.items())[-_KEEP_WRITERS:])
             staged = StagedWrites()
             try:
                 # The counter goes first: a crash between renames leaves a gap in the IDs,
-                # never an ID given out twice.
-                staged.stage(self.state_path, dumps({"next_id": ids[-1] + 1}))
+                # never an ID given out twice (and a writer's mark, never a batch taken as stored).
+                staged.stage(self.state_path, dumps(state))
                 start = 0
                 while start < len(docs):
                     seg_first = (ids[start] - 1) // self.segment_size * self.segment_size + 1
@@ -155,6 +178,20 @@ class SegmentedStore:
                         table.remove(doc_ids=gone)
                         deleted.extend(gone)
         return sorted(deleted)
+
+    def stored_seq(self, session: str) -> int:
+        """The highest sequence number writer `session` has stored here (0: none)."""
+        mark = (self._state().get("writers") or {}).get(session)
+        if not isinstance(mark, list) or len(mark) != 2:
+            return 0
+        before, bound = int(mark[0]), int(mark[1])
+        # Only the session's last batch can be in doubt: it is whatever follows `bound`.
+        best = before
+        for _, doc in self.iter_docs(newest_first=False, after=bound):
+            seq = doc.get(SEQ_KEY)
+            if isinstance(seq, list) and len(seq) == 2 and seq[0] == session:
+                best = max(best, int(seq[1]))
+        return best
 
     # -- reading ------------------------------------------------------------------------------
     def get(self, doc_id: int) -> Doc | None:
