@@ -173,16 +173,26 @@ def _atheris(tmp: Path, args: argparse.Namespace) -> tuple[int, str]:
 
 def secrets(tmp: Path, args: argparse.Namespace) -> tuple[bool, Figures]:
     from reliability_lib.secrets_check import run_secrets
+    from reliability_lib.secrets_corpus import run_corpus
 
     say("seeded secrets through record, collection, mock, calls and every export")
-    r = run_secrets(tmp)
+    (tmp / "seeded").mkdir()
+    (tmp / "corpus").mkdir()
+    r = run_secrets(tmp / "seeded")
     for line in r.lines():
         say(line)
     ok = not (r.found or r.keys_found or r.not_private or r.escaped or r.problems) and \
         r.keys.get("valid") == 200 and all(v == 401 for k, v in r.keys.items() if k != "valid")
+    say("the secrets corpus through a recording proxy, a HAR import and mocks that pass through and record")
+    c = run_corpus(tmp / "corpus")
+    for line in c.lines():
+        say(line)
+    ok = ok and not (c.found or c.key_forwarded or c.problems)
     return ok, {"secrets": f"{len(r.seeded)} seeded secrets, {r.files_searched} files and outputs searched, "
                            f"{len(r.found)} found; keys refused {sum(v == 401 for v in r.keys.values())}/"
-                           f"{len(r.keys) - 1}; {len(r.not_private)} non-private files; {len(r.escaped)} escapes"}
+                           f"{len(r.keys) - 1}; {len(r.not_private)} non-private files; {len(r.escaped)} escapes; "
+                           f"corpus: {c.placements} placements ({len(c.needles)} secrets) x {len(c.sent)} ways in, "
+                           f"{c.searched} files and outputs searched, {len(c.found)} found"}
 
 
 RUNNERS: dict[str, Callable[[Path, argparse.Namespace], tuple[bool, Figures]]] = {
