@@ -127,7 +127,8 @@ def fuzz(tmp: Path, args: argparse.Namespace) -> tuple[bool, Figures]:
     code = pytest.main(["-q", "-p", "no:cacheprovider", "-o", "timeout=0", f"--hypothesis-seed={args.seed}",
                         "--basetemp", str(tmp / "pytest"), "-W", "ignore::DeprecationWarning",
                         "-W", "ignore::pytest.PytestAssertRewriteWarning",
-                        str(REPO / "tests" / "test_fuzz_importers.py"), str(REPO / "tests" / "test_fuzz_matching.py")])
+                        str(REPO / "tests" / "reliability" / "test_fuzz_importers.py"),
+                        str(REPO / "tests" / "matching" / "test_fuzz_matching.py")])
     hypothesis_tried = sum(v for k, v in TRIED.items() if not k.endswith("exports"))
     say(f"hypothesis inputs tried: {dict(TRIED)}")
     ok = code == 0
@@ -150,7 +151,7 @@ def _atheris(tmp: Path, args: argparse.Namespace) -> tuple[int, str]:
     import json
 
     total, failed = 0, False
-    for target in ("collection", "environment", "har", "flows", "template", "matcher"):
+    for target in ("collection", "environment", "har", "flows", "template", "matcher", "redaction"):
         work = tmp / f"atheris-{target}"
         corpus = work / "corpus"
         corpus.mkdir(parents=True)
@@ -158,6 +159,8 @@ def _atheris(tmp: Path, args: argparse.Namespace) -> tuple[int, str]:
             (corpus / "seed").write_bytes(flow_bytes())
         elif target in seeds:
             (corpus / "seed").write_text(json.dumps(seeds[target]))
+        elif target == "redaction":
+            (corpus / "seed").write_bytes(b'{"user": {"password": "s3cret-value"}, "note": "token=abc123456"}')
         cmd = [sys.executable, str(REPO / "scripts" / "reliability_lib" / "atheris_fuzz.py"), target, str(work),
                f"-runs={args.atheris_runs}", f"-seed={args.seed % 2**31}", "-timeout=20",
                f"-max_total_time={args.atheris_seconds}", str(corpus)]
