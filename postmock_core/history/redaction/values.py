@@ -14,18 +14,20 @@ import html
 import json
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from urllib.parse import quote, quote_plus
 
 from postmock_core.history.redaction.rules import MIN_SECRET, PLACEHOLDER
 
 __all__ = ["SecretValues", "credentials_of"]
 
-def _spellings(value: str, min_length: int) -> set[str]:
+@lru_cache(maxsize=1024)  # the same credentials come back call after call
+def _spellings(value: str, min_length: int) -> frozenset[str]:
     out = {value, quote(value, safe=""), quote_plus(value), quote(value, safe="/:@!$'()*,;="),
            html.escape(value), html.escape(value, quote=False)}
     for ascii_only in (True, False):
         out.add(json.dumps(value, ensure_ascii=ascii_only)[1:-1])
-    return {s for s in out if len(s) >= min_length}
+    return frozenset(s for s in out if len(s) >= min_length)
 
 
 class SecretValues:
