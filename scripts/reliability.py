@@ -1,6 +1,6 @@
 """Reliability runs at full size, printing their figures (the test suite runs small versions).
 
-    python scripts/reliability.py [crash|diskfull|concurrent|passthrough|load|fuzz|secrets|all]
+    python scripts/reliability.py [crash|writer-kill|diskfull|concurrent|passthrough|load|fuzz|secrets|all]
                                   [--seed N] [--keep DIR]
 
 Every process listens on 127.0.0.1 only; every loop is bounded in count and time. Exit 0 when
@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 import reliability_lib  # noqa: F401 - puts tests/ on the path for the process helpers
 
-NAMES = ("crash", "diskfull", "concurrent", "passthrough", "load", "fuzz", "secrets")
+NAMES = ("crash", "writer-kill", "diskfull", "concurrent", "passthrough", "load", "fuzz", "secrets")
 Figures = dict[str, str]
 
 
@@ -47,6 +47,18 @@ def crash(tmp: Path, args: argparse.Namespace) -> tuple[bool, Figures]:
     ok = r.survived == len(r.runs)
     return ok, {"crash": f"{r.survived}/{len(r.runs)} kill -9 survived; {lost} entries lost, all within the last "
                          f"second ({early} older); {sum(k.answered for k in r.runs)} answered requests checked"}
+
+
+def writer_kill(tmp: Path, args: argparse.Namespace) -> tuple[bool, Figures]:
+    from reliability_lib.writer_kill import run_writer_kill
+
+    say(f"kill -9 of each writer process {args.writer_kills} times under {args.rate:g} requests/s")
+    r = run_writer_kill(tmp, kills=args.writer_kills, rate=args.rate, gap=6.0, log=say)
+    for line in r.lines():
+        say(line)
+    figures = "; ".join(f"{w.writer} killed {w.kills}x at {w.rate:.0f}/s: {w.answered} answered, {len(w.lost)} lost, "
+                        f"{w.duplicates} duplicated, {w.resent} resent" for w in r.runs)
+    return r.ok, {"writer-kill": figures}
 
 
 def diskfull(tmp: Path, args: argparse.Namespace) -> tuple[bool, Figures]:
@@ -115,7 +127,8 @@ def fuzz(tmp: Path, args: argparse.Namespace) -> tuple[bool, Figures]:
     code = pytest.main(["-q", "-p", "no:cacheprovider", "-o", "timeout=0", f"--hypothesis-seed={args.seed}",
                         "--basetemp", str(tmp / "pytest"), "-W", "ignore::DeprecationWarning",
                         "-W", "ignore::pytest.PytestAssertRewriteWarning",
-                        str(REPO / "tests" / "test_fuzz_importers.py"), str(REPO / "tests" / "test_fuzz_matching.py")])
+                        str(REPO / "tests" / "reliability" / "test_fuzz_importers.py"),
+                        str(REPO / "tests" / "matching" / "test_fuzz_matching.py")])
     hypothesis_tried = sum(v for k, v in TRIED.items() if not k.endswith("exports"))
     say(f"hypothesis inputs tried: {dict(TRIED)}")
     ok = code == 0
@@ -138,7 +151,7 @@ def _atheris(tmp: Path, args: argparse.Namespace) -> tuple[int, str]:
     import json
 
     total, failed = 0, False
-    for target in ("collection", "environment", "har", "flows", "template", "matcher"):
+    for target in ("collection", "environment", "har", "flows", "template", "matcher", "redaction"):
         work = tmp / f"atheris-{target}"
         corpus = work / "corpus"
         corpus.mkdir(parents=True)
@@ -146,6 +159,8 @@ def _atheris(tmp: Path, args: argparse.Namespace) -> tuple[int, str]:
             (corpus / "seed").write_bytes(flow_bytes())
         elif target in seeds:
             (corpus / "seed").write_text(json.dumps(seeds[target]))
+        elif target == "redaction":
+            (corpus / "seed").write_bytes(b'{"user": {"password": "s3cret-value"}, "note": "token=abc123456"}')
         cmd = [sys.executable, str(REPO / "scripts" / "reliability_lib" / "atheris_fuzz.py"), target, str(work),
                f"-runs={args.atheris_runs}", f"-seed={args.seed % 2**31}", "-timeout=20",
                f"-max_total_time={args.atheris_seconds}", str(corpus)]
@@ -161,20 +176,31 @@ def _atheris(tmp: Path, args: argparse.Namespace) -> tuple[int, str]:
 
 def secrets(tmp: Path, args: argparse.Namespace) -> tuple[bool, Figures]:
     from reliability_lib.secrets_check import run_secrets
+    from reliability_lib.secrets_corpus import run_corpus
 
     say("seeded secrets through record, collection, mock, calls and every export")
-    r = run_secrets(tmp)
+    (tmp / "seeded").mkdir()
+    (tmp / "corpus").mkdir()
+    r = run_secrets(tmp / "seeded")
     for line in r.lines():
         say(line)
     ok = not (r.found or r.keys_found or r.not_private or r.escaped or r.problems) and \
         r.keys.get("valid") == 200 and all(v == 401 for k, v in r.keys.items() if k != "valid")
+    say("the secrets corpus through a recording proxy, a HAR import and mocks that pass through and record")
+    c = run_corpus(tmp / "corpus")
+    for line in c.lines():
+        say(line)
+    ok = ok and not (c.found or c.key_forwarded or c.problems)
     return ok, {"secrets": f"{len(r.seeded)} seeded secrets, {r.files_searched} files and outputs searched, "
                            f"{len(r.found)} found; keys refused {sum(v == 401 for v in r.keys.values())}/"
-                           f"{len(r.keys) - 1}; {len(r.not_private)} non-private files; {len(r.escaped)} escapes"}
+                           f"{len(r.keys) - 1}; {len(r.not_private)} non-private files; {len(r.escaped)} escapes; "
+                           f"corpus: {c.placements} placements ({len(c.needles)} secrets) x {len(c.sent)} ways in, "
+                           f"{c.searched} files and outputs searched, {len(c.found)} found"}
 
 
 RUNNERS: dict[str, Callable[[Path, argparse.Namespace], tuple[bool, Figures]]] = {
-    "crash": crash, "diskfull": diskfull, "concurrent": concurrent, "passthrough": passthrough, "load": load,
+    "crash": crash, "writer-kill": writer_kill, "diskfull": diskfull, "concurrent": concurrent,
+    "passthrough": passthrough, "load": load,
     "fuzz": fuzz, "secrets": secrets,
 }
 
@@ -201,7 +227,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", metavar="DIR", help="work in DIR and keep it (default: a temp dir, removed)")
     parser.add_argument("--kills", type=int, default=5, help="crash: kill -9 runs (default 5)")
     parser.add_argument("--seconds", type=float, default=10.0, help="crash: seconds of load per run (default 10)")
-    parser.add_argument("--rate", type=float, default=200.0, help="crash: requests per second (default 200)")
+    parser.add_argument("--rate", type=float, default=200.0,
+                        help="crash, writer-kill: requests per second (default 200)")
+    parser.add_argument("--writer-kills", type=int, default=3,
+                        help="writer-kill: kill -9 of each writer process (default 3)")
     parser.add_argument("--operations", type=int, default=1000, help="concurrent: operations (default 1000)")
     parser.add_argument("--connections", type=int, default=200, help="load: connections (default 200)")
     parser.add_argument("--duration", type=float, default=60.0, help="load: seconds (default 60)")

@@ -65,7 +65,7 @@ def _from_har(ws: Workspace, history: HistoryStore, path: Path) -> list[Exchange
 
     imported = read_har(path)
     redactor = Redactor()
-    exchanges = [redactor.exchange(ex) for ex in imported.exchanges]
+    exchanges = [redactor.exchange(ex, also=imported.secrets) for ex in imported.exchanges]
     for ex in exchanges:
         ex.source = "har"
     ids = history.append(exchanges)

@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from postmock_core.cli.common import command, print_json, print_table, workspace
-from postmock_core.postman.environments import EnvironmentStore
+from postmock_core.postman.environments import SECRET_MASK, EnvironmentStore
 from postmock_core.postman.exporter import write_export
 
 __all__ = ["register"]
 
-_SECRET_MASK = "******"
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -43,7 +42,7 @@ def _show(args: argparse.Namespace) -> int:
     for v in doc["values"]:
         secret = v.get("type") == "secret" and not args.reveal
         rows.append((v["key"], "yes" if v.get("enabled", True) else "no", v.get("type", "default"),
-                     _SECRET_MASK if secret else v.get("value", "")))
+                     SECRET_MASK if secret else v.get("value", "")))
     if rows:
         print_table(rows, ("KEY", "ENABLED", "TYPE", "VALUE"))
     return 0

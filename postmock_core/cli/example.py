@@ -23,6 +23,7 @@ from postmock_core.postman.collections import (
 )
 from postmock_core.postman.from_history import add_exchange
 from postmock_core.postman.model import example_body, iter_examples, set_example_body, status_phrase
+from postmock_core.store.names import check_name
 
 __all__ = ["register"]
 
@@ -55,6 +56,8 @@ def _save(args: argparse.Namespace) -> int:
     if ex.failed:
         raise PostmockError(f"history entry {ids[0]} has no response ({ex.error or 'failed'}); "
                             f"only answered requests can be saved as examples")
+    if args.name:
+        args.name = check_name(args.name, "an example name")
     with store.edit(args.collection) as doc:
         if args.name and example_name_taken(doc, args.name):
             raise PostmockError(f"an example named {args.name!r} already exists in "
@@ -186,6 +189,8 @@ def _apply(ex: Doc, args: argparse.Namespace, body: bytes | None, blobs: Any) ->
 
 def _edit(args: argparse.Namespace) -> int:
     store = CollectionStore(workspace(args))
+    if args.name:
+        args.name = check_name(args.name, "an example name")
     _, current = find_example(store.load(args.collection), args.example)
     body = _read_body(args, current, store.blobs)  # outside the lock: an editor may take a while
     with store.edit(args.collection) as doc:

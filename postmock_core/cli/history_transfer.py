@@ -57,9 +57,9 @@ def _import(args: argparse.Namespace) -> int:
 
             loaded.append((path, read_flows(path)))
     redactor = Redactor()
-    exchanges = [ex for _, got in loaded for ex in got.exchanges]
-    docs = [redactor.exchange(ex).to_doc(store.blobs)
-            for ex in progress(exchanges, total=len(exchanges), desc="importing")]
+    exchanges = [(ex, got.secrets) for _, got in loaded for ex in got.exchanges]
+    docs = [redactor.exchange(ex, also=secrets).to_doc(store.blobs)
+            for ex, secrets in progress(exchanges, total=len(exchanges), desc="importing")]
     ids = store.append_docs(docs)
     for path, got in loaded:
         n = len(got.exchanges)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import sys
 from pathlib import Path
@@ -15,6 +17,7 @@ from postmock_core.exchange import HttpRequest
 from postmock_core.history.redaction import Redactor
 from postmock_core.matching.matcher import Candidate, Matcher, MatchOptions, MatchResult
 from postmock_core.mock.configs import MockConfig
+from postmock_core.mock.privacy import environment_masks
 from postmock_core.store.blobs import BlobStore
 
 __all__ = ["register"]
@@ -190,10 +193,15 @@ def _explain(args: argparse.Namespace) -> int:
     # Redacted as a live mock redacts it, so recorded "[REDACTED]" values match the same way.
     request = Redactor().request(_request(args))
     result = Matcher(collection, environment, options, blobs).explain(request)
-    if args.json:
-        print_json(_as_json(result))
-    else:
-        _print(request, result, args.all)
+    # Secret environment values fill example URLs; shown, they are masked as `env show` masks them.
+    masks = environment_masks(environment)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        if args.json:
+            print_json(_as_json(result))
+        else:
+            _print(request, result, args.all)
+    sys.stdout.write(masks.scrub(out.getvalue()))
     return 0 if result.example is not None else 1
 
 

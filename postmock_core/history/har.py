@@ -16,7 +16,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from postmock_core.errors import PostmockError
 from postmock_core.exchange import (
@@ -28,6 +28,7 @@ from postmock_core.exchange import (
     wire_bytes,
 )
 from postmock_core.history import codecs
+from postmock_core.history.redaction import redact_url
 
 __all__ = ["HarError", "Imported", "exchanges_from_har", "looks_like_har", "read_har"]
 
@@ -50,6 +51,9 @@ class Imported:
 
     exchanges: list[Exchange] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
+    # Credentials the file held where an exchange keeps no trace of them (a URL's userinfo):
+    # redaction hunts for them in every exchange of the file.
+    secrets: list[str] = field(default_factory=list)
 
 
 def looks_like_har(head: bytes) -> bool:
@@ -72,6 +76,8 @@ def read_har(path: Path) -> Imported:
             pass
     try:
         data = json.loads(raw.decode("utf-8-sig"))
+    except RecursionError:
+        raise HarError(name, "$", "nested too deeply to be a HAR file") from None
     except UnicodeDecodeError as e:
         raise HarError(name, "$", f"not UTF-8 text (byte {e.start})") from None
     except json.JSONDecodeError as e:
@@ -216,21 +222,28 @@ def _post_data(r: _Reader, req: dict[str, Any], where: str, headers: Headers) ->
     return urlencode([(n, v) for n, v, _, _ in params]).encode("utf-8")
 
 
-def _request(r: _Reader, entry: dict[str, Any], where: str) -> HttpRequest | None:
+def _request(r: _Reader, entry: dict[str, Any], where: str, secrets: list[str]) -> HttpRequest | None:
     at = f"{where}.request"
     req = r.get(entry, "request", where, dict)
     method = r.get(req, "method", at, str).strip().upper()
     url = r.get(req, "url", at, str)
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise r.fail(f"{at}.url", f"not a URL: {redact_url(url)[:100]!r}") from None
     if parts.scheme.lower() not in _DEFAULT_PORTS:
         return None  # data:, blob:, ws:, chrome-extension: ... are not HTTP exchanges
+    # A message names the URL without its credentials: the file may be shared, the error too.
     try:
         port = parts.port or _DEFAULT_PORTS[parts.scheme.lower()]
     except ValueError:
-        raise r.fail(f"{at}.url", f"bad port in {url[:100]!r}") from None
+        raise r.fail(f"{at}.url", f"bad port in {redact_url(url)[:100]!r}") from None
     if not parts.hostname or not method:
         raise r.fail(f"{at}.url" if method else f"{at}.method",
-                     f"not a usable request: {url[:100]!r}")
+                     f"not a usable request: {redact_url(url)[:100]!r}")
+    if "@" in parts.netloc:
+        userinfo = parts.netloc.rpartition("@")[0]
+        secrets.extend(s for s in (userinfo, unquote(userinfo), parts.password or "") if s)
     headers = r.headers(req, at)
     return HttpRequest(
         method=method, scheme=parts.scheme.lower(), host=parts.hostname, port=port,
@@ -298,7 +311,7 @@ def exchanges_from_har(data: Any, name: str = "HAR") -> Imported:
         where = f"$.log.entries[{i}]"
         if not isinstance(entry, dict):
             raise r.fail(where, "expected an object")
-        request = _request(r, entry, where)
+        request = _request(r, entry, where, out.secrets)
         if request is None:
             out.skipped["not http(s)"] = out.skipped.get("not http(s)", 0) + 1
             continue

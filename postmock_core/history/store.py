@@ -8,7 +8,7 @@ from typing import Any
 
 from postmock_core.exchange import Exchange
 from postmock_core.store.blobs import BlobStore
-from postmock_core.store.segments import SegmentedStore
+from postmock_core.store.segments import SegmentedStore, WriterBatch
 from postmock_core.store.workspace import Workspace
 
 __all__ = ["SEGMENT_SIZE", "HistoryStore"]
@@ -34,9 +34,15 @@ class HistoryStore:
         """Segment files, oldest first."""
         return self._store.segments()
 
-    def append(self, exchanges: Sequence[Exchange]) -> list[int]:
-        """Store `exchanges` (bodies to blobs first, outside the lock); return their new IDs."""
-        return self._store.append([ex.to_doc(self.blobs) for ex in exchanges])
+    def append(self, exchanges: Sequence[Exchange], writer: WriterBatch | None = None) -> list[int]:
+        """Store `exchanges` (bodies to blobs first, outside the lock); return their new IDs.
+
+        `writer`: the batch's writer session and sequence numbers (see `SegmentedStore`)."""
+        return self._store.append([ex.to_doc(self.blobs) for ex in exchanges], writer=writer)
+
+    def stored_seq(self, session: str) -> int:
+        """The highest sequence number writer `session` has stored (0: none)."""
+        return self._store.stored_seq(session)
 
     def append_docs(self, docs: Sequence[Doc]) -> list[int]:
         """Store already-encoded exchange documents; return their new IDs."""

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from postmock_core.exchange import header, wire_bytes
+from postmock_core.history import safejson
 from postmock_core.postman.variables import resolve
 
 __all__ = ["EMPTY", "RequestBody", "bodies_match", "live_body", "media_type", "request_body"]
@@ -77,7 +78,7 @@ def _canonical(value: Any) -> Any:
 
 def _json_key(text: str) -> Hashable:
     try:
-        data = json.loads(text)
+        data = safejson.loads(text)  # a body nested too deep to read compares as text
     except ValueError:
         return ("raw", wire_bytes(text))
     return ("json", json.dumps(_canonical(data), sort_keys=True, separators=(",", ":"),
@@ -129,7 +130,7 @@ def request_body(body: Any, headers: tuple[tuple[str, str], ...],
         variables = resolve(str(gql.get("variables") or ""), values).strip()
         doc: dict[str, Any] = {"query": query}
         try:
-            doc["variables"] = json.loads(variables) if variables else {}
+            doc["variables"] = safejson.loads(variables) if variables else {}
         except ValueError:
             doc["variables"] = variables
         text = json.dumps(doc)

@@ -34,6 +34,7 @@ class Entry:
     body: RequestBody | None
     headers: dict[str, str]
     tie: tuple[bool, str, int]
+    wildcards: int  # wildcard segments: among equal scores, fewer (a more specific path) wins
 
     @classmethod
     def build(cls, ex: Example) -> Entry:
@@ -49,6 +50,7 @@ class Entry:
             # Postman's tie-break: first by ID with status 200, else first by ID; document
             # order settles duplicate IDs so every path through the index agrees.
             tie=(ex.status != 200, ex.id, ex.order),
+            wildcards=len(ex.wildcards),
         )
 
 

@@ -3,8 +3,9 @@
 For each request: drop examples of other methods; honour `x-mock-response-code`, `-id`,
 `-name`; score the path (100 minus the first matching rule's penalty, see `pathscore`), then the
 query (`fieldmatch`); drop examples failing header or body matching when it is on (per mock or
-per request), else add 5 for a matching body; the highest score wins, a tie goes to the first
-example by ID with status 200, else the first by ID. Document distance is a last resort, tried
+per request), else add 5 for a matching body; the highest score wins, a tie goes to the example
+with fewer wildcard segments (beyond Postman), then to the first by ID with status 200, else the
+first by ID. Document distance is a last resort, tried
 only when no example matched the path by another rule.
 
 `Matcher` builds its index once per collection and options; `match(request, brute_force=True)`
@@ -216,7 +217,9 @@ class Matcher:
 
     def _result(self, rq: MatchRequest, scored: list[_Scored], misses: list[Miss],
                 brute_force: bool) -> MatchResult:
-        scored.sort(key=lambda s: (-s.score, s.entry.tie))
+        # Beyond Postman: a concrete path beats a templated one of equal score, as in OpenAPI
+        # (`/releases/latest` before `/releases/{id}`), before the ID tie-break.
+        scored.sort(key=lambda s: (-s.score, s.entry.wildcards, s.entry.tie))
         candidates = [Candidate(s.entry.ex.id, s.entry.ex.name, s.score, s.rule, False)
                       for s in scored]
         candidates += [Candidate(m.entry.ex.id, m.entry.ex.name, m.score, m.why or "path", True)

@@ -1,6 +1,6 @@
 """The adapter at the edge: mitmproxy flows to the core's `Exchange`, and back.
 
-Bodies are decoded (gzip, deflate, br, zstd) and the headers adjusted to match, so what is
+Bodies are decoded (gzip, deflate, br, zstd, stacked or not) and the headers adjusted to match, so what is
 stored replays consistently: no Content-Encoding, and a Content-Length that fits the body.
 """
 
@@ -10,6 +10,7 @@ from mitmproxy import connection, http
 from mitmproxy.flow import Error
 
 from postmock_core.exchange import Exchange, Headers, HttpRequest, HttpResponse, wire_bytes
+from postmock_core.history import codecs
 
 __all__ = [
     "exchange_from_flow",
@@ -29,9 +30,11 @@ def _decoded(message: http.Message) -> tuple[bytes, Headers]:
     if not raw or encoding in ("", "identity"):
         return raw, headers
     try:
-        body = message.get_content(strict=True) or b""
+        # Every coding, stacked ones too ("gzip, gzip"), which mitmproxy leaves encoded.
+        body = codecs.decode(raw, encoding)
     except ValueError:
-        # An encoding we cannot undo: keep the exact bytes and the header that describes them.
+        # A coding we cannot undo: keep the bytes and the header that describes them (the
+        # redactor then refuses to keep a body it cannot read).
         return raw, headers
     out = []
     for k, v in headers:

@@ -286,6 +286,9 @@ class MockServer:
             # Recorded as a call to the real API, by the recorder that knows the recording options.
             scheme, host, port = reply.upstream
             flow.request.scheme, flow.request.host, flow.request.port = scheme, host, port
+            for name in reply.stripped:  # recorded as it was sent: without the caller's key
+                flow.request.headers.pop(name, None)
+                flow.request.query.pop(name, None)
             if reply.failed:
                 flow.metadata[SKIP_METADATA] = True  # the 502 is ours, not the API's
                 if self.recorder is not None:

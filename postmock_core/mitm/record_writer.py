@@ -3,14 +3,17 @@
 `python -m postmock_core.mitm.record_writer HOME` reads a stream of pickled messages on stdin from
 the `Recorder` addon, its parent, and answers with lines on stdout (see `pipewriter`):
 
-    ("config", headers, keys, body_limit)   redaction and size rules for the flows that follow
-    ("flow", request, response, error, mode) a flow's parts as mitmproxy `get_state()` dicts
-    ("flush", token)                         write now, then answer `FLUSHED <token> <written>`
-    stdout: `LOG <level> <message>`          for the parent to log
+    ("session", id)                              who is sending: the numbers below are this session's
+    ("config", headers, keys, body_limit)        redaction and size rules for the flows that follow
+    ("flow", seq, request, response, error, mode) a numbered flow, its parts as `get_state()` dicts
+    ("flush", token)                             write now, then answer `FLUSHED <token> <written>`
+    stdout: `LOG <level> <message>`              for the parent to log
+            `ACK <seq>`                          every flow up to `seq` is stored
 
 It writes a batch at least every `FLUSH_INTERVAL` seconds, in its own process so the proxy
 never shares a CPU or the GIL with JSON encoding and disk writes. When stdin closes (the proxy
-stopped, or died) it writes what is left and exits.
+stopped, or died) it writes what is left and exits. A writer started after another died is
+resent what that one had not acknowledged, and skips the flows the store already holds.
 """
 
 from __future__ import annotations
@@ -63,7 +66,12 @@ class Writer:
         self.cap = cap
         self.redactor = Redactor()
         self.body_limit = DEFAULT_BODY_LIMIT
-        self.pending: list[Exchange] = []
+        self.pending: list[tuple[int | None, Exchange | None]] = []  # (seq, exchange; None: unreadable)
+        self.session: str | None = None
+        self.stored: int | None = None  # the highest seq of this session in the store, once read
+        self.durable = 0  # every flow up to this seq is stored (or was dropped for good)
+        self.skipped = 0  # resent flows that were stored already
+        self._skips_reported = 0
         self.recorded = 0
         self.lost = 0
         self._problems: set[str] = set()  # write failures now in force
@@ -71,14 +79,23 @@ class Writer:
 
     def handle(self, msg: tuple[Any, ...]) -> None:
         kind = msg[0]
-        if kind == "config":
+        if kind == "session":
+            self.session, self.stored = msg[1], None
+        elif kind == "config":
             _, headers, keys, self.body_limit = msg
             self.redactor = Redactor.build(headers, keys)
         elif kind == "flow":
+            seq = msg[1]
+            if seq is not None and self.stored is not None and seq <= self.stored:
+                self.skipped += 1  # resent, but its predecessor had stored it
+                self.durable = max(self.durable, seq)
+                return
             try:
-                self.pending.append(self.convert(*msg[1:]))
+                ex: Exchange | None = self.convert(*msg[2:])
             except Exception as e:  # noqa: BLE001 - one odd flow must not stop the recording
                 self._report(f"cannot convert a recorded flow: {e!r}", "it is skipped", self._bad_flows)
+                ex = None
+            self.pending.append((seq, ex))
             if len(self.pending) > self.cap:
                 excess = len(self.pending) - self.cap
                 del self.pending[:excess]
@@ -115,7 +132,16 @@ class Writer:
         try:
             if self.history is None:
                 self.history = HistoryStore(Workspace.open(self.home))
-            ids = self.history.append(self.pending)
+            skipped = self._skip_stored(self.history)
+            exchanges: list[Exchange] = []
+            numbers: list[int] = []
+            for seq, ex in self.pending:
+                if ex is not None:
+                    exchanges.append(ex)
+                    numbers += [seq] if seq is not None else []
+            numbered = self.session is not None and len(numbers) == len(exchanges)
+            writer = (self.session, numbers, self.stored or 0) if numbered and self.session else None
+            ids = self.history.append(exchanges, writer=writer)
         except Exception as e:  # noqa: BLE001 - disk, permissions, corrupt files: all retried
             self._report(f"cannot write to the history store in {self.home}: {e}",
                          f"{len(self.pending)} exchange(s) kept in memory and retried every "
@@ -124,9 +150,29 @@ class Writer:
         if self._problems:
             self.emit(logging.WARNING, f"recording resumed: wrote {len(ids)} held exchange(s)")
             self._problems.clear()
+        if skipped:
+            self.emit(logging.INFO, f"skipped {skipped} resent exchange(s) already stored")
+        seqs = [seq for seq, _ in self.pending if seq is not None]
+        if seqs:
+            self.durable = max(self.durable, *seqs)
+        if writer is not None and numbers:
+            self.stored = max(self.stored or 0, *numbers)
         self.pending = []
         self.recorded += len(ids)
         return len(ids)
+
+    def _skip_stored(self, history: HistoryStore) -> int:
+        """Drop pending flows the store already holds (resent after a writer died); how many."""
+        if self.session is None:
+            return 0
+        if self.stored is None:
+            self.stored = history.stored_seq(self.session)
+            self.durable = max(self.durable, self.stored)
+        before = len(self.pending)
+        self.pending = [(seq, ex) for seq, ex in self.pending if seq is None or seq > self.stored]
+        self.skipped += before - len(self.pending)
+        reported, self._skips_reported = self._skips_reported, self.skipped
+        return self.skipped - reported
 
     def _report(self, problem: str, consequence: str, seen: set[str]) -> None:
         # Loud, but once per distinct problem rather than once per flow or per retry.

@@ -5,11 +5,14 @@ The proxy never waits on the disk, nor shares its CPU with JSON encoding. The `r
 a few microseconds) onto a queue. A sender thread pipes the queue to a writer process
 (`record_writer`) that converts, redacts and appends them to history in batches at least
 every half second, reports problems back for this addon to log, and retries failed writes.
-If the proxy dies, the writer still stores everything it was sent, then exits.
+If the proxy dies, the writer still stores everything it was sent, then exits. If the writer
+dies, every exchange it had not confirmed stored is resent to the next one (see `pipewriter`),
+which skips those its predecessor had stored already.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import pickle
 import threading
@@ -62,8 +65,10 @@ class Recorder:
         self.lost = 0  # exchanges dropped because the writer could not keep up
         self._seen: weakref.WeakSet[http.HTTPFlow] = weakref.WeakSet()
         self._lock = threading.Lock()
-        # (kind, payload): a pickled flow/config/flush message for the writer, or ("home", path).
-        self._outgoing: deque[tuple[str, Any]] = deque()
+        # (kind, payload, seq): a pickled flow/config/flush message for the writer (flows numbered),
+        # or ("home", path, None).
+        self._outgoing: deque[tuple[str, Any, int | None]] = deque()
+        self._seq = itertools.count(1)
         self._overflow = 0
         self._queued_flows = 0
         self._wake = threading.Event()
@@ -71,7 +76,7 @@ class Recorder:
         self._sender: threading.Thread | None = None
         self._writer: ChildWriter | None = None
         self._writer_home: Path | None = None  # where what the sender sends next belongs
-        self._config: bytes = b""  # the last rules sent: a restarted writer gets them first
+        self._config: bytes = b""  # the newest rules: every new writer gets them first
 
     # -- options ------------------------------------------------------------------------------
     def load(self, loader: Any) -> None:
@@ -93,7 +98,8 @@ class Recorder:
         )
         loader.add_option(
             "postmock_redact_keys", Sequence[str], list(DEFAULT_KEYS),
-            "Query, form and JSON keys whose values are replaced by [REDACTED] before anything is "
+            "Query, form, multipart and JSON keys (in any case or spelling: accessToken = access_token) "
+            "whose values are replaced by [REDACTED] before anything is "
             "written. Setting this replaces the built-in list; use postmock_redact_extra_keys to add to it.",
         )
         loader.add_option(
@@ -131,12 +137,13 @@ class Recorder:
                 f"postmock_body_limit must be 0 (no limit) or a number of bytes, not {opts.postmock_body_limit}")
         if updated & _REDACT_OPTIONS:
             # In the queue, so flows captured from now on are redacted by the new rules.
-            self._enqueue("config", pickle.dumps((
+            self._config = pickle.dumps((
                 "config",
                 _names(opts.postmock_redact_headers) + _names(opts.postmock_redact_extra_headers),
                 _names(opts.postmock_redact_keys) + _names(opts.postmock_redact_extra_keys),
                 opts.postmock_body_limit,
-            )))
+            ))
+            self._enqueue("config", self._config)
         if "postmock_record" in updated and opts.postmock_record != self.active:
             self.active = opts.postmock_record
             log.info("recording %s", "resumed" if self.active else "paused")
@@ -161,22 +168,23 @@ class Recorder:
         if self.filter is not None and not self.filter(flow):
             return
         resp, err = flow.response, flow.error
+        seq = next(self._seq)
         self._enqueue("flow", pickle.dumps((
-            "flow", flow.request.get_state(), resp.get_state() if resp else None,
+            "flow", seq, flow.request.get_state(), resp.get_state() if resp else None,
             err.get_state() if err else None, flow_mode(flow),
-        ), protocol=pickle.HIGHEST_PROTOCOL))
+        ), protocol=pickle.HIGHEST_PROTOCOL), seq)
 
-    def _enqueue(self, kind: str, payload: Any) -> None:
+    def _enqueue(self, kind: str, payload: Any, seq: int | None = None) -> None:
         with self._lock:
             if kind == "flow":
                 if self._queued_flows >= QUEUE_CAP:
                     self._drop_oldest_flow()
                 self._queued_flows += 1
-            self._outgoing.append((kind, payload))
+            self._outgoing.append((kind, payload, seq))
 
     def _drop_oldest_flow(self) -> None:
         # Rules, store switches and flush requests are never dropped: what follows needs them.
-        for i, (kind, _) in enumerate(self._outgoing):
+        for i, (kind, _, _) in enumerate(self._outgoing):
             if kind == "flow":
                 del self._outgoing[i]
                 self._overflow += 1
@@ -222,6 +230,8 @@ class Recorder:
                 log.exception("postmock: recording failed unexpectedly")
             if stopping:
                 return
+            if self._writer is not None:
+                self._writer.pump()  # a writer that died gets a successor for what it had not stored
             self._wake.wait(SEND_INTERVAL)
             self._wake.clear()
 
@@ -235,11 +245,12 @@ class Recorder:
             self.lost += lost
             log.warning("postmock: recording queue full: dropped the %d oldest exchange(s) (%d lost "
                         "since start); the recorder's writer cannot keep up", lost, self.lost)
-        chunk: list[tuple[str, Any]] = []
-        for i, (kind, payload) in enumerate(items):
+        chunk: list[tuple[str, Any, int | None]] = []
+        for i, (kind, payload, seq) in enumerate(items):
             if kind == "home":  # finish with the old store first, then switch
-                if not self._write(chunk):
-                    self._requeue(chunk + items[i:])
+                left = self._write(chunk)
+                if left:
+                    self._requeue(left + items[i:])
                     return
                 chunk = []
                 if self._writer is not None and self._writer_home != payload:
@@ -247,13 +258,14 @@ class Recorder:
                     self._writer = None
                 self._writer_home = payload
             else:
-                chunk.append((kind, payload))
-        if not self._write(chunk):
-            self._requeue(chunk)
+                chunk.append((kind, payload, seq))
+        left = self._write(chunk)
+        if left:
+            self._requeue(left)
 
-    def _requeue(self, items: list[tuple[str, Any]]) -> None:
+    def _requeue(self, items: list[tuple[str, Any, int | None]]) -> None:
         if self._stop.is_set():
-            flows = sum(1 for kind, _ in items if kind == "flow")
+            flows = sum(1 for kind, _, _ in items if kind == "flow")
             if flows:
                 self.lost += flows
                 log.error("postmock: %d recorded exchange(s) could not be handed to the writer and are lost",
@@ -261,23 +273,23 @@ class Recorder:
             return
         with self._lock:
             self._outgoing.extendleft(reversed(items))
-            self._queued_flows += sum(1 for kind, _ in items if kind == "flow")
+            self._queued_flows += sum(1 for kind, _, _ in items if kind == "flow")
 
-    def _write(self, chunk: list[tuple[str, Any]]) -> bool:
-        """Pipe `chunk` to the writer; False when no writer can take it now (it is resent later)."""
+    def _write(self, chunk: list[tuple[str, Any, int | None]]) -> list[tuple[str, Any, int | None]]:
+        """Pipe `chunk` to the writer; what must be sent again later (nothing: it all went).
+
+        Flows are never in it once a writer has them: it keeps them until they are stored."""
         if not chunk:
-            return True
+            return []
         if self._writer is None:
             if self._writer_home is None:
-                return False
+                return chunk
             # -O: mitmproxy type-checks every message it builds unless optimised, and these
             # come straight from its own get_state().
             self._writer = ChildWriter("postmock_core.mitm.record_writer", str(self._writer_home), "--queue-cap",
                                        str(QUEUE_CAP), what="recorder's writer process", optimize=True,
-                                       greeting=lambda: self._config, logger=log)
-        if not self._writer.send(b"".join(payload for _, payload in chunk)):
-            return False
-        for kind, payload in chunk:
-            if kind == "config":
-                self._config = payload
-        return True
+                                       greeting=lambda: self._config, logger=log, sequenced=True,
+                                       unit="exchange", max_kept=QUEUE_CAP)
+        if self._writer.send_messages([(seq, payload, 1 if seq is not None else 0) for _, payload, seq in chunk]):
+            return []
+        return [item for item in chunk if item[2] is None]

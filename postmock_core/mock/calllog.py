@@ -9,7 +9,9 @@ from typing import Any
 
 from postmock_core.exchange import HttpRequest, HttpResponse, body_to_doc, format_time
 from postmock_core.history.query import parse_moment
-from postmock_core.store.segments import SegmentedStore
+from postmock_core.history.redaction import Redactor, SecretValues
+from postmock_core.mock.privacy import log_view
+from postmock_core.store.segments import SegmentedStore, WriterBatch
 from postmock_core.store.workspace import Workspace
 
 __all__ = ["NO_MATCH", "CallLog", "CallQuery", "call_doc", "parse_when"]
@@ -27,8 +29,12 @@ def _body(data: bytes, content_type: str | None) -> dict[str, Any] | None:
 
 
 def call_doc(request: HttpRequest, response: HttpResponse, started: float, duration_ms: float,
-             example_id: str | None, example_name: str | None, score: float | None) -> dict[str, Any]:
-    """The log entry for one answered call; `request` should already be redacted."""
+             example_id: str | None, example_name: str | None, score: float | None, *,
+             redactor: Redactor | None = None, found: SecretValues | None = None,
+             masks: SecretValues | None = None) -> dict[str, Any]:
+    """The log entry for one answered call; `request` should already be redacted (see `log_view`
+    for the rest)."""
+    request, response = log_view(request, response, redactor, found, masks)
     return {
         "time": format_time(started),
         "timestamp": started,
@@ -84,9 +90,13 @@ class CallLog:
     def __init__(self, ws: Workspace, mock_id: str) -> None:
         self._store = SegmentedStore(ws.dir("calls", mock_id), "calls", segment_size=500)
 
-    def append(self, docs: list[dict[str, Any]], cap: int) -> list[int]:
-        """Add calls, keeping only the newest `cap`."""
-        return self._store.append(docs, keep_last=cap)
+    def append(self, docs: list[dict[str, Any]], cap: int, writer: WriterBatch | None = None) -> list[int]:
+        """Add calls, keeping only the newest `cap`; `writer` numbers them (see `SegmentedStore`)."""
+        return self._store.append(docs, keep_last=cap, writer=writer)
+
+    def stored_seq(self, session: str) -> int:
+        """The highest sequence number writer `session` has stored in this log (0: none)."""
+        return self._store.stored_seq(session)
 
     def query(self, q: CallQuery = CallQuery()) -> Iterator[tuple[int, dict[str, Any]]]:
         """Matching calls, newest first."""

@@ -5,12 +5,14 @@ queued, at least every `SEND_INTERVAL` seconds, and pipes it to a writer process
 (`python -m postmock_core.mock.callwriter HOME`, see `pipewriter`) that builds the log entries (`call_doc`) and
 appends them to each mock's `CallLog` in batches, at least every `WRITE_INTERVAL` seconds, so
 a call is on disk within half a second. `flush()` waits until everything sent is written;
-`done()` flushes and stops the process. A writer process that dies is started again; a batch
-no process can take is written by the thread itself.
+`done()` flushes and stops the process. Calls are numbered: a writer process that dies is
+started again and resent every call it had not acknowledged, and skips those it had stored (see
+`pipewriter`); calls no process could take by the end are written by the thread itself.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import pickle
 import sys
@@ -19,8 +21,16 @@ from collections import deque
 from typing import Any, NamedTuple
 
 from postmock_core.exchange import HttpRequest, HttpResponse
+from postmock_core.history.redaction import Redactor, SecretValues
 from postmock_core.mock.calllog import CallLog, call_doc
-from postmock_core.store.pipewriter import ChildWriter, Emit, flush_request, run_child, wait_flushed
+from postmock_core.store.pipewriter import (
+    ChildWriter,
+    Emit,
+    Message,
+    flush_request,
+    run_child,
+    wait_flushed,
+)
 from postmock_core.store.workspace import Workspace
 
 __all__ = ["QUEUE_CAP", "SEND_INTERVAL", "WRITE_INTERVAL", "CallWriter", "write_calls"]
@@ -43,46 +53,70 @@ class Call(NamedTuple):
     example_id: str | None
     example_name: str | None
     score: float | None
+    redactor: Redactor | None = None  # set for an answer from the real API: redact it as history does
+    found: SecretValues | None = None  # what was redacted from the request
+    masks: SecretValues | None = None  # the mock's secret environment values
+    seq: int = 0  # its number in the sending process's session (0: not numbered)
 
 
-def write_calls(ws: Workspace, calls: list[Call], logs: dict[str, CallLog]) -> int:
-    """Append calls to their mocks' logs (the newest cap wins); return how many were written."""
-    by_mock: dict[str, list[dict[str, Any]]] = {}
-    caps: dict[str, int] = {}
+def write_calls(ws: Workspace, calls: list[Call], logs: dict[str, CallLog], session: str | None = None,
+                stored: dict[str, int] | None = None) -> int:
+    """Append calls to their mocks' logs (the newest cap wins); return how many were written.
+
+    With `session`, numbered calls a log already holds are skipped, and `stored` (by mock ID,
+    the highest number each log holds) is kept up to date."""
+    stored = {} if stored is None else stored
+    by_mock: dict[str, list[Call]] = {}
     for c in calls:
-        by_mock.setdefault(c.mock_id, []).append(call_doc(
-            c.request, c.response, c.started, c.duration_ms, c.example_id, c.example_name, c.score))
-        caps[c.mock_id] = c.cap
+        by_mock.setdefault(c.mock_id, []).append(c)
     n = 0
-    for mock_id, docs in by_mock.items():
+    for mock_id, mine in by_mock.items():
         call_log = logs.get(mock_id)
         if call_log is None:
             call_log = logs[mock_id] = CallLog(ws, mock_id)
-        call_log.append(docs, caps[mock_id])
+        writer = None
+        if session is not None and all(c.seq for c in mine):
+            if mock_id not in stored:
+                stored[mock_id] = call_log.stored_seq(session)
+            mine = [c for c in mine if c.seq > stored[mock_id]]  # resent, but stored before
+            writer = (session, [c.seq for c in mine], stored[mock_id])
+        docs = [call_doc(c.request, c.response, c.started, c.duration_ms, c.example_id, c.example_name, c.score,
+                         redactor=c.redactor, found=c.found, masks=c.masks) for c in mine]
+        call_log.append(docs, mine[-1].cap if mine else 0, writer)
+        if writer is not None and mine:
+            stored[mock_id] = mine[-1].seq
         n += len(docs)
     return n
 
 
 class CallSink:
-    """Appends handed calls to their logs; a batch that cannot be written is reported and dropped."""
+    """Appends handed calls to their logs; a batch that cannot be written is reported and dropped.
+
+    `durable` is the highest call number handled (stored, skipped as stored, or dropped)."""
 
     def __init__(self, ws: Workspace, emit: Emit) -> None:
         self.ws = ws
         self.emit = emit
         self.pending: list[Call] = []
+        self.session: str | None = None
+        self.durable = 0
+        self._stored: dict[str, int] = {}  # by mock ID: the highest call number its log holds
         self._logs: dict[str, CallLog] = {}
         self._failing: str | None = None
 
     def handle(self, msg: tuple[Any, ...]) -> None:
-        if msg[0] == "calls":
+        if msg[0] == "session":
+            self.session, self._stored = msg[1], {}
+        elif msg[0] == "calls":
             self.pending.extend(msg[1])
 
     def write(self) -> int:
         batch, self.pending = self.pending, []
         if not batch:
             return 0
+        self.durable = max(self.durable, *(c.seq for c in batch))
         try:
-            written = write_calls(self.ws, batch, self._logs)
+            written = write_calls(self.ws, batch, self._logs, self.session, self._stored)
         except Exception as e:  # noqa: BLE001 - report once per problem: the mock must keep answering
             problem = f"cannot write the call log: {e}"
             if problem != self._failing:
@@ -107,15 +141,24 @@ class CallWriter:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._proc = ChildWriter("postmock_core.mock.callwriter", str(ws.root), what="call log writer process",
-                                 logger=log) if use_process else None
-        # Writes in this thread when no process can take the calls.
+                                 logger=log, sequenced=True, unit="call", max_kept=QUEUE_CAP) if use_process else None
+        self._seq = itertools.count(1)
+        # Writes in this thread when no process can take the calls (as the same session, so a
+        # call a process stored is not stored twice).
         self._here = CallSink(ws, lambda level, text: log.log(level, "postmock: %s", text))
+        self._here.session = self._proc.session if self._proc is not None else None
 
     def add(self, mock_id: str, cap: int, request: HttpRequest, response: HttpResponse, started: float,
             duration_ms: float, example_id: str | None = None, example_name: str | None = None,
-            score: float | None = None) -> None:
-        """Queue one call (cheap: nothing is converted here). `request` must be redacted."""
-        item = Call(mock_id, cap, request, response, started, duration_ms, example_id, example_name, score)
+            score: float | None = None, *, redactor: Redactor | None = None, found: SecretValues | None = None,
+            masks: SecretValues | None = None) -> None:
+        """Queue one call (cheap: nothing is converted here, the writer process redacts and masks).
+
+        `request` must be redacted; `found` is what its redaction took out, `masks` the secret
+        environment values; `redactor` redacts a `response` that came from the real API.
+        """
+        item = Call(mock_id, cap, request, response, started, duration_ms, example_id, example_name, score,
+                    redactor, found, masks, next(self._seq))
         with self._lock:
             if len(self._queue) >= QUEUE_CAP:
                 self._queue.popleft()
@@ -136,29 +179,35 @@ class CallWriter:
             self._wake.clear()
             try:
                 self._send()
+                if self._proc is not None:
+                    self._proc.pump()  # a writer that died gets a successor for what it had not stored
             except Exception:  # the sender must outlive a bug in one batch
                 log.exception("postmock: sending calls to the call log writer failed unexpectedly")
 
     def _send(self, extra: bytes = b"") -> bool:
         """Hand the queued calls (and `extra` messages) to the writer process, or write them here.
 
-        True when the process took them."""
+        The process keeps calls until they are stored; True when `extra` reached it."""
         with self._send_lock:
             with self._lock:
                 batch, self._queue = list(self._queue), deque()
             if not batch and not extra:
                 return False
-            if self._proc is not None:
+            if self._proc is None:
+                self._write_here(batch)
+                return False
+            messages: list[Message] = []
+            if batch:
                 try:
-                    data = pickle.dumps(("calls", batch), protocol=pickle.HIGHEST_PROTOCOL) if batch else b""
+                    data = pickle.dumps(("calls", batch), protocol=pickle.HIGHEST_PROTOCOL)
                 except (pickle.PicklingError, TypeError, AttributeError) as e:
                     log.error("postmock: cannot hand calls to the call log writer (%s); writing them here", e)
                     self._write_here(batch)
-                    batch, data = [], b""
-                if (data or extra) and self._proc.send(data + extra):
-                    return True
-            self._write_here(batch)
-            return False
+                else:
+                    messages.append((batch[-1].seq, data, len(batch)))
+            if extra:
+                messages.append((None, extra, 0))
+            return self._proc.send_messages(messages) and bool(extra)
 
     def _write_here(self, batch: list[Call]) -> None:
         if batch:
@@ -181,6 +230,8 @@ class CallWriter:
         self._send()
         if self._proc is not None:
             self._proc.close()
+            for left in self._proc.leftovers():  # no process could be started to take them
+                self._write_here(pickle.loads(left)[1])
 
 
 # -- the writer process -------------------------------------------------------------------------

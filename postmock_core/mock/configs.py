@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from postmock_core.errors import PostmockError
+from postmock_core.store.names import check_name
 from postmock_core.store.storage import read_json, transaction
 from postmock_core.store.workspace import Workspace
 
@@ -31,7 +32,7 @@ PORT_RANGE = range(7300, 8000)
 DELAY_PRESETS = {"none": 0, "2g": 300, "3g": 100}
 MAX_DELAY_MS = 180_000
 ON_MISS = ("error", "passthrough", "record")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,79}$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,79}")
 
 
 def parse_delay(text: str) -> int:
@@ -142,7 +143,7 @@ class MockStore:
         raise PostmockError(f"no mock {ident!r}; see: postmock mock list")
 
     def _check_name(self, name: str, mocks: builtins.list[MockConfig], exclude: str | None = None) -> None:
-        if not _NAME.match(name):
+        if not _NAME.fullmatch(name):
             raise PostmockError(f"mock name {name!r} must start with a letter or digit and use only "
                                 f"letters, digits, spaces, '.', '_' or '-' (at most 80)")
         if any(m.name.lower() == name.lower() and m.id != exclude for m in mocks):
@@ -216,6 +217,7 @@ class MockStore:
                             body: str, active: bool = False) -> ServerResponse:
         if not 500 <= status <= 599:
             raise PostmockError(f"a server response simulates an outage: use a 5xx status, not {status}")
+        name = check_name(name, "a server response name", 80)
         mock = self.get(ident)
         if any(r.name.lower() == name.lower() for r in mock.server_responses):
             raise PostmockError(f"mock {mock.name!r} already has a server response named {name!r}")

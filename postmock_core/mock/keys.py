@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from postmock_core.errors import PostmockError
+from postmock_core.store.names import check_name
 from postmock_core.store.storage import read_json, transaction
 from postmock_core.store.watch import WatchedFile
 from postmock_core.store.workspace import Workspace
@@ -73,6 +74,8 @@ class KeyStore:
 
     def create(self, name: str | None = None, mocks: tuple[str, ...] = ()) -> tuple[ApiKey, str]:
         """A new key (for the given mock IDs only, if any); the secret is returned once, never stored."""
+        if name is not None:
+            name = check_name(name, "a key name", 80)
         secret = PREFIX + secrets.token_urlsafe(24)
         key_id = "key-" + secrets.token_hex(4)
         key = ApiKey(id=key_id, name=name or key_id, hash=hash_key(secret), hint=secret[-4:],

@@ -45,6 +45,19 @@ _FRAMING = frozenset({"content-length", "transfer-encoding", "content-encoding",
 _CORS = frozenset({"access-control-allow-origin", "access-control-allow-credentials",
                    "access-control-expose-headers"})
 _EXPOSE = ", ".join(MOCK_HEADERS)
+# Header values that are URLs keep a line break as its percent-encoding; others lose it.
+_URL_HEADERS = frozenset({"location", "content-location", "link", "refresh"})
+_BREAKS = str.maketrans({"\r": None, "\n": None, "\x00": None})
+_URL_BREAKS = str.maketrans({"\r": "%0D", "\n": "%0A", "\x00": "%00"})
+
+
+def _one_line(name: str, value: str) -> tuple[str, str]:
+    """A header that cannot become two: a template may have put request data in it, and CR, LF
+    or NUL there would let the caller write headers (or the body) of the answer."""
+    if not any(c in value or c in name for c in "\r\n\x00"):
+        return name, value
+    table = _URL_BREAKS if name.strip().lower() in _URL_HEADERS else _BREAKS
+    return name.translate(_BREAKS), value.translate(table)
 
 
 def error_body(name: str, message: str, header: str) -> dict[str, Any]:
@@ -108,7 +121,8 @@ def preflight(request: HttpRequest) -> HttpResponse:
 
 def finish_headers(response: HttpResponse, origin: str | None,
                    extra: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
-    """The headers to send: recorded framing dropped, `extra` added, CORS for `origin`."""
+    """The headers to send: recorded framing dropped, `extra` added, CORS for `origin`; no value
+    holds a line break."""
     out = [(k, v) for k, v in response.headers if k.lower() not in _FRAMING and k.lower() not in _CORS]
     if extra:
         out.extend(extra)
@@ -123,7 +137,7 @@ def finish_headers(response: HttpResponse, origin: str | None,
         out.append(("Vary", "Origin"))
     elif "origin" not in out[vary[0]][1].lower():
         out[vary[0]] = (out[vary[0]][0], out[vary[0]][1] + ", Origin")
-    return out
+    return [_one_line(k, v) for k, v in out]
 
 
 def passthrough_headers(response: HttpResponse, origin: str | None) -> list[tuple[str, str]]:

@@ -17,9 +17,11 @@ from typing import Any
 
 from postmock_core.errors import PostmockError
 from postmock_core.exchange import HttpRequest, HttpResponse
+from postmock_core.history.redaction import SecretValues
 from postmock_core.matching.matcher import MatchOptions, not_found_body
 from postmock_core.mock.configs import MockConfig, MockStore
 from postmock_core.mock.keys import KeyStore
+from postmock_core.mock.privacy import KEY_NAMES, mask_data
 from postmock_core.mock.replies import (
     invalid_credentials,
     is_preflight,
@@ -65,6 +67,9 @@ class Decision:
     # `response` is the same object for every call this example answers (until the collection
     # changes): what an engine derives from it may be kept with it.
     stable: bool = False
+    # Header and query parameter names taken off a call before it is forwarded (a private
+    # mock's key is for the mock, never for the real API).
+    strip: tuple[str, ...] = ()
 
 
 def _why_inactive(mock: MockConfig, has_collection: bool, has_environment: bool,
@@ -202,6 +207,12 @@ class MockRuntime:
         served = self.served(mock)
         return served.hosts if isinstance(served, Served) else frozenset()
 
+    def masks(self) -> SecretValues:
+        """The mock's secret environment values, masked wherever it shows more than an answer."""
+        mock = self.config()
+        served = self.served(mock) if mock is not None else None
+        return served.masks if isinstance(served, Served) else SecretValues()
+
     # -- deciding -----------------------------------------------------------------------------
     def decide(self, request: HttpRequest, api_key: str | None, standalone: bool = True) -> Decision:
         """How to answer `request` (already redacted); `api_key` is the raw x-api-key header."""
@@ -221,8 +232,8 @@ class MockRuntime:
                 return Decision("preflight", preflight(request), example_name="CORS preflight",
                                 delay_ms=delay)
         if mock.private and not self.catalog.keys.verify(api_key, mock.id):
-            return Decision("unauthorized", invalid_credentials(), example_name="Invalid credentials",
-                            delay_ms=delay)
+            # At once: a caller without a key must not hold a connection open for a delay.
+            return Decision("unauthorized", invalid_credentials(), example_name="Invalid credentials")
         outage = mock.active_server_response
         if outage is not None:
             return Decision("server-response", server_response(outage),
@@ -234,8 +245,8 @@ class MockRuntime:
             return Decision("mocked", response, result.example.id, result.example.name, result.score, delay,
                             stable=stable)
         if mock.on_miss == "error" or _explicit(request):
-            return Decision("miss", json_response(result.status, not_found_body(result), "Not Found"),
-                            delay_ms=delay)
+            body = mask_data(not_found_body(result), served.masks)
+            return Decision("miss", json_response(result.status, body, "Not Found"), delay_ms=delay)
         forward = None
         if standalone:
             forward = served.origins[0] if served.origins else None
@@ -243,8 +254,9 @@ class MockRuntime:
                 body = not_found_body(result)
                 body["postmock"] = {**body.get("postmock", {}), "passthrough":
                                     "the collection names no http(s) base URL to pass this call to"}
-                return Decision("miss", json_response(502, body, "Bad Gateway"), delay_ms=delay)
-        return Decision(mock.on_miss, forward=forward)
+                return Decision("miss", json_response(502, mask_data(body, served.masks), "Bad Gateway"),
+                                delay_ms=delay)
+        return Decision(mock.on_miss, forward=forward, strip=KEY_NAMES if mock.private else ())
 
 
 def _explicit(request: HttpRequest) -> bool:

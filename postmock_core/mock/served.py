@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from postmock_core.exchange import HttpRequest, HttpResponse
 from postmock_core.matching.examples import Example
 from postmock_core.matching.matcher import Matcher, MatchOptions, MatchResult
+from postmock_core.mock.privacy import environment_masks
 from postmock_core.mock.templating import render
 from postmock_core.postman.variables import scope
 from postmock_core.store.blobs import BlobStore
@@ -82,6 +83,7 @@ class Served:
         urls = [ex.url for ex in self.matcher.examples if not ex.error]
         self.origins = collection_origins(collection, environment, urls)
         self.hosts: frozenset[Origin] = frozenset((h, p) for _, h, p in self.origins)
+        self.masks = environment_masks(environment)
         self._cacheable = not options.match_headers
         self._matches: dict[tuple[Any, ...], MatchResult] = {}
         self._rendered: dict[int, HttpResponse] = {}

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from postmock_core.exchange import Exchange, HttpRequest, HttpResponse
-from postmock_core.history.redaction import Redactor
+from postmock_core.history.redaction import Redactor, SecretValues
 from postmock_core.mock.callwriter import CallWriter
 from postmock_core.mock.configs import MockConfig
 from postmock_core.mock.forward import Forwarder, Upstream
 from postmock_core.mock.missrecorder import MissRecorder
+from postmock_core.mock.privacy import without
 from postmock_core.mock.replies import (
     bad_gateway,
     finish_headers,
@@ -54,6 +55,8 @@ class Reply:
     upstream: Upstream | None = None  # where a miss was passed on to
     failed: bool = False  # the passed-on call got no answer: this is our 502
     error: str | None = None  # why it got none
+    # Header and query names taken off the call before it was passed on (a private mock's key).
+    stripped: tuple[str, ...] = ()
     # An engine may keep its own encoding of a reply here: a static example's reply is the
     # same object on every call (see `MockService.answer`).
     wire: Any = None
@@ -112,12 +115,15 @@ class MockService:
         """
         started = time.time()
         t0 = time.perf_counter()
-        redacted = self.redactor.request(request)
+        found = SecretValues()
+        redacted = self.redactor.request(request, found=found)
+        masks = None
         if runtime is None:
             mock, decision = None, Decision("not-found", mock_not_found())
         else:
             mock = runtime.config()
             decision = runtime.decide(redacted, request.header("x-api-key"), standalone)
+            masks = runtime.masks()
         origin = request.header("origin")
         if decision.response is None:
             reply, logged = await self._forward(decision, request, origin, standalone, started, t0)
@@ -127,8 +133,11 @@ class MockService:
             reply, logged = self._local(decision, origin), decision.response
         duration_ms = (time.perf_counter() - t0) * 1000
         if mock is not None and self.writer is not None:
+            # An answer from the real API is redacted by history's rules before it is logged.
             self.writer.add(mock.id, self._cap(mock), redacted, logged, started, duration_ms,
-                            reply.example_id, reply.example_name, reply.score)
+                            reply.example_id, reply.example_name, reply.score,
+                            redactor=self.redactor if reply.upstream is not None else None,
+                            found=found, masks=masks)
         if self.listener is not None:
             self.listener(mock, redacted, reply, duration_ms)
         return reply
@@ -161,6 +170,7 @@ class MockService:
                        standalone: bool, started: float, t0: float) -> tuple[Reply, HttpResponse]:
         """A miss passed on to the real API; recorded too when the mock says `record`."""
         upstream = decision.forward or (request.scheme, request.host, request.port)
+        request = without(request, decision.strip)
         got = await self.forwarder.send(request, upstream, keep_host=not standalone)
         kind = decision.kind
         if kind == "record" and self.misses is not None:
@@ -177,10 +187,11 @@ class MockService:
             resp = bad_gateway(got)
             reply = Reply(resp.status, resp.reason, finish_headers(resp, origin), resp.body, kind,
                           example_name=f"No matching requests ({kind} failed: {got})",
-                          upstream=upstream, failed=True, error=got)
+                          upstream=upstream, failed=True, error=got, stripped=decision.strip)
             return reply, resp
         reply = Reply(got.status, got.reason, passthrough_headers(got, origin), got.body, kind,
-                      example_name=f"No matching requests ({kind})", upstream=upstream)
+                      example_name=f"No matching requests ({kind})", upstream=upstream,
+                      stripped=decision.strip)
         return reply, HttpResponse(got.status, got.reason, reply.headers, got.body)
 
     def _cap(self, mock: MockConfig) -> int:

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from postmock_core.exchange import HttpRequest, HttpResponse, wire_bytes
+from postmock_core.history import safejson
 from postmock_core.matching.examples import Example
 from postmock_core.matching.pathscore import split_path
 from postmock_core.postman.dynamic import generate
@@ -58,7 +59,7 @@ class _RequestData:
             text = self.request.body.decode("utf-8", "replace")
             ctype = (self.request.header("content-type") or "").lower()
             try:
-                self._body = json.loads(text)
+                self._body = safejson.loads(text)
             except ValueError:
                 if "x-www-form-urlencoded" in ctype:
                     self._body = dict(parse_qsl(text, keep_blank_values=True))

@@ -20,6 +20,7 @@ from postmock_core.errors import PostmockError
 from postmock_core.postman.importer import Normalized, safe_id
 from postmock_core.postman.model import SCHEMA_V21, iter_examples, iter_items
 from postmock_core.store.blobs import BlobStore
+from postmock_core.store.names import check_name
 from postmock_core.store.storage import CorruptStoreError, file_lock, read_json, write_json
 from postmock_core.store.workspace import Workspace
 
@@ -41,12 +42,7 @@ class CollectionSummary:
 
 
 def _check_name(name: str) -> str:
-    name = name.strip()
-    if not name:
-        raise PostmockError("a collection name cannot be empty")
-    if len(name) > _NAME_MAX or any(ord(c) < 32 for c in name):
-        raise PostmockError(f"collection name {name[:40]!r} must be one line of at most {_NAME_MAX} characters")
-    return name
+    return check_name(name, "a collection name", _NAME_MAX)
 
 
 def _summary(doc: Doc, path: Path) -> CollectionSummary:

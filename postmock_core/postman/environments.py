@@ -19,10 +19,15 @@ from postmock_core.errors import PostmockError
 from postmock_core.postman.importer import safe_id
 from postmock_core.postman.jsonpath import DocumentError, child, describe, load_json_file
 from postmock_core.postman.request import text_value
+from postmock_core.store.names import check_name
 from postmock_core.store.storage import CorruptStoreError, file_lock, read_json, write_json
 from postmock_core.store.workspace import Workspace
 
-__all__ = ["EnvironmentStore", "EnvironmentSummary", "environment_variables", "normalize_environment"]
+__all__ = ["SECRET_MASK", "EnvironmentStore", "EnvironmentSummary", "environment_variables", "normalize_environment",
+           "secret_values"]
+
+# How a secret value is shown wherever it would otherwise appear (env show, 404 bodies, call logs).
+SECRET_MASK = "******"
 
 Doc = dict[str, Any]
 
@@ -74,11 +79,15 @@ def environment_variables(doc: Doc) -> dict[str, str]:
             if isinstance(v, dict) and "key" in v and v.get("enabled", True) is not False}
 
 
+def secret_values(doc: Doc | None) -> list[str]:
+    """The values of an environment's enabled variables of type `secret`."""
+    return [str(v.get("value", "")) for v in (doc or {}).get("values") or []
+            if isinstance(v, dict) and v.get("type") == "secret" and v.get("enabled", True) is not False
+            and str(v.get("value", ""))]
+
+
 def _check_name(name: str) -> str:
-    name = name.strip()
-    if not name or len(name) > 200 or any(ord(c) < 32 for c in name):
-        raise PostmockError("an environment name must be one non-empty line of at most 200 characters")
-    return name
+    return check_name(name, "an environment name")
 
 
 class EnvironmentStore:

@@ -42,7 +42,7 @@ __all__ = ["Normalized", "normalize_collection", "normalize_request", "read_coll
 
 Doc = dict[str, Any]
 
-_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
 @dataclass
@@ -55,7 +55,7 @@ class Normalized:
 
 def safe_id(value: Any) -> str | None:
     """`value` when it is usable as a file name and ID, else None."""
-    return value if isinstance(value, str) and _SAFE_ID.match(value) else None
+    return value if isinstance(value, str) and _SAFE_ID.fullmatch(value) else None
 
 
 def _code(value: Any, status: Any, where: str) -> int:

@@ -12,7 +12,7 @@ from postmock_core.store.workspace import make_private_dir
 
 __all__ = ["BlobStore"]
 
-_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 class BlobStore:
@@ -23,7 +23,7 @@ class BlobStore:
 
     def _path(self, digest: str) -> Path:
         # A digest comes from store files a user may edit or import: never let it name a path.
-        if not _DIGEST.match(digest):
+        if not _DIGEST.fullmatch(digest):
             raise PostmockError(f"invalid blob reference {digest[:80]!r}: expected a SHA-256 hex digest")
         return self.root / digest[:2] / digest
 

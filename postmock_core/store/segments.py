@@ -4,6 +4,11 @@ Document IDs are global and increasing. Segment `seg-NNNNNNNNNN.json` holds the 
 number up to the next `segment_size`, so an ID names its file and the newest documents are read
 without touching the rest. Writers hold one store-wide lock; readers need none, because every
 file is replaced atomically. History and the mock call log are both built on it.
+
+A writer process that may be killed and replaced says who it is: each of its documents carries
+`_seq: [session, n]`, and the state file notes, before the documents are renamed into place,
+how far that session had got and the last ID before its batch. `stored_seq` then tells a
+replacement writer exactly which of the resent documents are already stored.
 """
 
 from __future__ import annotations
@@ -26,11 +31,16 @@ from postmock_core.store.storage import (
 )
 from postmock_core.store.workspace import make_private_dir
 
-__all__ = ["SegmentedStore"]
+__all__ = ["SEQ_KEY", "SegmentedStore", "WriterBatch"]
 
-_SEGMENT = re.compile(r"^seg-(\d{10})\.json$")
+SEQ_KEY = "_seq"
+_KEEP_WRITERS = 32  # writer sessions remembered in the state file, newest last
+
+_SEGMENT = re.compile(r"seg-(\d{10})\.json")
 
 Doc = dict[str, Any]
+# (writer session, the sequence number of each document, the session's last number stored before)
+WriterBatch = tuple[str, Sequence[int], int]
 
 
 class SegmentedStore:
@@ -54,7 +64,7 @@ class SegmentedStore:
         """Segment files, oldest first."""
         found = []
         for p in self.dir.iterdir():
-            m = _SEGMENT.match(p.name)
+            m = _SEGMENT.fullmatch(p.name)
             if m:
                 found.append((int(m.group(1)), p))
         return [p for _, p in sorted(found)]
@@ -63,6 +73,10 @@ class SegmentedStore:
         data = read_json(path) or {}
         table = data.get(self.table, {}) if isinstance(data, dict) else {}
         return table if isinstance(table, dict) else {}
+
+    def _state(self) -> dict[str, Any]:
+        state = read_json(self.state_path)
+        return state if isinstance(state, dict) else {}
 
     def next_id(self) -> int:
         """The ID the next appended document will get."""
@@ -78,21 +92,30 @@ class SegmentedStore:
         return transaction(path, locked=True, compact=True, memo=self._memo, staged=staged)
 
     # -- writing ------------------------------------------------------------------------------
-    def append(self, docs: Sequence[Doc], keep_last: int | None = None) -> list[int]:
+    def append(self, docs: Sequence[Doc], keep_last: int | None = None,
+               writer: WriterBatch | None = None) -> list[int]:
         """Store `docs`, all or none of them; return their new IDs.
 
-        `keep_last` trims the store to that many newest documents.
+        `keep_last` trims the store to that many newest documents. `writer` marks them as a
+        writer session's numbered batch (see `stored_seq`).
         """
         if not docs:
             return []
         with file_lock(self.lock_path):
             first = self.next_id()
             ids = list(range(first, first + len(docs)))
+            state: dict[str, Any] = {"next_id": ids[-1] + 1}
+            if writer is not None:
+                session, seqs, before = writer
+                docs = [{**doc, SEQ_KEY: [session, n]} for doc, n in zip(docs, seqs, strict=True)]
+                writers = {k: v for k, v in (self._state().get("writers") or {}).items() if k != session}
+                writers[session] = [before, first - 1]
+                state["writers"] = dict(list(writers.items())[-_KEEP_WRITERS:])
             staged = StagedWrites()
             try:
                 # The counter goes first: a crash between renames leaves a gap in the IDs,
-                # never an ID given out twice.
-                staged.stage(self.state_path, dumps({"next_id": ids[-1] + 1}))
+                # never an ID given out twice (and a writer's mark, never a batch taken as stored).
+                staged.stage(self.state_path, dumps(state))
                 start = 0
                 while start < len(docs):
                     seg_first = (ids[start] - 1) // self.segment_size * self.segment_size + 1
@@ -114,7 +137,7 @@ class SegmentedStore:
         if last_dropped < 1:
             return
         for path in self.segments():
-            first = int(_SEGMENT.match(path.name).group(1))  # type: ignore[union-attr]
+            first = int(_SEGMENT.fullmatch(path.name).group(1))  # type: ignore[union-attr]
             if first > last_dropped:
                 break
             if first + self.segment_size - 1 <= last_dropped:
@@ -155,6 +178,20 @@ class SegmentedStore:
                         table.remove(doc_ids=gone)
                         deleted.extend(gone)
         return sorted(deleted)
+
+    def stored_seq(self, session: str) -> int:
+        """The highest sequence number writer `session` has stored here (0: none)."""
+        mark = (self._state().get("writers") or {}).get(session)
+        if not isinstance(mark, list) or len(mark) != 2:
+            return 0
+        before, bound = int(mark[0]), int(mark[1])
+        # Only the session's last batch can be in doubt: it is whatever follows `bound`.
+        best = before
+        for _, doc in self.iter_docs(newest_first=False, after=bound):
+            seq = doc.get(SEQ_KEY)
+            if isinstance(seq, list) and len(seq) == 2 and seq[0] == session:
+                best = max(best, int(seq[1]))
+        return best
 
     # -- reading ------------------------------------------------------------------------------
     def get(self, doc_id: int) -> Doc | None:

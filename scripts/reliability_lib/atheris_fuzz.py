@@ -3,7 +3,8 @@
     python scripts/reliability_lib/atheris_fuzz.py TARGET WORKDIR [libFuzzer flags, e.g. -runs=5000]
 
 TARGET is collection, environment, har or flows (an import through the real `postmock` command,
-judged like the hypothesis fuzz tests) or template or matcher. A finding is raised, so libFuzzer
+judged like the hypothesis fuzz tests) or template, matcher or redaction (any body with any
+Content-Type, redacted with an echo of it). A finding is raised, so libFuzzer
 stops and prints the input; the exit code is then non-zero.
 """
 
@@ -20,10 +21,12 @@ sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 with atheris.instrument_imports(include=["postmock_core"]):
     from postmock_core.exchange import HttpRequest
-    from reliability_lib.fuzz import Importer, check_matcher, check_template
+    from reliability_lib.fuzz import Importer, check_matcher, check_redaction, check_template
     from reliability_lib.fuzz_inputs import flow_bytes, seed_documents
 
-TARGETS = ("collection", "environment", "har", "flows", "template", "matcher")
+TARGETS = ("collection", "environment", "har", "flows", "template", "matcher", "redaction")
+CONTENT_TYPES = ["application/json", "text/plain", "application/x-www-form-urlencoded", "application/x-ndjson",
+                 "multipart/form-data; boundary=b", "text/html", "application/xml", ""]
 
 
 def _request(fdp: atheris.FuzzedDataProvider) -> HttpRequest:
@@ -57,6 +60,9 @@ def main() -> None:
         fdp = atheris.FuzzedDataProvider(data)
         if target == "template":
             check_template(fdp.ConsumeUnicode(80), _request(fdp), {"id": fdp.ConsumeUnicode(8)})
+        elif target == "redaction":
+            ctype = fdp.PickValueInList(CONTENT_TYPES)
+            check_redaction(fdp.ConsumeBytes(fdp.remaining_bytes()), ctype or None)
         else:
             try:
                 collection = json.loads(fdp.ConsumeBytes(fdp.ConsumeIntInRange(0, 2000)))

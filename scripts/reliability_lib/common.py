@@ -27,7 +27,7 @@ from postmock_core.store.workspace import Workspace
 from . import REPO
 
 __all__ = ["Answer", "PacedLoad", "check_history", "json_problems", "our_errors", "private_problems",
-           "rss_kb", "sample_api", "tree", "writer_pids"]
+           "rss_kb", "run_cli", "sample_api", "tree", "writer_pids"]
 
 
 @contextlib.contextmanager
@@ -50,6 +50,19 @@ def sample_api(tmp: Path) -> Iterator[str]:
             proc.kill()
             proc.wait(10)
         log.close()
+
+
+def run_cli(home: Path, *args: str) -> tuple[int, str, str]:
+    """`postmock --home HOME ARGS` in this process (the same `main` the command runs, without
+    an interpreter to start): (exit code, stdout, stderr)."""
+    import io
+
+    from postmock_core.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["--home", str(home), *args])
+    return code, out.getvalue(), err.getvalue()
 
 
 def client(base: str, timeout: float = 10.0, **kw: Any) -> httpx.Client:

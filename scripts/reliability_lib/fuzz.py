@@ -26,16 +26,17 @@ from hypothesis import HealthCheck, settings
 
 from postmock_core.cli import main as cli_main
 from postmock_core.errors import PostmockError
-from postmock_core.exchange import HttpRequest
+from postmock_core.exchange import Exchange, HttpRequest, HttpResponse
+from postmock_core.history.redaction import Redactor
 from postmock_core.matching.matcher import Matcher, MatchOptions, not_found_body
 from postmock_core.mock.replies import json_response
-from postmock_core.postman.importer import normalize_collection
 from postmock_core.mock.templating import render, render_text
+from postmock_core.postman.importer import normalize_collection
 
 from .common import tree
 
-__all__ = ["EXAMPLES_ENV", "HANG_SECONDS", "TRIED", "Finding", "Importer", "check_matcher", "check_template",
-           "fuzz_settings", "watchdog"]
+__all__ = ["EXAMPLES_ENV", "HANG_SECONDS", "TRIED", "Finding", "Importer", "check_matcher", "check_redaction",
+           "check_template", "fuzz_settings", "watchdog"]
 
 HANG_SECONDS = 10.0
 TRIED: Counter[str] = Counter()  # inputs tried, by target
@@ -204,3 +205,27 @@ def check_matcher(collection: Any, request: HttpRequest, options: MatchOptions |
     except Exception as e:
         raise Finding(f"the matcher raised {type(e).__name__}: {e}\ncollection: "
                       f"{json.dumps(collection)[:400]}\nrequest: {request!r}") from e
+
+
+# -- redaction ----------------------------------------------------------------------------------
+def check_redaction(body: bytes, content_type: str | None, secret: str | None = None) -> None:
+    """Redacting a request with `body` and an echo of it always ends, and, when `secret` was put
+    where the rules must find it, leaves it nowhere: not in the request, not in the echo."""
+    TRIED["redaction"] += 1
+    headers = [("Content-Type", content_type)] if content_type else []
+    request = HttpRequest("POST", path="/anything", headers=headers, body=body)
+    echo = HttpResponse(200, headers=[("Content-Type", "application/json")],
+                        body=json.dumps({"data": body.decode("utf-8", "replace")}).encode())
+    try:
+        with watchdog("redacting a body"):
+            out = Redactor().exchange(Exchange(request, echo))
+    except Finding:
+        raise
+    except BaseException as e:
+        raise Finding(f"redaction raised {type(e).__name__}: {e}\ncontent type: {content_type!r}\n"
+                      f"body: {body[:300]!r}") from e
+    if secret is not None:
+        for where, data in (("request", out.request.body), ("echo", out.response.body if out.response else b"")):
+            if secret.encode() in data:
+                raise Finding(f"the secret survived in the {where}\ncontent type: {content_type!r}\n"
+                              f"body: {body[:300]!r}\nredacted: {data[:300]!r}")

@@ -8,13 +8,14 @@ import io
 import json
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 from hypothesis import strategies as st
 
 from postmock_core.exchange import HttpRequest
 
-__all__ = ["corrupted_bytes", "flow_bytes", "hostile_text", "json_values", "mutated", "requests", "seed_documents",
-           "template_parts", "templates"]
+__all__ = ["SECRET", "corrupted_bytes", "flow_bytes", "hostile_text", "json_values", "mutated", "requests",
+           "secret_bodies", "seed_documents", "template_parts", "templates"]
 
 VOCABULARY = [
     "info", "item", "name", "_postman_id", "schema", "request", "response", "url", "raw", "host",
@@ -180,3 +181,58 @@ requests = st.builds(
     headers=header_pairs,
     body=bodies,
 )
+
+
+# -- bodies for redaction: every shape, each with a secret where the rules must find it ---------
+SECRET = "fuzzsecret1234567"
+_KEYS = ["password", "token", "accessToken", "client-secret", "API_KEY", "Authorization", "id_token"]
+_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+def _wrap(value: Any, depth: int, kind: str) -> str:
+    inner = json.dumps(value)
+    return ("[" * depth + inner + "]" * depth) if kind == "list" else ('{"a":' * depth + inner + "}" * depth)
+
+
+@st.composite
+def secret_bodies(draw: Any) -> tuple[bytes, str | None]:
+    """(body, Content-Type): JSON, NDJSON, form, multipart or text, possibly broken or nested very
+    deep, with `SECRET` under a secret key (in any spelling) where the redactor must find it."""
+    key = draw(st.sampled_from(_KEYS))
+    shape = draw(st.sampled_from(["json", "deep", "ndjson", "form", "multipart", "text", "broken", "string"]))
+    noise = draw(json_values)
+    if shape == "json":
+        doc = {"x": noise, key: SECRET} if draw(st.booleans()) else [noise, {"n": {key: SECRET}}]
+        ctype = draw(st.sampled_from(["application/json", "text/plain", None, "application/vnd.api+json"]))
+        return json.dumps(doc).encode(), ctype
+    if shape == "deep":
+        depth = draw(st.sampled_from([1, 150, 201, 999, 5000, 30_000]))
+        body = _wrap({key: SECRET, "noise": noise}, depth, draw(st.sampled_from(["list", "object"])))
+        return body.encode(), draw(st.sampled_from(["application/json", None]))
+    if shape == "ndjson":
+        lines = [json.dumps(v) for v in draw(st.lists(json_values, max_size=3))]
+        lines.insert(draw(st.integers(0, len(lines))), json.dumps({key: SECRET}))
+        return ("\n".join(lines) + "\n").encode(), draw(st.sampled_from(["application/x-ndjson", "application/json"]))
+    if shape == "form":
+        pairs = draw(st.lists(st.tuples(st.text(_ALNUM, min_size=1, max_size=5), st.text(max_size=8)), max_size=3))
+        pairs.insert(draw(st.integers(0, len(pairs))), (key, SECRET))
+        return urlencode(pairs).encode(), draw(st.sampled_from(["application/x-www-form-urlencoded", None,
+                                                                  "text/plain"]))
+    if shape == "multipart":
+        boundary = draw(st.text(_ALNUM, min_size=8, max_size=20))
+        fields = draw(st.lists(st.tuples(st.text(_ALNUM, min_size=1, max_size=5), st.text(max_size=12)), max_size=3))
+        fields = [(n, v.replace(boundary, "")) for n, v in fields]
+        fields.insert(draw(st.integers(0, len(fields))), (key, SECRET))
+        parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{n}"\r\n\r\n{v}\r\n' for n, v in fields]
+        body = ("".join(parts) + f"--{boundary}--\r\n").encode("utf-8", "surrogatepass")
+        return body, draw(st.sampled_from([f"multipart/form-data; boundary={boundary}", None]))
+    if shape == "string":  # JSON inside a JSON string, as an echo API returns a raw body
+        return json.dumps({"data": json.dumps({key: SECRET, "x": noise})}).encode(), "application/json"
+    text = draw(st.text(max_size=30))
+    secret_line = draw(st.sampled_from([f"{key}={SECRET}", f'"{key}": "{SECRET}"', f"<{key}>{SECRET}</{key}>",
+                                        f"{key}: {SECRET}", f"{{\"{key}\": \"{SECRET}\","]))
+    body = f"{text}\n{secret_line}\n{draw(st.text(max_size=30))}"
+    ctype = draw(st.sampled_from(["text/plain", "text/html", None, "application/json", "application/xml"]))
+    if shape == "broken":
+        body = json.dumps({key: SECRET, "x": noise})[:-1] + ",,"
+    return body.encode("utf-8", "surrogatepass"), ctype

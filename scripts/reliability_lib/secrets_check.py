@@ -26,7 +26,7 @@ from support.procs import RECORD_ADDON, free_port, run_mitmdump
 from postmock_core.mock.configs import MockStore
 from postmock_core.store.workspace import Workspace
 
-from .common import client, our_errors, private_problems, sample_api, tree
+from .common import client, our_errors, private_problems, run_cli, sample_api, tree
 
 __all__ = ["SecretsReport", "run_secrets", "search"]
 
@@ -131,12 +131,11 @@ def run_secrets(tmp: Path) -> SecretsReport:
     texts: dict[str, str] = {}
 
     def cli(*args: str, check: bool = True) -> str:
-        done = subprocess.run([POSTMOCK, "--home", str(ws.root), *args], capture_output=True, text=True,
-                              timeout=120, check=False)
-        if check and done.returncode != 0:
-            report.problems.append(f"postmock {' '.join(args)}: {done.stderr.strip()}")
-        texts[f"output of postmock {' '.join(args)}"] = done.stdout + done.stderr
-        return done.stdout
+        code, out, err = run_cli(ws.root, *args)
+        if check and code != 0:
+            report.problems.append(f"postmock {' '.join(args)}: {err.strip()}")
+        texts[f"output of postmock {' '.join(args)}"] = out + err
+        return out
 
     with sample_api(tmp) as upstream:
         args = ["-q", "--mode", f"reverse:{upstream}", "-s", str(RECORD_ADDON), "--set", f"postmock_home={ws.root}"]

@@ -453,3 +453,19 @@ def test_explain_a_mock_uses_its_collection_environment_and_options(tmp_path: Pa
     assert main(["--home", str(ws.root), "mock", "explain", "Tenants", "--env", "dev",
                  "--url", "/v1/me", "-H", "X-Tenant: zeta", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["match"]["name"] == "acme"
+
+
+@pytest.mark.parametrize("ids", [("b", "a"), ("a", "b")])
+def test_equal_scores_go_to_the_more_specific_path_before_the_id(ids: tuple[str, str]) -> None:
+    """Beyond Postman: `/releases/latest` beats `/releases/:release_id` for `/releases/latest`,
+    whichever has the lower ID (both score 80: wildcard)."""
+    latest = ex("/repos/:owner/:repo/releases/latest", name="latest", id=ids[0])
+    by_id = ex("/repos/:owner/:repo/releases/:release_id", name="by id", id=ids[1])
+    for doc in (coll(latest, by_id), coll(by_id, latest)):
+        result = run(doc, req("/repos/a/b/releases/latest"))
+        assert result.example is not None and result.example.name == "latest" and result.score == 80
+        result = run(doc, req("/repos/a/b/releases/v1"))
+        assert result.example is not None and result.example.name == "by id"
+    # The ID tie-break still settles examples equally specific.
+    same = [ex("/x/{{a}}", name="one", id="2"), ex("/x/{{b}}", name="two", id="1")]
+    assert run(coll(*same), req("/x/y")).example.name == "two"  # type: ignore[union-attr]

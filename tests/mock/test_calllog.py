@@ -112,3 +112,22 @@ def test_parse_when() -> None:
     assert parse_when("2026-11-21T00:00:00Z") == 1795219200.0
     with pytest.raises(PostmockError, match="is not a time"):
         parse_when("yesterday-ish")
+
+
+def test_a_successor_call_sink_skips_what_was_logged(workspace: Workspace) -> None:
+    from postmock_core.mock.callwriter import Call, CallSink
+
+    def call(mock: str, seq: int) -> Call:
+        return Call(mock, 100, HttpRequest(method="GET", path=f"/c/{seq}"), HttpResponse(status=200), float(seq), 0.1,
+                    None, None, None, seq=seq)
+
+    first = CallSink(workspace, lambda level, text: None)
+    first.handle(("session", "s1"))
+    first.handle(("calls", [call("mock-a", 1), call("mock-b", 2), call("mock-a", 3)]))
+    assert first.write() == 3 and first.durable == 3
+    second = CallSink(workspace, lambda level, text: None)  # resent 2..5 after a kill -9
+    second.handle(("session", "s1"))
+    second.handle(("calls", [call("mock-b", 2), call("mock-a", 3), call("mock-a", 4), call("mock-b", 5)]))
+    assert second.write() == 2 and second.durable == 5
+    paths = {m: sorted(d["path"] for _, d in CallLog(workspace, m).query()) for m in ("mock-a", "mock-b")}
+    assert paths == {"mock-a": ["/c/1", "/c/3", "/c/4"], "mock-b": ["/c/2", "/c/5"]}

@@ -1,6 +1,7 @@
 """Fuzzing the importers through the real `postmock` command: collection, environment, HAR and
 flow-dump files, arbitrary or corrupted from valid ones, must each end in an import or in one
-`postmock: error:` line that leaves the workspace exactly as it was."""
+`postmock: error:` line that leaves the workspace exactly as it was. And the redaction every
+import and recording goes through: any body shape ends redacted, its secret gone."""
 
 from __future__ import annotations
 
@@ -16,12 +17,14 @@ from hypothesis import strategies as st
 from support.procs import REPO
 
 sys.path.insert(0, str(REPO / "scripts"))
-from reliability_lib.fuzz import TRIED, Importer, fuzz_settings
+from reliability_lib.fuzz import TRIED, Importer, check_redaction, fuzz_settings
 from reliability_lib.fuzz_inputs import (
+    SECRET,
     corrupted_bytes,
     flow_bytes,
     json_values,
     mutated,
+    secret_bodies,
     seed_documents,
 )
 
@@ -108,3 +111,16 @@ def test_lone_surrogates_survive_import_and_export(importer: Importer, tmp_path:
         "method": "GET", "url": f"http://127.0.0.1:9/{odd}", "header": [{"key": "X-Odd", "value": odd}]},
         "response": [{"name": odd, "code": 200, "body": odd, "header": [{"key": "X-Odd", "value": odd}]}]}]}
     assert importer.run_json("collection", collection, ascii=True) == 0
+
+
+@FUZZ
+@given(secret_bodies())
+def test_redaction_finds_the_secret_in_any_body_shape(body_and_type: tuple[bytes, str | None]) -> None:
+    """JSON (sniffed or declared), NDJSON, forms, multipart, text, broken and very deep bodies."""
+    check_redaction(*body_and_type, secret=SECRET)
+
+
+@FUZZ
+@given(secret_bodies().flatmap(lambda bt: st.tuples(corrupted_bytes(bt[0]), st.just(bt[1]))))
+def test_redaction_of_corrupted_bodies_always_ends(body_and_type: tuple[bytes, str | None]) -> None:
+    check_redaction(*body_and_type)

@@ -11,6 +11,7 @@ from support.procs import REPO
 
 sys.path.insert(0, str(REPO / "scripts"))
 from reliability_lib.secrets_check import run_secrets
+from reliability_lib.secrets_corpus import HAR_ONLY, PLACEMENTS, run_corpus
 
 pytestmark = pytest.mark.e2e
 
@@ -42,3 +43,18 @@ def test_the_search_finds_what_is_there(tmp_path: Path) -> None:
     found = search([tmp_path], {"out": "... pmsecretthree"},
                    {"one": "pmsecretone", "two": "pmsecrettwo", "three": "pmsecretthree", "four": "pmsecretfour"})
     assert sorted(f.split()[0] for f in found) == ["one", "three", "two"]
+
+
+def test_the_secrets_corpus_is_found_nowhere(tmp_path: Path) -> None:
+    """Every placement, recorded, imported from HAR, passed through and recorded by mocks, then
+    every file and output searched (`scripts/reliability secrets` prints the same figures)."""
+    report = run_corpus(tmp_path)
+    print("\n" + "\n".join(report.lines()))
+    assert report.placements == len(PLACEMENTS) + len(HAR_ONLY) >= 60
+    assert len(report.needles) >= report.placements
+    sent = len(PLACEMENTS)
+    assert report.sent == {"recorded": sent, "har": sent + len(HAR_ONLY), "through": sent, "recording": sent}
+    assert report.searched > 30
+    assert report.found == []
+    assert not report.key_forwarded
+    assert not report.problems, report.problems

@@ -198,3 +198,81 @@ def test_serve_writes_every_interval_without_being_asked():
             feed.write(pickle.dumps(("line", "y")) + pickle.dumps(("flush", 5)))
         server.join(10)
     assert not server.is_alive() and answers == ["FLUSHED 5 1"] and sink.written == ["x", "y"]
+
+
+SEQ_SINK = "pipewriter_seq_sink"
+SEQ_SINK_SOURCE = '''
+import os, sys
+from pathlib import Path
+from postmock_core.store.pipewriter import run_child
+
+class SeqSink:
+    """Numbered lines: skips what the file holds for its session, acknowledges what it wrote."""
+    def __init__(self, out, emit):
+        self.out, self.emit, self.pending, self.session, self.durable = out, emit, [], None, 0
+    def stored(self):
+        if not self.out.exists():
+            return 0
+        seqs = [int(n) for s, n, _ in (l.split(" ", 2) for l in self.out.read_text().splitlines()) if s == self.session]
+        return max(seqs, default=0)
+    def handle(self, msg):
+        if msg[0] == "session":
+            self.session = msg[1]
+            self.durable = self.stored()
+        elif msg[1] > self.durable:
+            self.pending.append(msg[1:])
+    def write(self):
+        batch, self.pending = self.pending, []
+        with self.out.open("a") as f:
+            f.write("".join(f"{self.session} {seq} {text}\\n" for seq, text in batch))
+        if batch:
+            self.durable = max(self.durable, batch[-1][0])
+        return len(batch)
+
+run_child(lambda emit: SeqSink(Path(sys.argv[1]), emit), float(sys.argv[2]))
+'''
+
+
+def test_numbered_messages_are_kept_until_acknowledged_and_resent_once(tmp_path, monkeypatch, caplog):
+    (tmp_path / f"{SEQ_SINK}.py").write_text(SEQ_SINK_SOURCE)
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    monkeypatch.setattr(pipewriter, "RESPAWN_DELAY", 0.0)
+    out = tmp_path / "numbered.txt"
+    child = ChildWriter(SEQ_SINK, str(out), "60", what="numbered writer", logger=logging.getLogger(LOGGER),
+                        sequenced=True, unit="line")
+
+    def send(*seqs: int) -> None:
+        assert child.send_messages([(n, pickle.dumps(("line", n, f"text{n}")), 1) for n in seqs])
+
+    try:
+        send(1, 2, 3)
+        token, message = flush_request()
+        assert child.send(message) and wait_flushed(token, 30) == 3
+        assert child.waiting() == 0  # acknowledged: nothing kept
+        send(4, 5)  # sent, not yet written (a long interval): kept
+        assert child.waiting() == 2
+        first = child.proc
+        assert first is not None
+        first.kill()  # kill -9 before it wrote them
+        first.wait(30)
+        with caplog.at_level(logging.ERROR, logger=LOGGER):
+            send(6)
+        assert "exited with code -9; starting another and resending 2 unacknowledged line(s)" in caplog.text
+        assert child.resent == 2
+        # The new child stores 4, 5 and 6; then 7, whose ACK we pretend was lost when it died.
+        token, message = flush_request()
+        assert child.send(message) and wait_flushed(token, 30) == 3
+        send(7)
+        token, message = flush_request()
+        assert child.send(message) and wait_flushed(token, 30) == 1
+        child._kept[7] = (pickle.dumps(("line", 7, "text7")), 1)
+        child._kept_items += 1
+        assert child.proc is not None
+        child.proc.kill()
+        child.proc.wait(30)
+        child.close(30)  # a last child is resent 7 and skips it: it is stored already
+        assert child.waiting() == 0
+    finally:
+        child.close(10)
+    seqs = [int(line.split()[1]) for line in out.read_text().splitlines()]
+    assert seqs == [1, 2, 3, 4, 5, 6, 7]
