@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import random
 import re
 import time
 import uuid
@@ -80,10 +79,30 @@ def test_dynamic_variable_formats() -> None:
 
 
 def test_every_dynamic_variable_renders_text() -> None:
-    rng = random.Random(7)
     for name in DYNAMIC:
-        value = render_text("{{" + name + "}}", REQ, {}, rng)
+        value = render_text("{{" + name + "}}", REQ, {}, seed=7)
         assert value and "{{" not in value, name
+
+
+def test_postman_formats_kept() -> None:
+    for seed in range(50):
+        values = render_text("{{$randomPassword}} {{$randomInt}} {{$randomImageDataUri}} {{$randomImageUrl}} "
+                             "{{$randomCatsImage}} {{$randomAvatarImage}}", REQ, {}, seed=seed).split(" ")
+        password, number, data_uri, *images = values
+        assert re.fullmatch(r"[A-Za-z0-9]{15}", password)
+        assert 0 <= int(number) <= 1000
+        assert data_uri.startswith("data:image/svg+xml;charset=UTF-8,%3Csvg")
+        assert all(re.fullmatch(r"https://[\w.-]+/\S+", url) for url in images), images
+
+
+def test_a_seed_fixes_every_value_and_the_clock() -> None:
+    every = " ".join("{{" + name + "}}" for name in DYNAMIC)
+    first = render_text(every, REQ, {}, seed=42)
+    assert render_text(every, REQ, {}, seed=42) == first
+    assert render_text(every, REQ, {}, seed="42") != first  # text seeds are seeds of their own
+    assert render_text(every, REQ, {}, seed=43) != first
+    assert render_text("{{$isoTimestamp}}", REQ, {}, seed=1) == "2025-01-01T00:00:00.000Z"
+    assert render_text(every, REQ, {}) != render_text(every, REQ, {})
 
 
 def test_each_occurrence_gets_a_fresh_value() -> None:
