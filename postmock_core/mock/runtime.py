@@ -265,7 +265,7 @@ class MockRuntime:
         if result is None:
             result = served.matcher.match(request)
         if result.example is not None:
-            response = render(result.example, request, result.captures)
+            response = render(result.example, request, result.captures, mock.seed)
             return Decision("mocked", response, result.example.id, result.example.name, result.score, delay)
         if mock.on_miss == "error" or _explicit(request):
             return Decision("miss", json_response(result.status, not_found_body(result), "Not Found"),
