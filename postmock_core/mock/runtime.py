@@ -32,6 +32,7 @@ from postmock_core.mock.replies import (
 )
 from postmock_core.mock.templating import render
 from postmock_core.postman.collections import CollectionStore
+from postmock_core.postman.dynamic import preload
 from postmock_core.postman.environments import EnvironmentStore
 from postmock_core.postman.variables import scope
 from postmock_core.store.blobs import BlobStore
@@ -175,6 +176,7 @@ class MockRuntime:
         self._state: _Served | str | None = None
         self._state_key: tuple[int, ...] | None = None
         self._state_refs: tuple[Any, ...] = ()
+        preload()  # Faker's import takes a few hundred ms: not on the first call's clock
 
     # -- live inputs --------------------------------------------------------------------------
     @staticmethod

@@ -234,11 +234,19 @@ def _load() -> dict[str, Any]:
     }
 
 
+_preloading: threading.Thread | None = None
+
+
 def preload() -> threading.Thread:
-    """Load Faker in the background, so the first answer using it need not wait for the import."""
-    thread = threading.Thread(target=lambda: _D.faker, name="postmock-faker-preload", daemon=True)
-    thread.start()
-    return thread
+    """Load Faker in the background (once per process), so that a first answer needing it
+    does not wait for the import."""
+    global _preloading
+    with _LOAD_LOCK:
+        if _preloading is None:
+            _preloading = threading.Thread(target=lambda: _D.faker, name="postmock-faker-preload",
+                                           daemon=True)
+            _preloading.start()
+        return _preloading
 
 
 def _faker(d: Draw, method: str) -> str:
