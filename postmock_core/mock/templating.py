@@ -46,8 +46,9 @@ _HELPERS = frozenset({"$body", "$queryParams", "$pathSegments", "$headers"})
 # JSON text: a string literal, a placeholder outside any string, or anything else.
 _JSON_PIECE = re.compile(r'(?P<string>"[^"\\]*(?:\\.[^"\\]*)*")|\{\{\s*(?P<token>[^{}]*?)\s*\}\}|[^"{]+|.',
                          re.DOTALL)
-_SCALAR = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false|null")
-_NEEDS_ESCAPE = re.compile('["\\\\\x00-\x1f\ud800-\udfff]')
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_NUMBER_START = frozenset("-0123456789")
+_LITERALS = frozenset({"true", "false", "null"})
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _WS = " \t\r\n"
 _MISSING = object()
@@ -67,7 +68,7 @@ def _text(value: Any) -> str:
 
 def _escape(text: str) -> str:
     """`text` as it goes between the quotes of a JSON string."""
-    if _NEEDS_ESCAPE.search(text) is None:
+    if '"' not in text and "\\" not in text and text.isprintable():  # the common case, fast
         return text
     # A lone surrogate (bytes that were not UTF-8) must be \u-escaped to stay valid JSON.
     return json.dumps(text, ensure_ascii=_SURROGATE.search(text) is not None)[1:-1]
@@ -76,7 +77,9 @@ def _escape(text: str) -> str:
 def _bare(value: Any) -> str:
     """`value` standing alone as a JSON value: numbers and literals bare, the rest as JSON."""
     if isinstance(value, str):
-        return value if _SCALAR.fullmatch(value) else f'"{_escape(value)}"'
+        if value in _LITERALS or value[:1] in _NUMBER_START and _NUMBER.fullmatch(value):
+            return value
+        return f'"{_escape(value)}"'
     try:
         out = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except ValueError:  # NaN or Infinity from a lenient JSON request body
@@ -198,6 +201,8 @@ def _slot(token: str, inner: str, ctx: int, unknown: list[str]) -> Fill | str:
             return lambda c: gen(c.draw)
         if ctx == _STRING:
             return lambda c: _escape(gen(c.draw))
+        if ctx == _BARE:
+            return lambda c: _bare(gen(c.draw))
         return lambda c: _place(gen(c.draw), ctx)
     if h is not None and name in _HELPERS:
         args = tuple(a.group(1) if a.group(1) is not None else a.group(2) for a in _ARG.finditer(rest))

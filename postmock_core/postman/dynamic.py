@@ -17,7 +17,6 @@ This module is one table of the SDK's 118 names, kept together so it reads again
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import random
@@ -48,6 +47,9 @@ _IMAGE_KINDS = ("abstract", "animals", "business", "cats", "city", "food", "nigh
                 "people", "nature", "sports", "transport")
 _COMMON_FILE_TYPES = ("video", "audio", "image", "text", "application")
 _COMMON_FILE_EXT = ("pdf", "mp3", "wav", "png", "jpeg", "gif", "mp4", "mpeg", "html")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _FIELD = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 
 
@@ -88,34 +90,47 @@ def _chooser(items: Iterable[str]) -> Pick:
     return lambda rng: options[int(rng.random() * n)]
 
 
-def _numerify(text: str) -> list[str | Pick]:
-    """Faker's `#` (a digit) and `?` (a letter) in a format's literal text."""
-    parts: list[str | Pick] = []
-    for ch in text:
-        if ch == "#":
-            parts.append(lambda rng: _pick(rng, string.digits))
-        elif ch == "?":
-            parts.append(lambda rng: _pick(rng, string.ascii_lowercase))
-        elif parts and isinstance(parts[-1], str):
-            parts[-1] += ch
+_LETTER = _chooser(string.ascii_lowercase)
+
+
+def _numerify(text: str, pickers: list[Pick]) -> str:
+    """Faker's `#` (a digit) and `?` (a letter) in a format's literal text, as `{}` fields."""
+    out = []
+    for m in re.finditer(r"#+|\?|[^#?]+", text):
+        run = m.group(0)
+        if run[0] == "#":
+            pickers.append(_digit_run(len(run)))
+            out.append("{}")
+        elif run == "?":
+            pickers.append(_LETTER)
+            out.append("{}")
         else:
-            parts.append(ch)
-    return parts
+            out.append(run.replace("{", "{{").replace("}", "}}"))
+    return "".join(out)
+
+
+def _digit_run(n: int) -> Pick:
+    top, spec = 10 ** n, f"0{n}d"
+    return lambda rng: format(int(rng.random() * top), spec)
 
 
 def _formats(formats: Iterable[str], fields: Mapping[str, Pick]) -> Pick:
     """Faker's format strings (`{{last_name}} {{company_suffix}}`) compiled into one picker."""
-    compiled: list[tuple[str | Pick, ...]] = []
+    compiled: list[tuple[str, tuple[Pick, ...]]] = []
     for fmt in formats:
-        parts: list[str | Pick] = []
-        pos = 0
+        pickers: list[Pick] = []
+        template, pos = "", 0
         for m in _FIELD.finditer(fmt):
-            parts += _numerify(fmt[pos:m.start()])
-            parts.append(fields[m.group(1)])
+            template += _numerify(fmt[pos:m.start()], pickers) + "{}"
+            pickers.append(fields[m.group(1)])
             pos = m.end()
-        parts += _numerify(fmt[pos:])
-        compiled.append(tuple(parts))
-    return lambda rng: "".join(p if isinstance(p, str) else p(rng) for p in _pick(rng, compiled))
+        compiled.append((template + _numerify(fmt[pos:], pickers), tuple(pickers)))
+    n = len(compiled)
+
+    def pick(rng: random.Random) -> str:
+        template, pickers = compiled[int(rng.random() * n)]
+        return template.format(*[p(rng) for p in pickers])
+    return pick
 
 
 class _Data:
@@ -135,6 +150,7 @@ class _Data:
     catch_phrase: tuple[Pick, Pick, Pick]
     bs: tuple[Pick, Pick, Pick]
     user_name: Pick
+    domain_word: Pick
     free_email_domain: Pick
     safe_domain: Pick
     tld: Pick
@@ -216,6 +232,9 @@ def _load() -> dict[str, Any]:
         "catch_phrase": tuple(_chooser(ws) for ws in Company.catch_phrase_words),
         "bs": tuple(_chooser(ws) for ws in Company.bsWords),
         "user_name": _formats(Internet.user_name_formats, {"first_name": first, "last_name": last}),
+        # Faker's domain word is the first name in a company's name, and every company name
+        # Faker makes starts with a last name; Postman's has letters only.
+        "domain_word": _chooser(sorted({re.sub("[^a-z]", "", n.lower()) for n in Person.last_names})),
         "free_email_domain": _chooser(Internet.free_email_domains),
         "safe_domain": _chooser(Internet.safe_domain_names),
         "tld": _chooser(Internet.tlds),
@@ -262,18 +281,26 @@ Gen = Callable[[Draw], str]
 
 
 def _guid(d: Draw) -> str:
-    h = f"{d.rng.getrandbits(128):032x}"
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_HEX[8 | int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+    b = d.rng.getrandbits(122)  # a version 4 UUID: 122 random bits, the version and the variant
+    return (f"{b >> 90:08x}-{b >> 74 & 0xFFFF:04x}-4{b >> 62 & 0xFFF:03x}-"
+            f"{0x8000 | b >> 48 & 0x3FFF:04x}-{b & 0xFFFFFFFFFFFF:012x}")
+
+
+_second: tuple[int, str] = (-1, "")
 
 
 def _iso(d: Draw) -> str:
-    return dt.datetime.fromtimestamp(d.now, dt.UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+    global _second
+    sec, text = _second
+    if sec != int(d.now):  # many answers share a second: format it once
+        sec, text = _second = int(d.now), time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(d.now))
+    return f"{text}.{int(d.now * 1000) % 1000:03d}Z"
 
 
 def _js_date(d: Draw, days: float) -> str:
     """A moment up to `days` from the answer's moment (negative: before it), as JS prints it."""
-    moment = dt.datetime.fromtimestamp(d.now + d.rng.uniform(0, days * 86400), dt.UTC)
-    return moment.strftime("%a %b %d %Y %H:%M:%S GMT+0000 (Coordinated Universal Time)")
+    moment = time.gmtime(d.now + d.rng.random() * days * 86400)
+    return time.strftime("%a %b %d %Y %H:%M:%S GMT+0000 (Coordinated Universal Time)", moment)
 
 
 def _digits(d: Draw, n: int) -> str:
@@ -281,7 +308,8 @@ def _digits(d: Draw, n: int) -> str:
 
 
 def _phone(d: Draw) -> str:
-    return f"{_int(d.rng, 200, 999)}-{_int(d.rng, 200, 999)}-{_digits(d, 4)}"
+    r = d.rng.random
+    return f"{200 + int(r() * 800)}-{200 + int(r() * 800)}-{int(r() * 10000):04d}"
 
 
 def _full_name(d: Draw) -> str:
@@ -293,8 +321,7 @@ def _user_name(d: Draw) -> str:
 
 
 def _domain_word(d: Draw) -> str:
-    # Faker's: the first name in a company's name ("Hardy-Tucker, ..."), as Postman's: letters only.
-    return re.sub(r"[^a-z]", "", re.split(r"[ ,-]", _D.company(d.rng))[0].lower()) or "example"
+    return _D.domain_word(d.rng)
 
 
 def _domain_name(d: Draw) -> str:
@@ -406,8 +433,8 @@ DYNAMIC: dict[str, Gen] = {
     "$randomDatePast": lambda d: _js_date(d, -365),
     "$randomDateFuture": lambda d: _js_date(d, 365),
     "$randomDateRecent": lambda d: _js_date(d, -1),
-    "$randomMonth": lambda d: dt.date(2000, _int(d.rng, 1, 12), 1).strftime("%B"),
-    "$randomWeekday": lambda d: dt.date(2000, 1, _int(d.rng, 3, 9)).strftime("%A"),
+    "$randomMonth": lambda d: _pick(d.rng, _MONTHS),
+    "$randomWeekday": lambda d: _pick(d.rng, _WEEKDAYS),
     "$randomBankAccount": lambda d: _digits(d, 8),
     "$randomBankAccountName": lambda d: _D.words["account_type"](d.rng) + " Account",
     "$randomCreditCardMask": lambda d: _digits(d, 4),
