@@ -32,8 +32,8 @@ from postmock_core.mock.replies import (
 )
 from postmock_core.mock.templating import render
 from postmock_core.postman.collections import CollectionStore
-from postmock_core.postman.dynamic import preload
 from postmock_core.postman.environments import EnvironmentStore
+from postmock_core.postman.fakerdata import preload
 from postmock_core.postman.variables import scope
 from postmock_core.store.blobs import BlobStore
 from postmock_core.store.settings import Settings, load_settings

@@ -27,11 +27,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import parse_qsl
 
 from postmock_core.exchange import HttpRequest, HttpResponse, wire_bytes
 from postmock_core.matching.examples import Example
-from postmock_core.matching.pathscore import split_path
+from postmock_core.mock.requestdata import RequestData
 from postmock_core.postman.dynamic import DYNAMIC, Draw, draw
 
 __all__ = ["SEED_HEADER", "render", "render_text", "request_seed", "unknown_variables"]
@@ -41,7 +40,6 @@ SEED_HEADER = "x-mock-seed"
 _TOKEN = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 _HELPER = re.compile(r"^(\$[A-Za-z]\w*)((?:\s+(?:'[^']*'|\"[^\"]*\"))*)$")
 _ARG = re.compile(r"'([^']*)'|\"([^\"]*)\"")
-_DOT = re.compile(r"(?<!\\)\.")
 _HELPERS = frozenset({"$body", "$queryParams", "$pathSegments", "$headers"})
 # JSON text: a string literal, a placeholder outside any string, or anything else.
 _JSON_PIECE = re.compile(r'(?P<string>"[^"\\]*(?:\\.[^"\\]*)*")|\{\{\s*(?P<token>[^{}]*?)\s*\}\}|[^"{]+|.',
@@ -51,19 +49,12 @@ _NUMBER_START = frozenset("-0123456789")
 _LITERALS = frozenset({"true", "false", "null"})
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _WS = " \t\r\n"
-_MISSING = object()
 
 # Where a placeholder sits: plain text, inside a JSON string, alone as a JSON value, as a key.
 _RAW, _STRING, _BARE, _KEY = range(4)
 
 # Headers that described the recorded bytes, not the body this example now sends.
 _STALE = {"content-length", "transfer-encoding", "content-encoding", "connection", "keep-alive"}
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _escape(text: str) -> str:
@@ -87,80 +78,12 @@ def _bare(value: Any) -> str:
     return out if _SURROGATE.search(out) is None else json.dumps(value, separators=(",", ":"))
 
 
-class _RequestData:
-    """The parts of the request a template can ask for, parsed on first use."""
-
-    def __init__(self, request: HttpRequest) -> None:
-        self.request = request
-        self._body: Any = _MISSING
-
-    def body(self) -> Any:
-        if self._body is _MISSING:
-            self._body = None
-            text = self.request.body.decode("utf-8", "replace")
-            ctype = (self.request.header("content-type") or "").lower()
-            try:
-                self._body = json.loads(text)
-            except ValueError:
-                if "x-www-form-urlencoded" in ctype:
-                    self._body = dict(parse_qsl(text, keep_blank_values=True))
-        return self._body
-
-    def lookup(self, helper: str, args: tuple[str, ...]) -> tuple[str, Any]:
-        """(the text to insert, the value as JSON data) for one request-data helper."""
-        key = args[0] if args else None
-        default = args[1] if len(args) > 1 else None
-        r = self.request
-        value: Any
-        if helper == "$body":
-            if key is None:
-                text = r.body.decode("utf-8", "replace")
-                parsed = self.body()
-                return text, parsed if isinstance(parsed, dict | list) else text
-            value = _path_get(self.body(), key)
-            if value is _MISSING:
-                value = default if default is not None else ""
-                return value, value
-            return _text(value), value  # JSON null prints as null
-        if helper == "$queryParams":
-            if key is None:
-                value = dict(reversed(r.query))
-                return _text(value), value
-            value = next((v for k, v in r.query if k == key), None)
-        elif helper == "$pathSegments":
-            segs = split_path(r.path)[0]
-            if key is None:
-                return _text(list(segs)), list(segs)
-            value = segs[int(key)] if key.strip().isdecimal() and int(key) < len(segs) else None
-        else:  # $headers
-            if key is None:
-                value = {k: v for k, v in reversed(r.headers)}
-                return _text(value), value
-            value = r.header(key)
-        if value is None:
-            value = default if default is not None else ""
-        return value, value
-
-
-def _path_get(data: Any, path: str) -> Any:
-    """object-path lookup: `a.b.0.c`, with `a\\.b` naming the key `a.b`; `_MISSING` if absent."""
-    for part in _DOT.split(path):
-        key = re.sub(r"\\+\.", ".", part)
-        if isinstance(data, dict) and key in data:
-            data = data[key]
-        elif isinstance(data, list) and key.isdecimal() and int(key) < len(data):  # int('²') fails
-            data = data[int(key)]
-        else:
-            return _MISSING
-    return data
-
-
 @dataclass(slots=True)
 class _Call:
     """What filling a template in needs from one call."""
 
     draw: Draw
-    data: _RequestData
+    data: RequestData
     captures: Mapping[str, str]
 
 
@@ -335,14 +258,14 @@ def render_text(text: str, request: HttpRequest, captures: Mapping[str, str],
     """`text` with every placeholder this module knows replaced, as plain text."""
     if "{{" not in text:
         return text
-    return _compile(text).fill(_Call(draw(seed), _RequestData(request), captures))
+    return _compile(text).fill(_Call(draw(seed), RequestData(request), captures))
 
 
 def render(example: Example, request: HttpRequest, captures: Mapping[str, str] | None = None,
            seed: int | None = None) -> HttpResponse:
     """The response to send for `example` answering `request` (`seed`: the mock's, if any)."""
     headers, body_template = _templates(example)
-    call = _Call(draw(request_seed(request, seed)), _RequestData(request), captures or {})
+    call = _Call(draw(request_seed(request, seed)), RequestData(request), captures or {})
     out_headers = [(k, t.fill(call)) for k, t in headers]
     # Request data that was not UTF-8 goes back as the bytes it came as.
     body = example.body if body_template is None else wire_bytes(body_template.fill(call))
