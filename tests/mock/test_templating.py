@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -132,3 +133,13 @@ def test_binary_bodies_are_sent_as_stored(tmp_path: Path) -> None:
     data = b"\x00{{$guid}}\xff"
     resp = render(_example(body_blob=blobs.put(data), blobs=blobs, status=299, reason="Custom"), REQ)
     assert resp.body == data and resp.reason == "Custom"
+
+
+def test_a_template_is_parsed_once_per_example_version() -> None:
+    example = _example()
+    render(example, REQ, {"userId": "1"})
+    parsed = example.memo["templates"]
+    render(example, REQ, {"userId": "2"})
+    assert example.memo["templates"] is parsed
+    edited = dataclasses.replace(example, response_body='{"v": 2, "at": "{{$timestamp}}"}')
+    assert json.loads(render(edited, REQ).body)["v"] == 2 and edited.memo["templates"] is not parsed
