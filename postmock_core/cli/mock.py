@@ -18,14 +18,16 @@ from postmock_core.history.redaction import Redactor
 from postmock_core.matching.matcher import Candidate, Matcher, MatchOptions, MatchResult
 from postmock_core.mock.configs import MockConfig
 from postmock_core.mock.privacy import environment_masks
+from postmock_core.mock.templating import unknown_variables
 from postmock_core.store.blobs import BlobStore
 
 __all__ = ["register"]
 
 _EXPLAIN_HELP = """\
 Run the matching algorithm for one request without serving anything, and show the example
-that would answer, its score and the rule that decided it, the runners-up, and why each
-dropped example was dropped. x-mock-* headers given with -H work as they do on a mock.
+that would answer, its score and the rule that decided it, any {{$dynamic}} variable in its
+response that postmock does not know (sent as written), the runners-up, and why each dropped
+example was dropped. x-mock-* headers given with -H work as they do on a mock.
 
 Exit status: 0 when an example answers, 1 when none does, 2 on bad input.
 
@@ -148,6 +150,10 @@ def _print(request: HttpRequest, result: MatchResult, show_all: bool) -> None:
         if result.captures:
             caps = sorted(result.captures.items())
             print("  captures: " + ", ".join(f"{k}={v!r}" for k, v in caps))
+        unknown = unknown_variables(ex)
+        if unknown:
+            print("  unknown dynamic variables, sent as written: "
+                  + ", ".join("{{" + n + "}}" for n in unknown))
     else:
         err = result.error or {}
         print(f"{request.method} {target} -> {result.status} "
@@ -180,6 +186,7 @@ def _as_json(result: MatchResult) -> dict[str, Any]:
             "id": ex.id, "name": ex.name, "method": ex.method, "url": ex.url,
             "location": list(ex.location), "status": ex.status, "score": result.score,
             "rule": result.rule, "captures": result.captures,
+            "unknown_variables": list(unknown_variables(ex)),
         },
         "error": result.error,
         "candidates": [{"id": c.example_id, "name": c.name, "score": c.score, "rule": c.rule,

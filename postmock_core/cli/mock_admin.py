@@ -63,6 +63,13 @@ def _default_name(collection_name: str, taken: set[str]) -> str:
     return name
 
 
+def _seed(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seed {text!r} is not a whole number") from None
+
+
 def _header_list(text: str) -> tuple[str, ...]:
     return tuple(h.strip().lower() for h in text.split(",") if h.strip())
 
@@ -82,7 +89,7 @@ def _describe(ws: Workspace, mock: MockConfig) -> dict[str, Any]:
         "state": "deactivated" if reason else "active", "deactivated_reason": reason,
         "private": mock.private, "delay_ms": mock.delay_ms, "match_body": mock.match_body,
         "match_headers": list(mock.match_headers), "on_miss": mock.on_miss,
-        "call_log_cap": mock.call_log_cap or settings.call_log_cap,
+        "call_log_cap": mock.call_log_cap or settings.call_log_cap, "seed": mock.seed,
         "server_responses": [r.to_doc() for r in mock.server_responses],
         "created": mock.created, "updated": mock.updated,
     }
@@ -104,7 +111,7 @@ def _create(args: argparse.Namespace) -> int:
     mock = store.create(name, collection_id, port=args.port, environment=env_id,
                         delay_ms=parse_delay(args.delay), private=args.private, match_body=args.match_body,
                         match_headers=_header_list(args.match_headers or ""), on_miss=args.on_miss,
-                        call_log_cap=args.call_log_cap or None)
+                        call_log_cap=args.call_log_cap or None, seed=args.seed)
     note = ""
     if args.save_url_to_env:
         doc, created = EnvironmentStore(ws).set(args.save_url_to_env, "url", mock.url)
@@ -136,7 +143,8 @@ def _list(args: argparse.Namespace) -> int:
         state = "active" if d["state"] == "active" else "deactivated: " + d["deactivated_reason"]
         flags = ",".join(f for f in ("private" if d["private"] else "",
                                      f"delay={d['delay_ms']}ms" if d["delay_ms"] else "",
-                                     f"miss={d['on_miss']}" if d["on_miss"] != "error" else "") if f)
+                                     f"miss={d['on_miss']}" if d["on_miss"] != "error" else "",
+                                     f"seed={d['seed']}" if d["seed"] is not None else "") if f)
         rows.append((d["id"], d["name"], d["url"], d["collection"]["name"] or d["collection"]["id"],
                      flags, state))
     print_table(rows, ["ID", "NAME", "URL", "COLLECTION", "OPTIONS", "STATE"])
@@ -162,6 +170,7 @@ def _show(args: argparse.Namespace) -> int:
         ("Match body", "yes" if d["match_body"] else "no"),
         ("Match headers", ", ".join(d["match_headers"]) or "none"),
         ("On miss", d["on_miss"]), ("Call log", f"{d['calls']} call(s), keeps {d['call_log_cap']}"),
+        ("Seed", "none (dynamic values are random)" if d["seed"] is None else str(d["seed"])),
         ("Created", d["created"]), ("Updated", d["updated"]),
     ]
     width = max(len(k) for k, _ in lines)
@@ -200,6 +209,12 @@ def _edit(args: argparse.Namespace) -> int:
         changes["port"] = args.port
     if args.call_log_cap is not None:
         changes["call_log_cap"] = args.call_log_cap or None
+    if args.seed is not None and args.no_seed:
+        raise PostmockError("give --seed N or --no-seed, not both")
+    if args.seed is not None:
+        changes["seed"] = args.seed
+    if args.no_seed:
+        changes["seed"] = None
     if not changes:
         raise PostmockError("nothing to change: pass at least one option (see: postmock mock edit --help)")
     new = store.update(mock.id, **changes)
@@ -242,6 +257,10 @@ def _mock_options(p: argparse.ArgumentParser, editing: bool) -> None:
     p.add_argument("--port", type=int, help="the port of the mock's URL (default: a free one from 7300)")
     p.add_argument("--call-log-cap", type=whole_number, metavar="N",
                    help="calls kept in the mock's log (0: the workspace setting call_log_cap)")
+    p.add_argument("--seed", type=_seed, metavar="N",
+                   help="make every dynamic value ({{$guid}}, {{$randomEmail}}, {{$timestamp}}, ...) the "
+                        "same on every call, so answers can be compared (callers may pick their own "
+                        "per call with x-mock-seed: N); default: random values, as in Postman")
     if not editing:
         p.add_argument("--json", action="store_true", help="print the mock as JSON")
 
@@ -273,6 +292,7 @@ def add_commands(verbs: Any) -> None:
     p.add_argument("mock", metavar="MOCK", help="mock name or ID")
     p.add_argument("--name", help="a new name")
     p.add_argument("--no-env", action="store_true", help="use no environment")
+    p.add_argument("--no-seed", action="store_true", help="random dynamic values again (drop --seed)")
     _mock_options(p, editing=True)
     p.set_defaults(func=_edit)
 

@@ -53,6 +53,9 @@ class Example:
     order: int = 0                             # position in the collection document
     error: str | None = None                   # why the example could not be read
     blobs: BlobStore | None = field(default=None, compare=False, repr=False)
+    # What the layers above derive from this version of the example once (its parsed response
+    # template): it lives and dies with the example, and dataclasses.replace starts it afresh.
+    memo: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @property
     def display_path(self) -> str:

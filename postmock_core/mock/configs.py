@@ -83,6 +83,7 @@ class MockConfig:
     match_headers: tuple[str, ...] = ()
     on_miss: str = "error"
     call_log_cap: int | None = None
+    seed: int | None = None  # fixes every dynamic value of every answer (None: random)
     server_responses: tuple[ServerResponse, ...] = ()
     created: str = ""
     updated: str = ""

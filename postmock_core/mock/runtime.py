@@ -34,6 +34,7 @@ from postmock_core.mock.replies import (
 from postmock_core.mock.served import Origin, Served
 from postmock_core.postman.collections import CollectionStore
 from postmock_core.postman.environments import EnvironmentStore
+from postmock_core.postman.fakerdata import preload
 from postmock_core.store.blobs import BlobStore
 from postmock_core.store.settings import Settings, load_settings
 from postmock_core.store.storage import read_json
@@ -145,6 +146,7 @@ class MockRuntime:
         self._state: Served | str | None = None
         self._state_key: tuple[int, ...] | None = None
         self._state_refs: tuple[Any, ...] = ()
+        preload()  # Faker's import takes a few hundred ms: not on the first call's clock
 
     # -- live inputs --------------------------------------------------------------------------
     @staticmethod
@@ -241,7 +243,7 @@ class MockRuntime:
         if result is None:
             result = served.match(request)
         if result.example is not None:
-            response, stable = served.render(result, request)
+            response, stable = served.render(result, request, mock.seed)
             return Decision("mocked", response, result.example.id, result.example.name, result.score, delay,
                             stable=stable)
         if mock.on_miss == "error" or _explicit(request):

@@ -100,7 +100,8 @@ class Served:
             result = self._matches[key] = self.matcher.match(request)
         return result
 
-    def render(self, result: MatchResult, request: HttpRequest) -> tuple[HttpResponse, bool]:
+    def render(self, result: MatchResult, request: HttpRequest,
+               seed: int | None = None) -> tuple[HttpResponse, bool]:
         """The matched example's response to `request`, and whether it is a remembered one
         (a static example: the same object on every call)."""
         example = result.example
@@ -108,7 +109,7 @@ class Served:
         response = self._rendered.get(id(example))  # examples live as long as this version
         if response is not None:
             return response, True
-        response = render(example, request, result.captures)
+        response = render(example, request, result.captures, seed)
         if not _static(example):
             return response, False
         if len(self._rendered) >= CACHE_CAP:

@@ -1,242 +1,289 @@
-"""Postman's dynamic variables (`{{$guid}}`, `{{$timestamp}}`, the `$random*` family).
+"""Postman's dynamic variables: every `{{$name}}` the Postman Collection SDK knows.
 
-Formats follow the Postman Collection SDK (which uses faker.js): `$timestamp` is Unix seconds,
-`$isoTimestamp` ISO 8601 UTC with milliseconds, `$randomInt` 0 to 1000, dates print like
-JavaScript's `Date.toString()`. Word lists are small samples of faker's English data.
+Values keep the SDK's formats: `$randomInt` 0 to 1000, `$timestamp` Unix seconds,
+`$isoTimestamp` UTC with milliseconds and `Z`, dates as JavaScript's `Date.toString()` prints
+them, `$randomPassword` 15 letters and digits. They come from Python's Faker (its en_US names,
+places, companies, internet and file data, and its Latin lorem; see `fakerdata`), and where
+Faker has nothing from Postman's own word lists. One answer draws all its values from one
+`Draw`: a seeded one gives the same values, and the same clock, every time.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import random
 import string
 import time
-import uuid
+import urllib.parse
 from collections.abc import Callable
+from dataclasses import dataclass
 
-__all__ = ["DYNAMIC", "generate"]
+from postmock_core.postman.fakerdata import DATA as _D
+from postmock_core.postman.fakerdata import faker_value, pick
 
+__all__ = ["DYNAMIC", "SEEDED_NOW", "Draw", "draw"]
 
-def _words(text: str) -> tuple[str, ...]:
-    return tuple(text.split())
+# The moment every seeded answer is made at (2025-01-01T00:00:00Z), so that time-based values
+# are as reproducible as the random ones.
+SEEDED_NOW = 1735689600.0
 
-
-_FIRST = _words("""James Mary John Patricia Robert Jennifer Michael Linda William Elizabeth David
-    Barbara Richard Susan Joseph Jessica Thomas Sarah Carol Daniel Nancy Matthew Lisa Anthony Karen
-    Mark Betty Donald Helen Paul Sandra Steven Ashley Kevin Emily""")
-_LAST = _words("""Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez
-    Hernandez Lopez Gonzalez Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson
-    White Harris Sanchez Clark Ramirez Lewis Robinson Walker Young Allen King""")
-_WORDS = _words("""lorem ipsum dolor sit amet consectetur adipisci velit sed quia non numquam eius
-    modi tempora incidunt ut labore et dolore magnam aliquam quaerat voluptatem enim ad minima
-    veniam quis nostrum exercitationem ullam corporis suscipit laboriosam nisi aliquid ex ea commodi
-    consequatur autem vel eum iure reprehenderit qui in voluptate esse""")
-_NOUNS = _words("system driver bandwidth protocol array panel firewall sensor matrix circuit alarm")
-_VERBS = _words("parse index compress override quantify connect transmit navigate hack program")
-_ADJS = _words("neural wireless virtual primary digital optical mobile auxiliary haptic redundant")
-_CITIES = _words("""Springfield Riverside Franklin Greenville Bristol Clinton Fairview Salem Madison
-    Georgetown Arlington Ashland Dover Oxford Jackson Burlington Manchester Milton""")
-_STREETS = _words("Main Oak Pine Maple Cedar Elm Washington Lake Hill Park View Sunset Ridge")
-_STREET_SUFFIX = _words("Street Avenue Road Lane Drive Court Place Way Boulevard Parkway")
-_COUNTRIES = {"US": "United States of America", "GB": "United Kingdom", "DE": "Germany",
-              "FR": "France", "NL": "Netherlands", "CA": "Canada", "JP": "Japan", "BR": "Brazil",
-              "IN": "India", "AU": "Australia", "ES": "Spain", "IT": "Italy", "SE": "Sweden"}
-_COLORS = _words("red green blue yellow orange purple teal violet gold silver maroon lime navy")
-_DOMAIN_SUFFIX = _words("com net org biz info name io")
-_FREE_MAIL = _words("gmail.com yahoo.com hotmail.com")
-_COMPANY_SUFFIX = ("Inc", "and Sons", "LLC", "Group")
-_JOB_DESCRIPTOR = _words("Lead Senior Direct Corporate Dynamic Future Product National Chief")
-_JOB_AREA = _words("Solutions Program Brand Security Research Marketing Directives Implementation")
-_JOB_TYPE = _words("Supervisor Associate Executive Liaison Officer Manager Engineer Specialist")
-_CURRENCIES = {"USD": ("US Dollar", "$"), "EUR": ("Euro", "€"), "GBP": ("Pound Sterling", "£"),
-               "JPY": ("Yen", "¥"), "INR": ("Indian Rupee", "₹"), "CHF": ("Swiss Franc", "CHF")}
-_MONTHS = _words("""January February March April May June July August September October November
-    December""")
-_WEEKDAYS = _words("Monday Tuesday Wednesday Thursday Friday Saturday Sunday")
-_FILE_EXT = {"pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg", "gif": "image/gif",
-             "mp3": "audio/mpeg", "mp4": "video/mp4", "txt": "text/plain", "html": "text/html",
-             "json": "application/json", "wav": "audio/wav", "m2v": "video/mpeg"}
-_COMMON_EXT = _words("pdf png jpg gif mp3 mp4 wav")
-_FILE_TYPES = _words("application audio image text video")
-_DIRS = _words("""/Applications /bin /boot /dev /etc /home /home/user /home/user/dir /lib /Library
-    /mnt /opt /opt/bin /private/tmp /root /sbin /srv /tmp /Users /usr /usr/bin /usr/local/bin /var
-    /var/log /var/tmp""")
-_LOCALES = _words("""af ar bg cs da de el en eo es et fa fi fr he hi hr hu id it ja ko nl no pl pt
-    ro ru sv tr uk zh""")
-_AGENTS = (
-    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-     "Chrome/120.0 Safari/537.36"),
-    ("Mozilla/5.0 (Macintosh; Intel Mac OS X 13_5) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-     "Version/16.6 Safari/605.1.15"),
-    "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
-)
-_ABBREVIATIONS = _words("""TCP HTTP SDD RAM GB CSS SSL AGP SQL FTP PCI AI ADP RSS XML EXE COM HDD
-    THX SMTP SMS USB PNG SAS IB SCSI JSON XSS JBOD""")
-_ACCOUNTS = ("Checking", "Savings", "Money Market", "Investment", "Home Loan", "Credit Card",
-             "Auto Loan", "Personal Loan")
-_TRANSACTIONS = ("deposit", "withdrawal", "payment", "invoice")
-_PREFIX = ("Mr.", "Mrs.", "Ms.", "Miss", "Dr.")
-_SUFFIX = _words("Jr. Sr. I II III IV V MD DDS PhD DVM")
-_PRODUCTS = _words("Chair Car Computer Keyboard Mouse Bike Ball Gloves Pants Shirt Table Shoes Hat")
-_MATERIALS = _words("Steel Wooden Concrete Plastic Cotton Granite Rubber Metal Soft Fresh Frozen")
-_PRODUCT_ADJS = _words("Small Ergonomic Rustic Intelligent Gorgeous Incredible Fantastic Practical")
-_DEPARTMENTS = _words("Books Movies Music Games Electronics Computers Home Garden Tools Grocery")
-_IMAGES = _words("""abstract animals business cats city food nightlife fashion people nature sports
-    transport""")
-
-def _js_date(d: dt.datetime) -> str:
-    """A UTC datetime as JavaScript's `Date.prototype.toString()` prints it."""
-    return d.strftime("%a %b %d %Y %H:%M:%S GMT+0000 (Coordinated Universal Time)")
+_ALNUM = string.ascii_letters + string.digits
+_LOWER_ALNUM = string.ascii_lowercase + string.digits
+_BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_IMAGE_KINDS = ("abstract", "animals", "business", "cats", "city", "food", "nightlife", "fashion",
+                "people", "nature", "sports", "transport")
+_COMMON_FILE_TYPES = ("video", "audio", "image", "text", "application")
+_COMMON_FILE_EXT = ("pdf", "mp3", "wav", "png", "jpeg", "gif", "mp4", "mpeg", "html")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-def _sentence(rng: random.Random) -> str:
-    words = [rng.choice(_WORDS) for _ in range(rng.randint(3, 10))]
-    return " ".join(words).capitalize() + "."
+@dataclass(slots=True)
+class Draw:
+    """Where one answer's values come from: its random generator and the moment it is made."""
 
+    rng: random.Random
+    now: float  # Unix seconds
 
-def _paragraph(rng: random.Random) -> str:
-    return " ".join(_sentence(rng) for _ in range(3))
-
-
-def _name(rng: random.Random) -> tuple[str, str]:
-    return rng.choice(_FIRST), rng.choice(_LAST)
-
-
-def _email(rng: random.Random, domains: tuple[str, ...]) -> str:
-    first, last = _name(rng)
-    return f"{first}.{last}{rng.randint(0, 99)}@{rng.choice(domains)}".replace("'", "")
-
-
-def _digits(rng: random.Random, n: int) -> str:
-    return "".join(rng.choice(string.digits) for _ in range(n))
-
-
-def _when(rng: random.Random, days: float) -> str:
-    """A moment between now and `days` away (negative: in the past)."""
-    return _js_date(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=rng.uniform(0, days * 86400)))
-
-
-def _file(rng: random.Random, extensions: tuple[str, ...]) -> str:
-    return f"{rng.choice(_WORDS)}_{rng.choice(_WORDS)}.{rng.choice(extensions)}"
-
-
-def _domain_word(rng: random.Random) -> str:
-    return rng.choice(_LAST).lower() + rng.choice(["", "-" + rng.choice(_WORDS)])
-
-
-Gen = Callable[[random.Random], str]
 
 _RNG = random.Random()
 
-DYNAMIC: dict[str, Gen] = {
-    "$guid": lambda rng: str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-    "$randomUUID": lambda rng: str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-    "$timestamp": lambda rng: str(round(time.time())),
-    "$isoTimestamp": lambda rng: dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
-    .replace("+00:00", "Z"),
-    "$randomInt": lambda rng: str(rng.randint(0, 1000)),
-    "$randomAlphaNumeric": lambda rng: rng.choice(string.ascii_lowercase + string.digits),
-    "$randomBoolean": lambda rng: rng.choice(["true", "false"]),
-    "$randomIP": lambda rng: ".".join(str(rng.randint(0, 255)) for _ in range(4)),
-    "$randomIPV6": lambda rng: ":".join(f"{rng.getrandbits(16):x}" for _ in range(8)),
-    "$randomMACAddress": lambda rng: ":".join(f"{rng.getrandbits(8):02x}" for _ in range(6)),
-    "$randomPassword": lambda rng: "".join(rng.choice(string.ascii_letters + string.digits)
-                                           for _ in range(15)),
-    "$randomLocale": lambda rng: rng.choice(_LOCALES),
-    "$randomUserAgent": lambda rng: rng.choice(_AGENTS),
-    "$randomProtocol": lambda rng: rng.choice(["http", "https"]),
-    "$randomSemver": lambda rng: ".".join(str(rng.randint(0, 9)) for _ in range(3)),
-    "$randomFirstName": lambda rng: rng.choice(_FIRST),
-    "$randomLastName": lambda rng: rng.choice(_LAST),
-    "$randomFullName": lambda rng: " ".join(_name(rng)),
-    "$randomNamePrefix": lambda rng: rng.choice(_PREFIX),
-    "$randomNameSuffix": lambda rng: rng.choice(_SUFFIX),
-    "$randomJobTitle": lambda rng: " ".join((rng.choice(_JOB_DESCRIPTOR), rng.choice(_JOB_AREA),
-                                             rng.choice(_JOB_TYPE))),
-    "$randomJobDescriptor": lambda rng: rng.choice(_JOB_DESCRIPTOR),
-    "$randomJobArea": lambda rng: rng.choice(_JOB_AREA),
-    "$randomJobType": lambda rng: rng.choice(_JOB_TYPE),
-    "$randomEmail": lambda rng: _email(rng, _FREE_MAIL),
-    "$randomExampleEmail": lambda rng: _email(rng, ("example.com", "example.net", "example.org")),
-    "$randomUserName": lambda rng: rng.choice(_FIRST) + rng.choice([".", "_"]) + rng.choice(_LAST)
-                                   + str(rng.randint(0, 99)),
-    "$randomUrl": lambda rng: f"{rng.choice(['http', 'https'])}://{_domain_word(rng)}."
-                              f"{rng.choice(_DOMAIN_SUFFIX)}",
-    "$randomDomainName": lambda rng: f"{_domain_word(rng)}.{rng.choice(_DOMAIN_SUFFIX)}",
-    "$randomDomainSuffix": lambda rng: rng.choice(_DOMAIN_SUFFIX),
-    "$randomDomainWord": _domain_word,
-    "$randomCity": lambda rng: rng.choice(_CITIES),
-    "$randomStreetName": lambda rng: f"{rng.choice(_STREETS)} {rng.choice(_STREET_SUFFIX)}",
-    "$randomStreetAddress": lambda rng: f"{rng.randint(100, 99999)} {rng.choice(_STREETS)} "
-                                        f"{rng.choice(_STREET_SUFFIX)}",
-    "$randomCountry": lambda rng: rng.choice(list(_COUNTRIES.values())),
-    "$randomCountryCode": lambda rng: rng.choice(list(_COUNTRIES)),
-    "$randomLatitude": lambda rng: f"{rng.uniform(-90, 90):.4f}",
-    "$randomLongitude": lambda rng: f"{rng.uniform(-180, 180):.4f}",
-    "$randomPhoneNumber": lambda rng: f"{_digits(rng, 3)}-{_digits(rng, 3)}-{_digits(rng, 4)}",
-    "$randomPhoneNumberExt": lambda rng: f"{rng.randint(1, 99)}-{_digits(rng, 3)}-"
-                                         f"{_digits(rng, 3)}-{_digits(rng, 4)}",
-    "$randomColor": lambda rng: rng.choice(_COLORS),
-    "$randomHexColor": lambda rng: f"#{rng.getrandbits(24):06x}",
-    "$randomAbbreviation": lambda rng: rng.choice(_ABBREVIATIONS),
-    "$randomDatePast": lambda rng: _when(rng, -365),
-    "$randomDateFuture": lambda rng: _when(rng, 365),
-    "$randomDateRecent": lambda rng: _when(rng, -1),
-    "$randomMonth": lambda rng: rng.choice(_MONTHS),
-    "$randomWeekday": lambda rng: rng.choice(_WEEKDAYS),
-    "$randomBankAccount": lambda rng: _digits(rng, 8),
-    "$randomBankAccountName": lambda rng: rng.choice(_ACCOUNTS) + " Account",
-    "$randomCreditCardMask": lambda rng: _digits(rng, 4),
-    "$randomPrice": lambda rng: f"{rng.uniform(0, 1000):.2f}",
-    "$randomTransactionType": lambda rng: rng.choice(_TRANSACTIONS),
-    "$randomCurrencyCode": lambda rng: rng.choice(list(_CURRENCIES)),
-    "$randomCurrencyName": lambda rng: rng.choice(list(_CURRENCIES.values()))[0],
-    "$randomCurrencySymbol": lambda rng: rng.choice(list(_CURRENCIES.values()))[1],
-    "$randomCompanyName": lambda rng: f"{rng.choice(_LAST)} {rng.choice(_COMPANY_SUFFIX)}",
-    "$randomCompanySuffix": lambda rng: rng.choice(_COMPANY_SUFFIX),
-    "$randomProduct": lambda rng: rng.choice(_PRODUCTS),
-    "$randomProductName": lambda rng: f"{rng.choice(_PRODUCT_ADJS)} {rng.choice(_MATERIALS)} "
-                                      f"{rng.choice(_PRODUCTS)}",
-    "$randomProductAdjective": lambda rng: rng.choice(_PRODUCT_ADJS),
-    "$randomProductMaterial": lambda rng: rng.choice(_MATERIALS),
-    "$randomDepartment": lambda rng: rng.choice(_DEPARTMENTS),
-    "$randomNoun": lambda rng: rng.choice(_NOUNS),
-    "$randomVerb": lambda rng: rng.choice(_VERBS),
-    "$randomIngverb": lambda rng: rng.choice(_VERBS).rstrip("e") + "ing",
-    "$randomAdjective": lambda rng: rng.choice(_ADJS),
-    "$randomWord": lambda rng: rng.choice(_WORDS),
-    "$randomWords": lambda rng: " ".join(rng.choice(_WORDS) for _ in range(rng.randint(2, 5))),
-    "$randomLoremWord": lambda rng: rng.choice(_WORDS),
-    "$randomLoremWords": lambda rng: " ".join(rng.choice(_WORDS) for _ in range(3)),
-    "$randomLoremSentence": _sentence,
-    "$randomLoremSentences": lambda rng: " ".join(_sentence(rng) for _ in range(rng.randint(2, 6))),
-    "$randomLoremParagraph": _paragraph,
-    "$randomLoremParagraphs": lambda rng: "\n \r".join(_paragraph(rng) for _ in range(3)),
-    "$randomLoremText": lambda rng: _sentence(rng),
-    "$randomLoremSlug": lambda rng: "-".join(rng.choice(_WORDS) for _ in range(3)),
-    "$randomLoremLines": lambda rng: "\n".join(_sentence(rng) for _ in range(rng.randint(1, 5))),
-    "$randomFileName": lambda rng: _file(rng, tuple(_FILE_EXT)),
-    "$randomCommonFileName": lambda rng: _file(rng, _COMMON_EXT),
-    "$randomFileExt": lambda rng: rng.choice(tuple(_FILE_EXT)),
-    "$randomCommonFileExt": lambda rng: rng.choice(_COMMON_EXT),
-    "$randomFileType": lambda rng: rng.choice(_FILE_TYPES),
-    "$randomCommonFileType": lambda rng: rng.choice(_FILE_TYPES),
-    "$randomMimeType": lambda rng: rng.choice(tuple(_FILE_EXT.values())),
-    "$randomDirectoryPath": lambda rng: rng.choice(_DIRS),
-    "$randomFilePath": lambda rng: f"{rng.choice(_DIRS)}/{_file(rng, tuple(_FILE_EXT))}",
-    "$randomImageUrl": lambda rng: "http://placeimg.com/640/480",
-    "$randomAvatarImage": lambda rng: f"https://i.pravatar.cc/150?img={rng.randint(1, 70)}",
-}
+
+def draw(seed: int | str | None = None) -> Draw:
+    """Random values at the current time, or, given a seed, the same values every time."""
+    if seed is None:
+        return Draw(_RNG, time.time())
+    return Draw(random.Random(seed), SEEDED_NOW)
+
+
+# -- the generators ------------------------------------------------------------------------------
+Gen = Callable[[Draw], str]
+
+
+def _int(rng: random.Random, low: int, high: int) -> int:
+    return low + int(rng.random() * (high - low + 1))
+
+
+def _guid(d: Draw) -> str:
+    b = d.rng.getrandbits(122)  # a version 4 UUID: 122 random bits, the version and the variant
+    return (f"{b >> 90:08x}-{b >> 74 & 0xFFFF:04x}-4{b >> 62 & 0xFFF:03x}-"
+            f"{0x8000 | b >> 48 & 0x3FFF:04x}-{b & 0xFFFFFFFFFFFF:012x}")
+
+
+_second: tuple[int, str] = (-1, "")
+
+
+def _iso(d: Draw) -> str:
+    global _second
+    sec, text = _second
+    if sec != int(d.now):  # many answers share a second: format it once
+        sec, text = _second = int(d.now), time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(d.now))
+    return f"{text}.{int(d.now * 1000) % 1000:03d}Z"
+
+
+def _js_date(d: Draw, days: float) -> str:
+    """A moment up to `days` from the answer's moment (negative: before it), as JS prints it."""
+    moment = time.gmtime(d.now + d.rng.random() * days * 86400)
+    return time.strftime("%a %b %d %Y %H:%M:%S GMT+0000 (Coordinated Universal Time)", moment)
+
+
+def _digits(d: Draw, n: int) -> str:
+    return f"{_int(d.rng, 0, 10 ** n - 1):0{n}d}"
+
+
+def _phone(d: Draw) -> str:
+    r = d.rng.random
+    return f"{200 + int(r() * 800)}-{200 + int(r() * 800)}-{int(r() * 10000):04d}"
+
+
+def _full_name(d: Draw) -> str:
+    return f"{_D.first_name(d.rng)} {_D.last_name(d.rng)}"
+
+
+def _user_name(d: Draw) -> str:
+    return _D.user_name(d.rng).lower()
+
+
+def _domain_word(d: Draw) -> str:
+    return _D.domain_word(d.rng)
+
+
+def _domain_name(d: Draw) -> str:
+    return f"{_domain_word(d)}.{_D.tld(d.rng)}"
+
+
+def _lorem(d: Draw, n: int) -> str:
+    return " ".join(d.rng.choices(_D.latin, k=n))
+
+
+def _sentence(d: Draw) -> str:
+    return _lorem(d, _int(d.rng, 3, 10)).capitalize() + "."
+
+
+def _sentences(d: Draw, n: int) -> str:
+    return " ".join(_sentence(d) for _ in range(n))
+
+
+def _paragraph(d: Draw) -> str:
+    return _sentences(d, 3 + _int(d.rng, 0, 3))
+
+
+def _paragraphs(d: Draw) -> str:
+    return "\n \r".join(_paragraph(d) for _ in range(3))
+
+
+def _lines(d: Draw) -> str:
+    return "\n".join(_sentence(d) for _ in range(_int(d.rng, 1, 5)))
+
+
+_TEXTS: tuple[Gen, ...] = (
+    lambda d: pick(d.rng, _D.latin), lambda d: _lorem(d, 3), _sentence,
+    lambda d: _sentences(d, _int(d.rng, 2, 6)), _paragraph, _paragraphs, _lines,
+)
+
+
+def _english(d: Draw, n: int, sep: str = " ") -> str:
+    return sep.join(d.rng.choices(_D.english, k=n))
+
+
+def _file_name(d: Draw, ext: str) -> str:
+    return f"{_english(d, _int(d.rng, 1, 3), '_').lower()}.{ext}"
+
+
+def _word(key: str) -> Gen:
+    return lambda d: _D.words[key](d.rng)
 
 
 def _image(kind: str) -> Gen:
-    return lambda rng: f"http://placeimg.com/640/480/{kind}"
+    return lambda d: f"https://loremflickr.com/640/480/{kind}"
 
 
-DYNAMIC.update({f"$random{kind.capitalize()}Image": _image(kind) for kind in _IMAGES})
+def _data_uri(d: Draw) -> str:
+    fill = f"#{d.rng.getrandbits(24):06x}"
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" baseProfile="full" width="640" '
+           f'height="480"><rect width="100%" height="100%" fill="{fill}"/><text x="320" y="240" '
+           f'font-size="20" alignment-baseline="middle" text-anchor="middle" fill="white">640x480'
+           f'</text></svg>')
+    return "data:image/svg+xml;charset=UTF-8," + urllib.parse.quote(svg, safe="")
 
 
-def generate(name: str, rng: random.Random | None = None) -> str | None:
-    """A fresh value for dynamic variable `name` (with its `$`), or None if unknown."""
-    gen = DYNAMIC.get(name)
-    return gen(rng or _RNG) if gen is not None else None
+def _bitcoin(d: Draw) -> str:
+    return pick(d.rng, "13") + "".join(d.rng.choices(_BASE58, k=_int(d.rng, 24, 33)))
+
+
+def _currency(d: Draw, i: int) -> str:
+    return pick(d.rng, _D.currency)[i]
+
+
+DYNAMIC: dict[str, Gen] = {
+    "$guid": _guid,
+    "$timestamp": lambda d: str(round(d.now)),
+    "$isoTimestamp": _iso,
+    "$randomInt": lambda d: str(_int(d.rng, 0, 1000)),
+    "$randomPhoneNumber": _phone,
+    "$randomPhoneNumberExt": lambda d: f"{_int(d.rng, 1, 99)}-{_phone(d)}",
+    "$randomLocale": _word("locales"),
+    "$randomWords": lambda d: _english(d, _int(d.rng, 2, 5)),
+    "$randomFilePath": lambda d: f"{_D.words['directory_paths'](d.rng)}/{_file_name(d, _D.file_ext(d.rng))}",
+    "$randomDirectoryPath": _word("directory_paths"),
+    "$randomCity": lambda d: _D.city(d.rng),
+    "$randomStreetName": lambda d: _D.street_name(d.rng),
+    "$randomStreetAddress": lambda d: f"{_D.building_number(d.rng)} {_D.street_name(d.rng)}",
+    "$randomCountry": lambda d: _D.country(d.rng),
+    "$randomCountryCode": lambda d: _D.country_code(d.rng),
+    "$randomLatitude": lambda d: f"{d.rng.uniform(-90, 90):.4f}",
+    "$randomLongitude": lambda d: f"{d.rng.uniform(-180, 180):.4f}",
+    "$randomColor": lambda d: _D.color(d.rng),
+    "$randomDepartment": _word("commerce_department"),
+    "$randomProductName": lambda d: " ".join(_D.words[k](d.rng) for k in
+                                             ("product_adjective", "product_material", "product")),
+    "$randomProductAdjective": _word("product_adjective"),
+    "$randomProductMaterial": _word("product_material"),
+    "$randomProduct": _word("product"),
+    "$randomCompanyName": lambda d: _D.company(d.rng),
+    "$randomCompanySuffix": lambda d: _D.company_suffix(d.rng),
+    "$randomCatchPhrase": lambda d: " ".join(p(d.rng) for p in _D.catch_phrase),
+    "$randomBs": lambda d: " ".join(p(d.rng) for p in _D.bs),
+    "$randomCatchPhraseAdjective": lambda d: _D.catch_phrase[0](d.rng),
+    "$randomCatchPhraseDescriptor": lambda d: _D.catch_phrase[1](d.rng),
+    "$randomCatchPhraseNoun": lambda d: _D.catch_phrase[2](d.rng),
+    "$randomBsAdjective": lambda d: _D.bs[1](d.rng),
+    "$randomBsBuzz": lambda d: _D.bs[0](d.rng),
+    "$randomBsNoun": lambda d: _D.bs[2](d.rng),
+    "$randomDatabaseColumn": _word("database_column"),
+    "$randomDatabaseType": _word("database_type"),
+    "$randomDatabaseCollation": _word("database_collation"),
+    "$randomDatabaseEngine": _word("database_engine"),
+    "$randomDatePast": lambda d: _js_date(d, -365),
+    "$randomDateFuture": lambda d: _js_date(d, 365),
+    "$randomDateRecent": lambda d: _js_date(d, -1),
+    "$randomMonth": lambda d: pick(d.rng, _MONTHS),
+    "$randomWeekday": lambda d: pick(d.rng, _WEEKDAYS),
+    "$randomBankAccount": lambda d: _digits(d, 8),
+    "$randomBankAccountName": lambda d: _D.words["account_type"](d.rng) + " Account",
+    "$randomCreditCardMask": lambda d: _digits(d, 4),
+    "$randomPrice": lambda d: f"{_int(d.rng, 0, 100_000) / 100:.2f}",
+    "$randomTransactionType": _word("transaction_type"),
+    "$randomCurrencyCode": lambda d: _currency(d, 0),
+    "$randomCurrencyName": lambda d: _currency(d, 1),
+    "$randomCurrencySymbol": lambda d: _D.currency_symbol(d.rng),
+    "$randomBitcoin": _bitcoin,
+    "$randomBankAccountIban": lambda d: faker_value(d.rng, "iban"),
+    "$randomBankAccountBic": lambda d: faker_value(d.rng, "swift"),
+    "$randomAbbreviation": _word("hacker_abbreviation"),
+    "$randomAdjective": _word("hacker_adjective"),
+    "$randomNoun": _word("hacker_noun"),
+    "$randomVerb": _word("hacker_verb"),
+    "$randomIngverb": _word("hacker_ingverb"),
+    "$randomPhrase": lambda d: pick(d.rng, _D.phrases)(d.rng),
+    "$randomAvatarImage": lambda d: f"https://avatars.githubusercontent.com/u/{_int(d.rng, 1, 99_999_999)}",
+    "$randomImageUrl": lambda d: _D.image_service(d.rng).format(width=640, height=480),
+    **{f"$random{kind.capitalize()}Image": _image(kind) for kind in _IMAGE_KINDS},
+    "$randomImageDataUri": _data_uri,
+    "$randomEmail": lambda d: f"{_user_name(d)}@{_D.free_email_domain(d.rng)}",
+    "$randomExampleEmail": lambda d: f"{_user_name(d)}@{_D.safe_domain(d.rng)}",
+    "$randomUserName": _user_name,
+    "$randomProtocol": lambda d: pick(d.rng, ("http", "https")),
+    "$randomUrl": lambda d: f"{pick(d.rng, ('http', 'https'))}://{_domain_name(d)}",
+    "$randomDomainName": _domain_name,
+    "$randomDomainSuffix": lambda d: _D.tld(d.rng),
+    "$randomDomainWord": _domain_word,
+    "$randomIP": lambda d: ".".join(str(_int(d.rng, 0, 255)) for _ in range(4)),
+    "$randomIPV6": lambda d: ":".join(f"{d.rng.getrandbits(16):04x}" for _ in range(8)),
+    "$randomUserAgent": lambda d: faker_value(d.rng, "user_agent"),
+    "$randomHexColor": lambda d: f"#{d.rng.getrandbits(24):06x}",
+    "$randomMACAddress": lambda d: ":".join(f"{d.rng.getrandbits(8):02x}" for _ in range(6)),
+    "$randomPassword": lambda d: "".join(d.rng.choices(_ALNUM, k=15)),
+    "$randomLoremWord": lambda d: pick(d.rng, _D.latin),
+    "$randomLoremWords": lambda d: _lorem(d, 3),
+    "$randomLoremSentence": _sentence,
+    "$randomLoremSlug": lambda d: "-".join(d.rng.choices(_D.latin, k=3)),
+    "$randomLoremSentences": lambda d: _sentences(d, _int(d.rng, 2, 6)),
+    "$randomLoremParagraph": _paragraph,
+    "$randomLoremParagraphs": _paragraphs,
+    "$randomLoremText": lambda d: pick(d.rng, _TEXTS)(d),
+    "$randomLoremLines": _lines,
+    "$randomFirstName": lambda d: _D.first_name(d.rng),
+    "$randomLastName": lambda d: _D.last_name(d.rng),
+    "$randomFullName": _full_name,
+    "$randomJobTitle": lambda d: " ".join(_D.words[k](d.rng) for k in
+                                          ("job_descriptor", "job_area", "job_type")),
+    "$randomNamePrefix": lambda d: _D.prefix(d.rng),
+    "$randomNameSuffix": lambda d: _D.suffix(d.rng),
+    "$randomJobDescriptor": _word("job_descriptor"),
+    "$randomJobArea": _word("job_area"),
+    "$randomJobType": _word("job_type"),
+    "$randomUUID": _guid,
+    "$randomBoolean": lambda d: pick(d.rng, ("true", "false")),
+    "$randomWord": lambda d: pick(d.rng, _D.english),
+    "$randomAlphaNumeric": lambda d: pick(d.rng, _LOWER_ALNUM),
+    "$randomFileName": lambda d: _file_name(d, _D.file_ext(d.rng)),
+    "$randomCommonFileName": lambda d: _file_name(d, pick(d.rng, _COMMON_FILE_EXT)),
+    "$randomMimeType": lambda d: _D.mime_type(d.rng),
+    "$randomCommonFileType": lambda d: pick(d.rng, _COMMON_FILE_TYPES),
+    "$randomCommonFileExt": lambda d: pick(d.rng, _COMMON_FILE_EXT),
+    "$randomFileType": lambda d: _D.file_type(d.rng),
+    "$randomFileExt": lambda d: _D.file_ext(d.rng),
+    "$randomSemver": lambda d: ".".join(pick(d.rng, string.digits) for _ in range(3)),
+}
+

@@ -93,6 +93,22 @@ def test_edit_changes_everything_but_the_collection(home: Path, workspace: Works
     assert refused.returncode == 2 and "--collection" in refused.stderr
 
 
+def test_seed_is_set_shown_and_dropped(home: Path, workspace: Workspace) -> None:
+    postmock(home, "mock", "create", "--collection", "Users API", "--name", "m1", "--seed", "42",
+             "--port", str(free_port()))
+    assert MockStore(workspace).get("m1").seed == 42
+    assert json.loads(postmock(home, "mock", "show", "m1", "--json").stdout)["seed"] == 42
+    assert "seed=42" in postmock(home, "mock", "list").stdout
+    postmock(home, "mock", "edit", "m1", "--seed", "-7")
+    assert MockStore(workspace).get("m1").seed == -7
+    postmock(home, "mock", "edit", "m1", "--no-seed")
+    assert MockStore(workspace).get("m1").seed is None
+    assert "random" in postmock(home, "mock", "show", "m1").stdout
+    assert "not both" in _error(home, "mock", "edit", "m1", "--seed", "1", "--no-seed")
+    bad = postmock(home, "mock", "edit", "m1", "--seed", "x", check=False)
+    assert bad.returncode == 2 and "'x' is not a whole number" in bad.stderr and "Traceback" not in bad.stderr
+
+
 def test_server_response_verbs(home: Path, workspace: Workspace, tmp_path: Path) -> None:
     postmock(home, "mock", "create", "--collection", "Users API", "--name", "m1", "--port", str(free_port()))
     body = tmp_path / "down.json"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
-import random
 import re
 import time
 import uuid
@@ -80,10 +80,30 @@ def test_dynamic_variable_formats() -> None:
 
 
 def test_every_dynamic_variable_renders_text() -> None:
-    rng = random.Random(7)
     for name in DYNAMIC:
-        value = render_text("{{" + name + "}}", REQ, {}, rng)
+        value = render_text("{{" + name + "}}", REQ, {}, seed=7)
         assert value and "{{" not in value, name
+
+
+def test_postman_formats_kept() -> None:
+    for seed in range(50):
+        values = render_text("{{$randomPassword}} {{$randomInt}} {{$randomImageDataUri}} {{$randomImageUrl}} "
+                             "{{$randomCatsImage}} {{$randomAvatarImage}}", REQ, {}, seed=seed).split(" ")
+        password, number, data_uri, *images = values
+        assert re.fullmatch(r"[A-Za-z0-9]{15}", password)
+        assert 0 <= int(number) <= 1000
+        assert data_uri.startswith("data:image/svg+xml;charset=UTF-8,%3Csvg")
+        assert all(re.fullmatch(r"https://[\w.-]+/\S+", url) for url in images), images
+
+
+def test_a_seed_fixes_every_value_and_the_clock() -> None:
+    every = " ".join("{{" + name + "}}" for name in DYNAMIC)
+    first = render_text(every, REQ, {}, seed=42)
+    assert render_text(every, REQ, {}, seed=42) == first
+    assert render_text(every, REQ, {}, seed="42") != first  # text seeds are seeds of their own
+    assert render_text(every, REQ, {}, seed=43) != first
+    assert render_text("{{$isoTimestamp}}", REQ, {}, seed=1) == "2025-01-01T00:00:00.000Z"
+    assert render_text(every, REQ, {}) != render_text(every, REQ, {})
 
 
 def test_each_occurrence_gets_a_fresh_value() -> None:
@@ -113,3 +133,13 @@ def test_binary_bodies_are_sent_as_stored(tmp_path: Path) -> None:
     data = b"\x00{{$guid}}\xff"
     resp = render(_example(body_blob=blobs.put(data), blobs=blobs, status=299, reason="Custom"), REQ)
     assert resp.body == data and resp.reason == "Custom"
+
+
+def test_a_template_is_parsed_once_per_example_version() -> None:
+    example = _example()
+    render(example, REQ, {"userId": "1"})
+    parsed = example.memo["templates"]
+    render(example, REQ, {"userId": "2"})
+    assert example.memo["templates"] is parsed
+    edited = dataclasses.replace(example, response_body='{"v": 2, "at": "{{$timestamp}}"}')
+    assert json.loads(render(edited, REQ).body)["v"] == 2 and edited.memo["templates"] is not parsed
