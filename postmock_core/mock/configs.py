@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from postmock_core.errors import PostmockError
+from postmock_core.errors import NotFoundError, PostmockError
 from postmock_core.store.storage import read_json, transaction
 from postmock_core.store.workspace import Workspace
 
@@ -139,7 +139,7 @@ class MockStore:
         for m in self.list():
             if m.id == ident or m.name.lower() == ident.lower():
                 return m
-        raise PostmockError(f"no mock {ident!r}; see: postmock mock list")
+        raise NotFoundError(f"no mock {ident!r}; see: postmock mock list")
 
     def _check_name(self, name: str, mocks: builtins.list[MockConfig], exclude: str | None = None) -> None:
         if not _NAME.match(name):
@@ -209,7 +209,7 @@ class MockStore:
         for m in mocks:
             if m.id == ident or m.name.lower() == ident.lower():
                 return m
-        raise PostmockError(f"no mock {ident!r}; see: postmock mock list")
+        raise NotFoundError(f"no mock {ident!r}; see: postmock mock list")
 
     # -- server responses ---------------------------------------------------------------------
     def add_server_response(self, ident: str, name: str, status: int, headers: builtins.list[tuple[str, str]],
@@ -231,7 +231,7 @@ class MockStore:
         for r in mock.server_responses:
             if r.id == ref or r.name.lower() == ref.lower():
                 return r
-        raise PostmockError(f"mock {mock.name!r} has no server response {ref!r}; "
+        raise NotFoundError(f"mock {mock.name!r} has no server response {ref!r}; "
                             f"see: postmock mock server-response list {mock.name}")
 
     def set_server_response_active(self, ident: str, ref: str, active: bool) -> ServerResponse:

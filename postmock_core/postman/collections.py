@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from postmock_core.errors import PostmockError
+from postmock_core.errors import NotFoundError, PostmockError
 from postmock_core.postman.importer import Normalized, safe_id
 from postmock_core.postman.model import SCHEMA_V21, iter_examples, iter_items
 from postmock_core.store.blobs import BlobStore
@@ -69,7 +69,7 @@ def find_example(doc: Doc, ref: str) -> tuple[Doc, Doc]:
     if named:
         ids = ", ".join(str(ex.get("id")) for _, ex in named)
         raise PostmockError(f"{len(named)} examples in {coll!r} are named {ref!r}; use an ID ({ids})")
-    raise PostmockError(f"no example {ref!r} in collection {coll!r}; see: postmock example list {coll!r}")
+    raise NotFoundError(f"no example {ref!r} in collection {coll!r}; see: postmock example list {coll!r}")
 
 
 def remove_example(doc: Doc, ref: str) -> Doc:
@@ -126,7 +126,7 @@ class CollectionStore:
         for path, doc in self._all():
             if str(doc["info"].get("name", "")).strip().lower() == wanted:
                 return path
-        raise PostmockError(f"no collection named {name_or_id!r}; see: postmock collection list")
+        raise NotFoundError(f"no collection named {name_or_id!r}; see: postmock collection list")
 
     def load(self, name_or_id: str) -> Doc:
         """The stored document of a collection."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from postmock_core.errors import PostmockError
+from postmock_core.errors import NotFoundError, PostmockError
 from postmock_core.postman.importer import safe_id
 from postmock_core.postman.jsonpath import DocumentError, child, describe, load_json_file
 from postmock_core.postman.request import text_value
@@ -117,7 +117,7 @@ class EnvironmentStore:
     def resolve(self, name_or_id: str) -> Path:
         path = self._find(name_or_id)
         if path is None:
-            raise PostmockError(f"no environment named {name_or_id!r}; see: postmock env list")
+            raise NotFoundError(f"no environment named {name_or_id!r}; see: postmock env list")
         return path
 
     def load(self, name_or_id: str) -> Doc:
@@ -166,7 +166,7 @@ class EnvironmentStore:
         with file_lock(self.lock_path):
             path = self._find(name_or_id)
             if path is None and not create:
-                raise PostmockError(f"no environment named {name_or_id!r}; see: postmock env list")
+                raise NotFoundError(f"no environment named {name_or_id!r}; see: postmock env list")
             doc = self._read(path) if path else {
                 "id": str(uuid.uuid4()), "name": _check_name(name_or_id), "values": [],
                 "_postman_variable_scope": "environment"}
