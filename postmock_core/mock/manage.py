@@ -12,6 +12,7 @@ from typing import Any
 from postmock_core.errors import PostmockError
 from postmock_core.mock.calllog import CallLog
 from postmock_core.mock.configs import MockConfig, MockStore
+from postmock_core.mock.keys import ApiKey, KeyStore
 from postmock_core.mock.runtime import deactivation_reason
 from postmock_core.postman.collections import CollectionStore
 from postmock_core.postman.environments import EnvironmentStore
@@ -19,7 +20,7 @@ from postmock_core.store.settings import load_settings
 from postmock_core.store.storage import read_json
 from postmock_core.store.workspace import Workspace
 
-__all__ = ["CreatedMock", "call_count", "check_public", "create_mock", "delete_mock", "describe_mock", "edit_mock",
+__all__ = ["CreatedMock", "call_count", "check_public", "create_key", "create_mock", "delete_mock", "describe_mock", "edit_mock",
            "header_list"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9 ._-]+")
@@ -128,3 +129,11 @@ def delete_mock(ws: Workspace, ident: str) -> MockConfig:
 def call_count(ws: Workspace, mock: MockConfig) -> int:
     """How many calls the mock's log holds."""
     return CallLog(ws, mock.id).count()
+
+
+def create_key(ws: Workspace, name: str | None = None, mocks: tuple[str, ...] = ()) -> tuple[ApiKey, str]:
+    """A new API key, limited to the given mocks (names or IDs) if any; the secret is returned
+    once and never stored."""
+    store = MockStore(ws)
+    scope = tuple(dict.fromkeys(store.get(m).id for m in mocks))
+    return KeyStore(ws).create(name, scope)
