@@ -30,8 +30,9 @@ def _port_in_use(port: int) -> bool:
     return False
 
 
-def select_mocks(catalog: MockCatalog, names: list[str]) -> list[MockConfig]:
-    """The mocks to serve: those named (deactivated ones too: they answer why), else all active."""
+def select_mocks(catalog: MockCatalog, names: list[str], allow_none: bool = False) -> list[MockConfig]:
+    """The mocks to serve: those named (deactivated ones too: they answer why), else all active
+    (none yet is fine when `allow_none`: mocks created later are picked up)."""
     settings = catalog.settings()
     if names:
         chosen: list[MockConfig] = []
@@ -44,7 +45,7 @@ def select_mocks(catalog: MockCatalog, names: list[str]) -> list[MockConfig]:
     else:
         chosen = [m for m in catalog.mocks().values()
                   if deactivation_reason(m, catalog.collections, catalog.environments, settings) is None]
-        if not chosen:
+        if not chosen and not allow_none:
             raise PostmockError("no active mock to serve; create one with: postmock mock create --collection C")
     public = [m.name for m in chosen if not m.private]
     if settings.forbid_public_mocks and public:
@@ -58,10 +59,10 @@ def select_mocks(catalog: MockCatalog, names: list[str]) -> list[MockConfig]:
     return sorted(chosen, key=lambda m: m.port)
 
 
-def serve(ws: Workspace, names: list[str]) -> int:
+def serve(ws: Workspace, names: list[str], admin_address: str | None = None, admin: bool = True) -> int:
     """Serve the chosen mocks until SIGINT/SIGTERM; the call logs are flushed on the way out."""
     catalog = MockCatalog(ws)
-    mocks = select_mocks(catalog, names)
+    mocks = select_mocks(catalog, names, allow_none=admin)
     settings = catalog.settings()
     print(f"postmock: serving {len(mocks)} mock(s); Ctrl-C to stop", flush=True)
     for m in mocks:
@@ -71,15 +72,25 @@ def serve(ws: Workspace, names: list[str]) -> int:
                                       f"on miss: {m.on_miss}") if f)
         note = f"  [deactivated: {reason}]" if reason else ""
         print(f"  {m.name}  {m.url}  ({flags}){note}", flush=True)
+    # -- admin API and dashboard, beside the mocks (postmock_core.admin) --
+    from postmock_core.admin.server import AdminServer, alongside
+    from postmock_core.mitm.filterexpr import compile_filter
     from postmock_core.mitm.runner import run_mock_proxy  # mitmproxy is slow to import
 
-    code = asyncio.run(run_mock_proxy(ws, mocks))
+    admin_server = AdminServer.bind(ws, admin_address, compile_filter=compile_filter) if admin else None
+
+    async def run() -> int:
+        async with alongside(admin_server):
+            return await run_mock_proxy(ws, mocks, follow=not names)
+    # -- end admin --
+
+    code = asyncio.run(run())
     print("postmock: stopped", file=sys.stderr, flush=True)
     return code
 
 
 def _serve(args: argparse.Namespace) -> int:
-    return serve(workspace(args), list(args.names))
+    return serve(workspace(args), list(args.names), args.admin, not args.no_admin)
 
 
 def register(sub: Any) -> None:
@@ -88,5 +99,13 @@ def register(sub: Any) -> None:
                 "each at its own stable URL http://127.0.0.1:PORT. Edits to examples, environments "
                 "and mock settings apply on the next call. Ctrl-C (or SIGTERM) stops cleanly and "
                 "flushes the call logs.")
-    p.add_argument("names", nargs="*", metavar="NAME", help="mock names or IDs (default: all active mocks)")
+    p.add_argument("names", nargs="*", metavar="NAME",
+                   help="mock names or IDs (default: every active mock, and mocks created while it runs)")
+    # -- admin API and dashboard --
+    p.add_argument("--admin", metavar="HOST:PORT", default=None,
+                   help="where the admin API and dashboard listen (default: 127.0.0.1:7299; if that "
+                        "port is busy they stay off, with a warning). Anything but loopback is reachable "
+                        "from other machines and warns. The dashboard's one-time login link is printed "
+                        "at start; `postmock ui` gives a new one")
+    p.add_argument("--no-admin", action="store_true", help="serve only the mocks: no admin API, no dashboard")
     p.set_defaults(func=_serve)

@@ -194,6 +194,19 @@ class CollectionStore:
             self._save_locked(doc)
         return doc, replaced
 
+    def replace(self, name_or_id: str, normalized: Normalized) -> Doc:
+        """Replace a collection's content with an imported one, keeping its ID (so mocks
+        serving it answer from the new content on their next call)."""
+        doc = normalized.doc
+        with file_lock(self.lock_path):
+            path = self.resolve(name_or_id)
+            doc["info"]["_postman_id"] = path.stem
+            doc["info"]["name"] = _check_name(str(doc["info"].get("name", "")))
+            for data in normalized.blobs.values():
+                self.blobs.put(data)
+            self._save_locked(doc)
+        return doc
+
     @contextlib.contextmanager
     def edit(self, name_or_id: str) -> Iterator[Doc]:
         """Read-modify-write one collection under the lock; saved only if the block succeeds."""

@@ -7,6 +7,7 @@ normalized only where exports are loose (missing `enabled`, numbers as values). 
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import os
 import uuid
@@ -198,6 +199,19 @@ class EnvironmentStore:
             if len(kept) == len(doc["values"]):
                 raise PostmockError(f"environment {doc['name']!r} has no variable {key!r}")
             doc["values"] = kept
+        return doc
+
+    def replace(self, name_or_id: str, name: str | None = None, values: builtins.list[Doc] | None = None) -> Doc:
+        """Give an environment a new name and/or a new set of variables (its ID stays)."""
+        try:
+            fresh = normalize_environment({"values": values if values is not None else []}, name or "x")
+        except DocumentError as e:
+            raise PostmockError(f"environment: {e}") from None
+        with self._edit(name_or_id) as doc:
+            if name is not None:
+                doc["name"] = _check_name(name)
+            if values is not None:
+                doc["values"] = fresh["values"]
         return doc
 
     def delete(self, name_or_id: str) -> Doc:
