@@ -7,6 +7,8 @@ and a script do exactly the same thing. No CDN, no build step: templates/ and st
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,16 +34,43 @@ from postmock_core.postman.environments import EnvironmentStore
 from postmock_core.postman.model import iter_items
 from postmock_core.store.workspace import Workspace
 
-__all__ = ["login_needed", "router", "templates"]
+__all__ = ["error_page", "login_needed", "router", "templates"]
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def _when(iso: str | None) -> str:
+    """An ISO UTC time as this machine's local `YYYY-MM-DD HH:MM:SS` (the CLI's tables do the same)."""
+    if not iso:
+        return ""
+    try:
+        return dt.datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return iso
+
+
+def _pretty(text: str) -> str:
+    """JSON bodies indented for reading; anything else as it is."""
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except ValueError:
+        return text
+
+
+templates.env.filters["when"] = _when
+templates.env.filters["pretty"] = _pretty
 Ws = Annotated[Workspace, Depends(workspace)]
 CALLS_SHOWN = 100
 
 
 def _page(request: Request, name: str, page: str, status: int = 200, **context: Any) -> HTMLResponse:
     return templates.TemplateResponse(request, name, {"page": page, **context}, status_code=status)
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    """A dashboard page saying what went wrong (a missing mock, a bad filter, ...)."""
+    return _page(request, "error.html", "", status=status, message=message, status_code=status)
 
 
 def login_needed() -> HTMLResponse:
@@ -125,8 +154,6 @@ def call_page(request: Request, ws: Ws, mock_id: str, call_id: int) -> HTMLRespo
     call = call_item(call_id, doc)
     nearest: list[dict[str, Any]] = []
     if call.response.body is not None and call.response.type == "no-match":
-        import json
-
         try:
             nearest = list((json.loads(call.response.body.data).get("postmock") or {}).get("nearest") or [])
         except (ValueError, AttributeError):

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
@@ -67,6 +67,14 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "the request is not valid"
 
 
+def _answer(request: Request, status: int, message: str) -> Response:
+    if request.url.path.startswith("/ui/"):  # a dashboard page: a page, not JSON
+        from postmock_core.admin.dashboard import error_page
+
+        return error_page(request, status, message)
+    return error_response(status, message)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Answer every error in the Postman shape; 422 validation errors become 400 as in Postman."""
 
@@ -75,12 +83,12 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(exc.status, str(exc), exc.name)
 
     @app.exception_handler(NotFoundError)
-    async def _missing(_: Request, exc: NotFoundError) -> JSONResponse:
-        return error_response(404, " ".join(str(exc).splitlines()))
+    async def _missing(request: Request, exc: NotFoundError) -> Response:
+        return _answer(request, 404, " ".join(str(exc).splitlines()))
 
     @app.exception_handler(PostmockError)
-    async def _user(_: Request, exc: PostmockError) -> JSONResponse:
-        return error_response(400, " ".join(str(exc).splitlines()))
+    async def _user(request: Request, exc: PostmockError) -> Response:
+        return _answer(request, 400, " ".join(str(exc).splitlines()))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

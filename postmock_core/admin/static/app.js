@@ -103,8 +103,10 @@ const forms = {
     location.reload();
   },
   async "example-edit"(form) {
-    const example = { code: Number(value(form, "code")), status: value(form, "status"),
-                      name: value(form, "name"), header: headerLines(form.elements.headers.value) };
+    const example = { code: Number(value(form, "code")), name: value(form, "name"),
+                      header: headerLines(form.elements.headers.value) };
+    // An untouched reason follows the status code (204 -> No Content); a typed one is kept.
+    if (form.elements.status.value !== form.elements.status.defaultValue) example.status = value(form, "status");
     if (form.elements.body) example.body = form.elements.body.value;
     await api("PUT", form.dataset.url, { example });
     document.getElementById("saved").textContent = "Saved. Mocks answer with it from their next call.";
@@ -213,7 +215,8 @@ function callRow(table, call) {
   link.href = `/ui/mocks/${table.dataset.mock}/calls/${call.id}`;
   const time = document.createElement("time");
   time.dateTime = call.servedAt;
-  time.textContent = call.servedAt;
+  // Local time as YYYY-MM-DD HH:MM:SS, as the server renders it.
+  time.textContent = new Date(call.servedAt).toLocaleString("sv-SE");
   link.append(time);
   cell(row, link);
   cell(row, call.request.method);
