@@ -10,6 +10,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup, escape
+
+from postmock_core.admin.dashboard import templates
 
 __all__ = ["router"]
 
@@ -36,10 +39,17 @@ def _reply_schema(op: dict[str, Any]) -> str:
     return _schema_name(content["schema"]) if content else "-"
 
 
+def _ticks(text: str) -> Markup:
+    """Escaped text with `code` spans, as the descriptions write them."""
+    parts = str(escape(text)).split("`")
+    return Markup("".join(f"<code>{part}</code>" if i % 2 else part for i, part in enumerate(parts)))
+
+
+templates.env.filters["ticks"] = _ticks
+
+
 @router.get("/docs", response_class=HTMLResponse)
 def reference(request: Request) -> HTMLResponse:
-    from postmock_core.admin.dashboard import templates
-
     schema = request.app.openapi()
     groups: dict[str, list[dict[str, Any]]] = {}
     for path, methods in schema["paths"].items():
