@@ -6,7 +6,7 @@ import asyncio
 import logging
 import signal
 
-from mitmproxy import options
+from mitmproxy import exceptions, options
 from mitmproxy.tools.dump import DumpMaster
 
 from postmock_core.mitm.mockserver import MockServer, reverse_modes
@@ -23,19 +23,25 @@ FOLLOW_POLL = 0.5  # seconds between looks at the mock configurations when follo
 
 
 async def _follow(opts: options.Options, catalog: MockCatalog, served: list[MockConfig]) -> None:
-    """Keep serving every active mock: open a listener for a mock created (or moved to another
-    port) while running, close the one of a mock deleted or deactivated."""
-    current = [(m.id, m.port) for m in served]
+    """Serve every active mock, also those created (or moved to another port) while running.
+    A listener, once open, stays: a mock deleted or deactivated meanwhile keeps answering
+    there with mockNotFoundError and the reason, as a named one does."""
+    serving = {(m.id, m.port): m for m in served}
     while True:
         await asyncio.sleep(FOLLOW_POLL)
         settings = catalog.settings()
-        active = sorted((m for m in catalog.mocks().values() if deactivation_reason(
-            m, catalog.collections, catalog.environments, settings) is None), key=lambda m: m.port)
-        wanted = [(m.id, m.port) for m in active]
-        if wanted != current:
-            current = wanted
-            log.info("postmock: now serving %d mock(s)", len(active))
-            opts.update(mode=reverse_modes(active), postmock_mock=",".join(m.id for m in active))
+        # A port still open for a mock gone is not reused until a restart.
+        taken = {port for _, port in serving}
+        fresh = [m for m in catalog.mocks().values() if (m.id, m.port) not in serving and m.port not in taken
+                 and deactivation_reason(m, catalog.collections, catalog.environments, settings) is None]
+        if fresh:
+            serving.update({(m.id, m.port): m for m in fresh})
+            mocks = sorted(serving.values(), key=lambda m: m.port)
+            log.info("postmock: now serving %d mock(s)", len(mocks))
+            try:
+                opts.update(mode=reverse_modes(mocks), postmock_mock=",".join(dict.fromkeys(m.id for m in mocks)))
+            except exceptions.OptionsError as e:  # a bad port must not end the follower
+                log.error("postmock: cannot serve new mock(s): %s", e)
 
 
 async def run_mock_proxy(ws: Workspace, mocks: list[MockConfig], follow: bool = False) -> int:
