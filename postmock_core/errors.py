@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-__all__ = ["PostmockError"]
+__all__ = ["NotFoundError", "PostmockError"]
 
 
 class PostmockError(Exception):
     """An error meant for the user: its message is one line, printed without a traceback."""
+
+
+class NotFoundError(PostmockError):
+    """The thing named does not exist (an HTTP edge answers 404 for it, the CLI the same line)."""

@@ -22,7 +22,7 @@ from postmock_core.history.store import HistoryStore
 from postmock_core.mitm.filterexpr import compile_filter
 from postmock_core.postman.collections import CollectionStore
 from postmock_core.postman.exporter import export_collection, write_export
-from postmock_core.postman.from_history import collection_from_exchanges
+from postmock_core.postman.history_collection import create_collection_from_history
 from postmock_core.postman.importer import read_collection_file
 from postmock_core.postman.model import iter_examples, iter_items
 from postmock_core.store.workspace import Workspace
@@ -42,21 +42,6 @@ examples:
   postmock collection create Picked --ids 3,5,9-12
   postmock collection create FromBrowser --from-har session.har
 """
-
-
-def _load_ids(history: HistoryStore, ids: list[int]) -> list[Exchange]:
-    wanted = set(ids)
-    found: dict[int, Exchange] = {}
-    for exchange_id, doc in history.iter_docs(newest_first=False):
-        if exchange_id in wanted:
-            found[exchange_id] = Exchange.from_doc(doc, history.blobs, id=exchange_id)
-            if len(found) == len(wanted):
-                break
-    missing = sorted(wanted - found.keys())
-    if missing:
-        shown = ", ".join(str(i) for i in missing[:10]) + (" ..." if len(missing) > 10 else "")
-        raise PostmockError(f"no history entry with ID {shown}; see: postmock history list")
-    return [found[i] for i in sorted(found)]
 
 
 def _from_har(ws: Workspace, history: HistoryStore, path: Path) -> list[Exchange]:
@@ -94,23 +79,11 @@ def _create(args: argparse.Namespace) -> int:
         print(f"created empty collection {args.name!r} ({doc['info']['_postman_id']})")
         return 0
     history = HistoryStore(ws)
-    if args.from_har:
-        exchanges = _from_har(ws, history, Path(args.from_har))
-    elif args.ids:
-        exchanges = _load_ids(history, parse_ids(args.ids))
-    else:
-        selected = progress(query.select(history), desc="reading history")
-        exchanges = sorted((Exchange.from_doc(doc, history.blobs, id=i) for i, doc in selected),
-                           key=lambda ex: ex.id or 0)
-    if not exchanges:
-        raise PostmockError("no history entries match; nothing was created "
-                            "(check the filters with `postmock history list`)")
-    result = collection_from_exchanges(args.name, progress(exchanges, len(exchanges), "building"),
-                                       history.blobs)
+    exchanges = _from_har(ws, history, Path(args.from_har)) if args.from_har else None
+    result = create_collection_from_history(store, history, args.name, ids=parse_ids(args.ids or []),
+                                            query=query if args.from_history else None,
+                                            exchanges=exchanges, progress=progress)
     skipped = len(result.skipped_failed)
-    if not result.examples:
-        raise PostmockError(f"all {skipped} selected exchanges failed (no response); nothing was created")
-    store.save(result.doc)
     note = f"; skipped {skipped} failed exchange{'s' if skipped != 1 else ''} (no response)" if skipped else ""
     if args.json:
         print_json({"id": result.doc["info"]["_postman_id"], "name": args.name, "requests": result.requests,

@@ -17,13 +17,11 @@ from postmock_core.errors import PostmockError
 from postmock_core.history.store import HistoryStore
 from postmock_core.postman.collections import (
     CollectionStore,
-    example_name_taken,
     find_example,
     remove_example,
 )
-from postmock_core.postman.from_history import add_exchange
-from postmock_core.postman.model import example_body, iter_examples, set_example_body, status_phrase
-from postmock_core.store.names import check_name
+from postmock_core.postman.example_edit import edit_example, save_from_history
+from postmock_core.postman.model import example_body, iter_examples
 
 __all__ = ["register"]
 
@@ -45,24 +43,11 @@ _SUFFIX = {"json": ".json", "html": ".html", "xml": ".xml", "javascript": ".js"}
 
 def _save(args: argparse.Namespace) -> int:
     ws = workspace(args)
-    store = CollectionStore(ws)
     ids = parse_ids([args.from_history])
     if len(ids) != 1:
         raise PostmockError("--from-history takes one history ID")
-    history = HistoryStore(ws)
-    ex = history.load(ids[0])
-    if ex is None:
-        raise PostmockError(f"no history entry with ID {ids[0]}; see: postmock history list")
-    if ex.failed:
-        raise PostmockError(f"history entry {ids[0]} has no response ({ex.error or 'failed'}); "
-                            f"only answered requests can be saved as examples")
-    if args.name:
-        args.name = check_name(args.name, "an example name")
-    with store.edit(args.collection) as doc:
-        if args.name and example_name_taken(doc, args.name):
-            raise PostmockError(f"an example named {args.name!r} already exists in "
-                                f"{doc['info']['name']!r}; choose another --name")
-        item, example, created = add_exchange(doc, ex, history.blobs, args.name)
+    doc, item, example, created = save_from_history(CollectionStore(ws), HistoryStore(ws),
+                                                    args.collection, ids[0], args.name)
     where = "a new request" if created else "request"
     print(f"saved history entry {ids[0]} as example {example['name']!r} ({example['id']}) in "
           f"{where} {item['name']!r} of {doc['info']['name']!r}")
@@ -150,57 +135,14 @@ def _parse_header(text: str) -> tuple[str, str]:
     return key.strip(), value.strip()
 
 
-def _apply(ex: Doc, args: argparse.Namespace, body: bytes | None, blobs: Any) -> list[str]:
-    changed = []
-    if args.status is not None:
-        if not 100 <= args.status <= 599:
-            raise PostmockError(f"--status {args.status} is not a status code: use 100 to 599")
-        ex["code"] = args.status
-        ex["status"] = args.reason if args.reason is not None else status_phrase(args.status)
-        changed.append("status")
-    elif args.reason is not None:
-        ex["status"] = args.reason
-        changed.append("reason")
-    headers = [h for h in ex.get("header") or [] if isinstance(h, dict)]
-    for name in args.remove_header or []:
-        kept = [h for h in headers if str(h.get("key", "")).lower() != name.lower()]
-        if len(kept) == len(headers):
-            raise PostmockError(f"the example has no header {name!r}")
-        headers = kept
-        changed.append(f"-{name}")
-    for text in args.set_header or []:
-        key, value = _parse_header(text)
-        at = next((i for i, h in enumerate(headers) if str(h.get("key", "")).lower() == key.lower()), None)
-        headers = [h for h in headers if str(h.get("key", "")).lower() != key.lower()]
-        headers.insert(len(headers) if at is None else at, {"key": key, "value": value})
-        changed.append(key)
-    if body is not None:
-        set_example_body(ex, body, blobs)
-        for h in headers:  # a stale length would cut or stall the mocked response
-            if str(h.get("key", "")).lower() == "content-length":
-                h["value"] = str(len(body))
-        changed.append("body")
-    ex["header"] = headers
-    if args.name:
-        ex["name"] = args.name
-        changed.append("name")
-    return changed
-
-
 def _edit(args: argparse.Namespace) -> int:
     store = CollectionStore(workspace(args))
-    if args.name:
-        args.name = check_name(args.name, "an example name")
     _, current = find_example(store.load(args.collection), args.example)
     body = _read_body(args, current, store.blobs)  # outside the lock: an editor may take a while
-    with store.edit(args.collection) as doc:
-        _, ex = find_example(doc, str(current.get("id")))
-        if args.name and example_name_taken(doc, args.name, except_id=ex.get("id")):
-            raise PostmockError(f"an example named {args.name!r} already exists; choose another --name")
-        changed = _apply(ex, args, body, store.blobs)
-        if not changed:
-            raise PostmockError("nothing to change: give --status, --reason, --set-header, "
-                                "--remove-header, --body-file, --editor or --name")
+    doc, ex, changed = edit_example(store, args.collection, str(current.get("id")), status=args.status,
+                                    reason=args.reason,
+                                    set_headers=[_parse_header(h) for h in args.set_header or []],
+                                    remove_headers=args.remove_header or [], body=body, name=args.name)
     print(f"updated example {ex['name']!r} ({ex['id']}) in {doc['info']['name']!r}: {', '.join(changed)}")
     return 0
 

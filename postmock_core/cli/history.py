@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import base64
 import dataclasses
 import datetime as dt
 import hashlib
@@ -20,8 +19,15 @@ from postmock_core.cli.common import (
     print_table,
     workspace,
 )
-from postmock_core.errors import PostmockError
-from postmock_core.exchange import Exchange, HttpRequest, body_from_doc
+from postmock_core.errors import NotFoundError, PostmockError
+from postmock_core.exchange import Exchange, body_from_doc
+from postmock_core.history.entries import (
+    body_size,
+    delete_entries,
+    entry_doc,
+    list_entries,
+    summary,
+)
 from postmock_core.history.query import HistoryQuery, parse_moment
 from postmock_core.history.store import HistoryStore
 from postmock_core.mitm.filterexpr import compile_filter
@@ -33,17 +39,6 @@ Doc = dict[str, Any]
 
 
 # -- formatting -------------------------------------------------------------------------------
-def _body_size(body: Any) -> int:
-    if not isinstance(body, dict):
-        return 0
-    if "text" in body:
-        return len(str(body["text"]).encode("utf-8"))
-    if "base64" in body:
-        b64 = str(body["base64"])
-        return len(b64) * 3 // 4 - b64[-2:].count("=")
-    return int(body.get("size") or 0)
-
-
 def _human_size(n: int) -> str:
     if n < 1024:
         return f"{n} B"
@@ -65,22 +60,6 @@ def _local_time(ts: float) -> str:
     return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def summary(exchange_id: int, doc: Doc) -> Doc:
-    """The stable per-entry object of `history list --json`."""
-    req = doc.get("request") or {}
-    resp = doc.get("response")
-    return {
-        "id": exchange_id,
-        "time": doc.get("time"),
-        "method": req.get("method"),
-        "url": HttpRequest.from_doc(req, None, with_body=False).url,
-        "status": resp.get("status") if isinstance(resp, dict) else None,
-        "duration_ms": doc.get("duration_ms"),
-        "size": _body_size(resp.get("body")) if isinstance(resp, dict) else 0,
-        "error": doc.get("error"),
-    }
-
-
 def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 1)] + "…"
 
@@ -89,11 +68,8 @@ def _fit(text: str, width: int) -> str:
 def _list(args: argparse.Namespace) -> int:
     query = HistoryQuery.from_args(args, compile_filter)
     store = HistoryStore(workspace(args))
-    # One more than asked tells whether to mention the rest, without counting it all.
-    probe = dataclasses.replace(query, limit=query.limit + 1) if query.limit else query
-    found = list(probe.select(store))
-    more = query.limit is not None and len(found) > query.limit
-    rows = [summary(i, d) for i, d in found[: query.limit]]
+    found, more = list_entries(store, query)
+    rows = [summary(i, d) for i, d in found]
     if args.json:
         print_json(rows)
     elif not rows:
@@ -122,7 +98,7 @@ _LIST_HEADERS = ["ID", "TIME", "METHOD", "STATUS", "DURATION", "SIZE", "URL"]
 def _body_lines(body: Any, data: bytes | None, want: bool) -> list[str]:
     if not isinstance(body, dict):
         return []
-    size = _body_size(body)
+    size = body_size(body)
     binary = "base64" in body or body.get("kind") == "binary"
     if not want:
         return [f"<{size} bytes {'binary' if binary else 'text'}; use --body to show it>"]
@@ -138,30 +114,17 @@ def _show(args: argparse.Namespace) -> int:
     except ValueError:
         raise PostmockError(f"{args.id!r} is not an ID: give one number, e.g. 42") from None
     store = HistoryStore(workspace(args))
+    if args.json:
+        print_json(entry_doc(store, exchange_id, args.body))
+        return 0
     doc = store.get(exchange_id)
     if doc is None:
-        raise PostmockError(f"no history entry {exchange_id}: see `postmock history list`")
+        raise NotFoundError(f"no history entry {exchange_id}: see `postmock history list`")
     req, resp = doc.get("request") or {}, doc.get("response")
     bodies = {}
     for part, msg in (("request", req), ("response", resp)):
         if isinstance(msg, dict) and msg.get("body") and args.body:
             bodies[part] = body_from_doc(msg["body"], store.blobs)
-    if args.json:
-        out = {"id": exchange_id, **doc}
-        for part, msg in (("request", req), ("response", resp)):
-            if not isinstance(msg, dict) or not msg.get("body"):
-                continue
-            if part in bodies:
-                data = bodies[part]
-                binary = "base64" in msg["body"] or msg["body"].get("kind") == "binary"
-                shown: dict[str, Any] = (
-                    {"base64": base64.b64encode(data).decode("ascii")} if binary
-                    else {"text": data.decode("utf-8")})
-            else:
-                shown = {"size": _body_size(msg["body"]), "omitted": "use --body"}
-            out[part] = {**msg, "body": shown}
-        print_json(out)
-        return 0
     ex = Exchange.from_doc(doc, None, id=exchange_id, with_body=False)
     r = ex.request
     extra = [ex.source, ex.mode] + ([f"redacted: {', '.join(ex.redacted)}"] if ex.redacted else [])
@@ -200,25 +163,11 @@ def _delete(args: argparse.Namespace) -> int:
         until = min(before, query.until) if query.until else before
         query = dataclasses.replace(query, until=until)
     store = HistoryStore(workspace(args))
-    if args.ids:
-        if not query.is_empty or args.all:
-            raise PostmockError("give IDs or a selection (--before, --host, ...), not both")
-        wanted = sorted(set(parse_ids(args.ids)))
-        deleted = store.delete(wanted)
-        missing = sorted(set(wanted) - set(deleted))
-        if missing:
-            print(f"not found: {', '.join(map(str, missing))}", file=sys.stderr)
-        print(f"deleted {len(deleted)} {'entry' if len(deleted) == 1 else 'entries'}")
-        return 0 if deleted else 1
-    if query.is_empty and query.limit is None:
-        if not args.all:
-            raise PostmockError("say what to delete: IDs, --before TIME, filters like --host, "
-                                "or --all for the whole history")
-        deleted = store.delete_where(lambda _doc: True)
-    else:
-        deleted = store.delete([i for i, _ in query.select(store)])
+    deleted, missing = delete_entries(store, parse_ids(args.ids or []), query, args.all)
+    if missing:
+        print(f"not found: {', '.join(map(str, missing))}", file=sys.stderr)
     print(f"deleted {len(deleted)} {'entry' if len(deleted) == 1 else 'entries'}")
-    return 0
+    return 0 if deleted or not args.ids else 1
 
 
 # -- wiring -----------------------------------------------------------------------------------

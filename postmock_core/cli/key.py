@@ -6,8 +6,8 @@ import argparse
 from typing import Any
 
 from postmock_core.cli.common import command, print_json, print_table, workspace
-from postmock_core.mock.configs import MockStore
 from postmock_core.mock.keys import ApiKey, KeyStore
+from postmock_core.mock.manage import create_key
 
 __all__ = ["register"]
 
@@ -18,10 +18,7 @@ def _doc(key: ApiKey) -> dict[str, Any]:
 
 
 def _create(args: argparse.Namespace) -> int:
-    ws = workspace(args)
-    mocks = MockStore(ws)
-    scope = tuple(dict.fromkeys(mocks.get(m).id for m in args.mock or ()))
-    key, secret = KeyStore(ws).create(args.name, scope)
+    key, secret = create_key(workspace(args), args.name, tuple(args.mock or ()))
     if args.json:
         print_json({**_doc(key), "key": secret})
     else:

@@ -4,9 +4,6 @@ the call log are in `mock_activity`)."""
 from __future__ import annotations
 
 import argparse
-import re
-import shutil
-from pathlib import Path
 from typing import Any
 
 from postmock_core.cli import mock_activity
@@ -18,51 +15,20 @@ from postmock_core.cli.common import (
     workspace,
 )
 from postmock_core.errors import PostmockError
-from postmock_core.mock.calllog import CallLog
-from postmock_core.mock.configs import ON_MISS, MockConfig, MockStore, parse_delay
-from postmock_core.mock.runtime import deactivation_reason
-from postmock_core.postman.collections import CollectionStore
-from postmock_core.postman.environments import EnvironmentStore
-from postmock_core.store.settings import load_settings
-from postmock_core.store.storage import read_json
-from postmock_core.store.workspace import Workspace
+from postmock_core.mock.configs import ON_MISS, MockStore, parse_delay
+from postmock_core.mock.manage import (
+    call_count,
+    create_mock,
+    delete_mock,
+    describe_mock,
+    edit_mock,
+    header_list,
+)
 
 __all__ = ["add_commands"]
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9 ._-]+")
 
-
-# -- helpers ----------------------------------------------------------------------------------
-def _collection(ws: Workspace, ref: str) -> tuple[str, str]:
-    """(ID, name) of a collection given by name or ID."""
-    doc = CollectionStore(ws).load(ref)
-    return str(doc["info"]["_postman_id"]), str(doc["info"].get("name", ""))
-
-
-def _environment(ws: Workspace, ref: str) -> tuple[str, str]:
-    doc = EnvironmentStore(ws).load(ref)
-    return str(doc["id"]), str(doc.get("name", ""))
-
-
-def _name_of(path: Path, key: str) -> str | None:
-    try:
-        doc = read_json(path)
-    except PostmockError:
-        return None
-    if not isinstance(doc, dict):
-        return None
-    value = (doc.get("info") or {}).get("name") if key == "info" else doc.get("name")
-    return str(value) if value is not None else None
-
-
-def _default_name(collection_name: str, taken: set[str]) -> str:
-    base = _UNSAFE.sub("-", collection_name).strip(" ._-")[:70] or "mock"
-    name, n = base, 2
-    while name.lower() in taken:
-        name, n = f"{base} {n}", n + 1
-    return name
-
-
+# -- commands ---------------------------------------------------------------------------------
 def _seed(text: str) -> int:
     try:
         return int(text)
@@ -70,60 +36,21 @@ def _seed(text: str) -> int:
         raise argparse.ArgumentTypeError(f"seed {text!r} is not a whole number") from None
 
 
-def _header_list(text: str) -> tuple[str, ...]:
-    return tuple(h.strip().lower() for h in text.split(",") if h.strip())
-
-
-def _describe(ws: Workspace, mock: MockConfig) -> dict[str, Any]:
-    """Everything `list --json` and `show` tell about a mock; the state is derived, not stored."""
-    collections, environments = CollectionStore(ws), EnvironmentStore(ws)
-    settings = load_settings(ws)
-    reason = deactivation_reason(mock, collections, environments, settings)
-    cpath = collections.dir / f"{mock.collection}.json"
-    epath = environments.dir / f"{mock.environment}.json" if mock.environment else None
-    return {
-        "id": mock.id, "name": mock.name, "url": mock.url, "port": mock.port,
-        "collection": {"id": mock.collection, "name": _name_of(cpath, "info") if cpath.exists() else None},
-        "environment": ({"id": mock.environment, "name": _name_of(epath, "name") if epath.exists() else None}
-                        if epath else None),
-        "state": "deactivated" if reason else "active", "deactivated_reason": reason,
-        "private": mock.private, "delay_ms": mock.delay_ms, "match_body": mock.match_body,
-        "match_headers": list(mock.match_headers), "on_miss": mock.on_miss,
-        "call_log_cap": mock.call_log_cap or settings.call_log_cap, "seed": mock.seed,
-        "server_responses": [r.to_doc() for r in mock.server_responses],
-        "created": mock.created, "updated": mock.updated,
-    }
-
-
-def _check_public(ws: Workspace, private: bool) -> None:
-    if not private and load_settings(ws).forbid_public_mocks:
-        raise PostmockError("this workspace forbids public mocks (setting forbid_public_mocks): add --private")
-
-
-# -- commands ---------------------------------------------------------------------------------
 def _create(args: argparse.Namespace) -> int:
     ws = workspace(args)
-    store = MockStore(ws)
-    collection_id, collection_name = _collection(ws, args.collection)
-    env_id = _environment(ws, args.env)[0] if args.env else None
-    _check_public(ws, args.private)
-    name = args.name or _default_name(collection_name, {m.name.lower() for m in store.list()})
-    mock = store.create(name, collection_id, port=args.port, environment=env_id,
-                        delay_ms=parse_delay(args.delay), private=args.private, match_body=args.match_body,
-                        match_headers=_header_list(args.match_headers or ""), on_miss=args.on_miss,
-                        call_log_cap=args.call_log_cap or None, seed=args.seed)
-    note = ""
-    if args.save_url_to_env:
-        doc, created = EnvironmentStore(ws).set(args.save_url_to_env, "url", mock.url)
-        note = (f"created environment {doc['name']!r} with url = {mock.url}" if created
-                else f"set url = {mock.url} in environment {doc['name']!r}")
+    made = create_mock(ws, args.collection, name=args.name, environment=args.env,
+                       save_url_to_env=args.save_url_to_env, port=args.port,
+                       delay_ms=parse_delay(args.delay), private=args.private,
+                       match_body=args.match_body, match_headers=header_list(args.match_headers or ""),
+                       on_miss=args.on_miss, call_log_cap=args.call_log_cap or None, seed=args.seed)
+    mock = made.mock
     if args.json:
-        print_json(_describe(ws, mock))
+        print_json(describe_mock(ws, mock))
     else:
-        print(f"created mock {mock.name} ({mock.id}) for collection {collection_name!r}")
+        print(f"created mock {mock.name} ({mock.id}) for collection {made.collection_name!r}")
         print(f"url: {mock.url}")
-        if note:
-            print(note)
+        if made.env_note:
+            print(made.env_note)
         print(f"serve it with: postmock serve {mock.name!r}" if " " in mock.name
               else f"serve it with: postmock serve {mock.name}")
     return 0
@@ -131,7 +58,7 @@ def _create(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     ws = workspace(args)
-    described = [_describe(ws, m) for m in MockStore(ws).list()]
+    described = [describe_mock(ws, m) for m in MockStore(ws).list()]
     if args.json:
         print_json(described)
         return 0
@@ -154,8 +81,8 @@ def _list(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     ws = workspace(args)
     mock = MockStore(ws).get(args.mock)
-    d = _describe(ws, mock)
-    d["calls"] = CallLog(ws, mock.id).count()
+    d = describe_mock(ws, mock)
+    d["calls"] = call_count(ws, mock)
     if args.json:
         print_json(d)
         return 0
@@ -184,25 +111,21 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _edit(args: argparse.Namespace) -> int:
-    ws = workspace(args)
-    store = MockStore(ws)
-    mock = store.get(args.mock)
     changes: dict[str, Any] = {}
     if args.name is not None:
         changes["name"] = args.name
     if args.env is not None:
-        changes["environment"] = _environment(ws, args.env)[0]
+        changes["environment"] = args.env
     if args.no_env:
         changes["environment"] = None
     if args.delay is not None:
         changes["delay_ms"] = parse_delay(args.delay)
     if args.private is not None:
-        _check_public(ws, args.private)
         changes["private"] = args.private
     if args.match_body is not None:
         changes["match_body"] = args.match_body
     if args.match_headers is not None:
-        changes["match_headers"] = _header_list(args.match_headers)
+        changes["match_headers"] = header_list(args.match_headers)
     if args.on_miss is not None:
         changes["on_miss"] = args.on_miss
     if args.port is not None:
@@ -217,16 +140,14 @@ def _edit(args: argparse.Namespace) -> int:
         changes["seed"] = None
     if not changes:
         raise PostmockError("nothing to change: pass at least one option (see: postmock mock edit --help)")
-    new = store.update(mock.id, **changes)
+    new = edit_mock(workspace(args), args.mock, **changes)
     print(f"updated mock {new.name} ({new.id}): {', '.join(sorted(changes))}; running servers use it "
           f"from the next call" + (" (a new --port needs a restart of postmock serve)" if "port" in changes else ""))
     return 0
 
 
 def _delete(args: argparse.Namespace) -> int:
-    ws = workspace(args)
-    mock = MockStore(ws).delete(args.mock)
-    shutil.rmtree(ws.root / "calls" / mock.id, ignore_errors=True)
+    mock = delete_mock(workspace(args), args.mock)
     print(f"deleted mock {mock.name} ({mock.id}) and its call log")
     return 0
 

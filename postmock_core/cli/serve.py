@@ -30,8 +30,9 @@ def _port_in_use(port: int) -> bool:
     return False
 
 
-def select_mocks(catalog: MockCatalog, names: list[str]) -> list[MockConfig]:
-    """The mocks to serve: those named (deactivated ones too: they answer why), else all active."""
+def select_mocks(catalog: MockCatalog, names: list[str], allow_none: bool = False) -> list[MockConfig]:
+    """The mocks to serve: those named (deactivated ones too: they answer why), else all active
+    (none yet is fine when `allow_none`: mocks created later are picked up)."""
     settings = catalog.settings()
     if names:
         chosen: list[MockConfig] = []
@@ -44,7 +45,7 @@ def select_mocks(catalog: MockCatalog, names: list[str]) -> list[MockConfig]:
     else:
         chosen = [m for m in catalog.mocks().values()
                   if deactivation_reason(m, catalog.collections, catalog.environments, settings) is None]
-        if not chosen:
+        if not chosen and not allow_none:
             raise PostmockError("no active mock to serve; create one with: postmock mock create --collection C")
     public = [m.name for m in chosen if not m.private]
     if settings.forbid_public_mocks and public:
@@ -59,11 +60,11 @@ def select_mocks(catalog: MockCatalog, names: list[str]) -> list[MockConfig]:
 
 
 def serve(ws: Workspace, names: list[str], engine: str = "asgi", quiet: bool = False,
-          workers: str = "1") -> int:
+          workers: str = "1", admin_address: str | None = None, admin: bool = True) -> int:
     """Serve the chosen mocks until SIGINT/SIGTERM; the call logs are flushed on the way out.
 
     Without names on the ASGI engine, every mock of the workspace is served as it is created,
-    edited and deleted.
+    edited and deleted. Unless `admin` is False, the admin API and dashboard run beside them.
     """
     from postmock_core.serve.workers import worker_count  # uvicorn is not needed before this
 
@@ -75,31 +76,43 @@ def serve(ws: Workspace, names: list[str], engine: str = "asgi", quiet: bool = F
         raise PostmockError("--workers needs the asgi engine; drop --engine mitmproxy or --workers")
     catalog = MockCatalog(ws)
     if engine == "mitmproxy" or names:
-        mocks = select_mocks(catalog, names)
+        mocks = select_mocks(catalog, names, allow_none=admin and engine == "mitmproxy")
         print(f"postmock: serving {len(mocks)} mock(s); Ctrl-C to stop", flush=True)
     else:
         mocks = []
         print("postmock: serving every mock of the workspace, following it as mocks are created, "
               "edited and deleted; Ctrl-C to stop", flush=True)
+    # The admin API and dashboard (admin/) run in this process, in the same event loop.
+    from postmock_core.admin.server import AdminServer, alongside
+    from postmock_core.mitm.filterexpr import compile_filter
+
+    admin_server = AdminServer.bind(ws, admin_address, compile_filter=compile_filter) if admin else None
     if engine == "mitmproxy":
         from postmock_core.mitm.runner import run_mock_proxy  # mitmproxy is slow to import
         from postmock_core.serve.host import describe
 
         for m in mocks:
             print(f"  {describe(m, catalog)}", flush=True)
-        code = asyncio.run(run_mock_proxy(ws, mocks, quiet))
+
+        async def run() -> int:
+            async with alongside(admin_server):
+                return await run_mock_proxy(ws, mocks, quiet, follow=not names)
+
+        code = asyncio.run(run())
     else:
         from postmock_core.serve.runner import run_service
 
         if count > 1:
             print(f"postmock: {count} worker processes answer at every port", flush=True)
-        code = run_service(ws, [m.id for m in mocks] if names else None, quiet, workers=count)
+        code = run_service(ws, [m.id for m in mocks] if names else None, quiet, workers=count,
+                           beside=lambda: alongside(admin_server))
     print("postmock: stopped", file=sys.stderr, flush=True)
     return code
 
 
 def _serve(args: argparse.Namespace) -> int:
-    return serve(workspace(args), list(args.names), args.engine, args.quiet, args.workers)
+    return serve(workspace(args), list(args.names), args.engine, args.quiet, args.workers,
+                 args.admin, not args.no_admin)
 
 
 def register(sub: Any) -> None:
@@ -120,4 +133,10 @@ def register(sub: Any) -> None:
     p.add_argument("--workers", default="1", metavar="N|auto",
                    help="processes answering at every mock's port (SO_REUSEPORT), default 1; auto: one "
                         "per core. Each reloads edits, writes the call log and follows new mocks")
+    p.add_argument("--admin", metavar="HOST:PORT", default=None,
+                   help="where the admin API and dashboard listen (default: 127.0.0.1:7299; if that "
+                        "port is busy they stay off, with a warning). Anything but loopback is reachable "
+                        "from other machines and warns. The dashboard's one-time login link is printed "
+                        "at start; `postmock ui` gives a new one")
+    p.add_argument("--no-admin", action="store_true", help="serve only the mocks: no admin API, no dashboard")
     p.set_defaults(func=_serve)

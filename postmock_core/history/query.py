@@ -106,6 +106,8 @@ def parse_status(value: str) -> tuple[int, int]:
 def _split(values: Iterable[str] | None) -> tuple[str, ...]:
     """Repeatable options also accept comma-separated lists: --method GET,POST."""
     out: list[str] = []
+    if isinstance(values, str):
+        values = [values]
     for value in values or ():
         out.extend(p.strip() for p in str(value).split(",") if p.strip())
     return tuple(out)
@@ -163,22 +165,30 @@ class HistoryQuery:
 
         `compile_filter` turns `--filter` into a predicate; without it `--filter` is refused.
         """
-        def get(name: str) -> Any:
-            return getattr(args, name, None)
+        names = ("date", "since", "until", "host", "method", "status", "path", "filter", "limit")
+        return cls.parse(compile_filter=compile_filter, **{n: getattr(args, n, None) for n in names})
 
-        date = parse_day(str(get("date"))) if get("date") else None
-        since = parse_moment(str(get("since")), "--since") if get("since") else None
-        until = parse_moment(str(get("until")), "--until") if get("until") else None
-        if since and until and since >= until:
+    @classmethod
+    def parse(cls, *, date: str | None = None, since: str | None = None, until: str | None = None,
+              host: Iterable[str] | None = None, method: Iterable[str] | None = None,
+              status: Iterable[str] | None = None, path: str | None = None,
+              filter: str | None = None, limit: int | str | None = None,
+              compile_filter: FilterCompiler | None = None) -> HistoryQuery:
+        """A query from the selection flags in their text form (as the CLI and the admin API
+        take them); a bad value raises `PostmockError` (one line)."""
+        day = parse_day(str(date)) if date else None
+        since_at = parse_moment(str(since), "--since") if since else None
+        until_at = parse_moment(str(until), "--until") if until else None
+        if since_at and until_at and since_at >= until_at:
             raise PostmockError("--since must be earlier than --until")
-        statuses = _split(get("status"))
+        statuses = _split(status)
         for s in statuses:
             parse_status(s)
-        methods = tuple(m.upper() for m in _split(get("method")))
+        methods = tuple(m.upper() for m in _split(method))
         for m in methods:
             if not re.fullmatch(r"[A-Z][A-Z0-9_-]*", m):
                 raise PostmockError(f"--method {m!r} is not an HTTP method name")
-        expr = get("filter")
+        expr = filter
         if expr is not None:
             expr = expr.strip()
             if not expr:
@@ -186,17 +196,17 @@ class HistoryQuery:
             if compile_filter is None:
                 raise PostmockError("--filter is not supported here")
             compile_filter(expr)
-        limit = get("limit")
-        if limit is not None and not isinstance(limit, int):
+        count = limit
+        if count is not None and not isinstance(count, int):
             try:
-                limit = int(str(limit))
+                count = int(str(count))
             except ValueError:
-                limit = -1
-            if limit < 0:
-                raise PostmockError(f"--limit {get('limit')!r} is not a number: use 0 or more")
-        return cls(date=date, since=since, until=until, hosts=_split(get("host")),
-                   methods=methods, statuses=statuses, path=get("path") or None,
-                   filter=expr, limit=limit or None, compile_filter=compile_filter)
+                count = -1
+        if count is not None and count < 0:
+            raise PostmockError(f"--limit {limit!r} is not a number: use 0 or more")
+        return cls(date=day, since=since_at, until=until_at, hosts=_split(host),
+                   methods=methods, statuses=statuses, path=path or None,
+                   filter=expr, limit=count or None, compile_filter=compile_filter)
 
     # -- derived, computed once ---------------------------------------------------------------
     @cached_property

@@ -14,7 +14,7 @@ from postmock_core.mock.privacy import log_view
 from postmock_core.store.segments import SegmentedStore, WriterBatch
 from postmock_core.store.workspace import Workspace
 
-__all__ = ["NO_MATCH", "CallLog", "CallQuery", "call_doc", "parse_when"]
+__all__ = ["NO_MATCH", "RESPONSE_TYPES", "CallLog", "CallQuery", "call_doc", "parse_when", "response_type"]
 
 NO_MATCH = "No matching requests"
 # Bodies in the log are for reading, not replay: keep the first part of large ones.
@@ -52,6 +52,30 @@ def call_doc(request: HttpRequest, response: HttpResponse, started: float, durat
     }
 
 
+# How a call was answered, told apart by what the log entry says (see `response_type`).
+RESPONSE_TYPES = ("example", "no-match", "passthrough", "record", "server-response",
+                  "unauthorized", "preflight")
+
+
+def response_type(doc: dict[str, Any]) -> str:
+    """How a logged call was answered: one of `RESPONSE_TYPES`."""
+    example = doc.get("example") or {}
+    if example.get("id"):
+        return "example"
+    name = str(example.get("name") or "")
+    if name.startswith(NO_MATCH + " (passthrough"):
+        return "passthrough"
+    if name.startswith(NO_MATCH + " (record"):
+        return "record"
+    if name.startswith("Server response:"):
+        return "server-response"
+    if name == "Invalid credentials":
+        return "unauthorized"
+    if name == "CORS preflight":
+        return "preflight"
+    return "no-match"
+
+
 @dataclass(frozen=True)
 class CallQuery:
     search: str | None = None
@@ -60,11 +84,17 @@ class CallQuery:
     since: float | None = None
     until: float | None = None
     limit: int | None = None
+    path: str | None = None  # the request path, any case
+    kind: str | None = None  # a `response_type`
 
     def matches(self, doc: dict[str, Any]) -> bool:
         if self.status is not None and doc.get("status") != self.status:
             return False
         if self.method and str(doc.get("method", "")).upper() != self.method.upper():
+            return False
+        if self.path is not None and str(doc.get("path", "")).lower() != self.path.lower():
+            return False
+        if self.kind is not None and response_type(doc) != self.kind:
             return False
         ts = float(doc.get("timestamp", 0))
         if self.since is not None and ts < self.since:
@@ -98,23 +128,40 @@ class CallLog:
         """The highest sequence number writer `session` has stored in this log (0: none)."""
         return self._store.stored_seq(session)
 
-    def query(self, q: CallQuery = CallQuery()) -> Iterator[tuple[int, dict[str, Any]]]:
-        """Matching calls, newest first."""
+    def query(self, q: CallQuery = CallQuery(), newest_first: bool = True,
+              beyond: int | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Matching calls, newest first (or oldest first), starting past call `beyond` (a page's
+        last call) when given."""
         n = 0
-        for call_id, doc in self._store.iter_docs(newest_first=True):
+        after = beyond if beyond is not None and not newest_first else 0
+        for call_id, doc in self._store.iter_docs(newest_first=newest_first, after=after):
             if q.limit is not None and n >= q.limit:
                 return
+            if newest_first and beyond is not None and call_id >= beyond:
+                continue
             if q.matches(doc):
                 n += 1
                 yield call_id, doc
 
+    def get(self, call_id: int) -> dict[str, Any] | None:
+        """One logged call, or None."""
+        return self._store.get(call_id)
+
+    def newer(self, after: int) -> list[tuple[int, dict[str, Any]]]:
+        """Calls logged after call `after`, oldest first, without waiting."""
+        return list(self._store.iter_docs(newest_first=False, after=after))
+
+    def last_id(self) -> int:
+        """The ID of the newest call logged so far (0 when none)."""
+        return self._store.next_id() - 1
+
     def follow(self, q: CallQuery = CallQuery(), after: int | None = None, poll: float = 0.5,
                stop_after: float | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
         """New matching calls as they arrive, oldest first, like `tail -f` (until interrupted)."""
-        last = self._store.next_id() - 1 if after is None else after
+        last = self.last_id() if after is None else after
         deadline = None if stop_after is None else time.monotonic() + stop_after
         while deadline is None or time.monotonic() < deadline:
-            for call_id, doc in self._store.iter_docs(newest_first=False, after=last):
+            for call_id, doc in self.newer(last):
                 last = call_id
                 if q.matches(doc):
                     yield call_id, doc

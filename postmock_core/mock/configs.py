@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from postmock_core.errors import PostmockError
+from postmock_core.errors import NotFoundError, PostmockError
 from postmock_core.store.names import check_name
 from postmock_core.store.storage import read_json, transaction
 from postmock_core.store.workspace import Workspace
@@ -141,7 +141,7 @@ class MockStore:
         for m in self.list():
             if m.id == ident or m.name.lower() == ident.lower():
                 return m
-        raise PostmockError(f"no mock {ident!r}; see: postmock mock list")
+        raise NotFoundError(f"no mock {ident!r}; see: postmock mock list")
 
     def _check_name(self, name: str, mocks: builtins.list[MockConfig], exclude: str | None = None) -> None:
         if not _NAME.fullmatch(name):
@@ -211,7 +211,7 @@ class MockStore:
         for m in mocks:
             if m.id == ident or m.name.lower() == ident.lower():
                 return m
-        raise PostmockError(f"no mock {ident!r}; see: postmock mock list")
+        raise NotFoundError(f"no mock {ident!r}; see: postmock mock list")
 
     # -- server responses ---------------------------------------------------------------------
     def add_server_response(self, ident: str, name: str, status: int, headers: builtins.list[tuple[str, str]],
@@ -230,17 +230,18 @@ class MockStore:
             resp = self.set_server_response_active(mock.id, resp.id, True)
         return resp
 
-    def _server_response(self, mock: MockConfig, ref: str) -> ServerResponse:
+    def server_response(self, mock: MockConfig, ref: str) -> ServerResponse:
+        """One of the mock's server responses, by ID or name."""
         for r in mock.server_responses:
             if r.id == ref or r.name.lower() == ref.lower():
                 return r
-        raise PostmockError(f"mock {mock.name!r} has no server response {ref!r}; "
+        raise NotFoundError(f"mock {mock.name!r} has no server response {ref!r}; "
                             f"see: postmock mock server-response list {mock.name}")
 
     def set_server_response_active(self, ident: str, ref: str, active: bool) -> ServerResponse:
         """Activate one server response (deactivating the others), or deactivate it."""
         mock = self.get(ident)
-        target = self._server_response(mock, ref)
+        target = self.server_response(mock, ref)
         responses = tuple(
             dataclasses.replace(r, active=(active if r.id == target.id else (False if active else r.active)))
             for r in mock.server_responses
@@ -248,8 +249,26 @@ class MockStore:
         self.update(mock.id, server_responses=responses)
         return dataclasses.replace(target, active=active)
 
+    def update_server_response(self, ident: str, ref: str, name: str | None = None, status: int | None = None,
+                               headers: builtins.list[tuple[str, str]] | None = None,
+                               body: str | None = None) -> ServerResponse:
+        """Change a server response's name, status, headers or body (None: unchanged)."""
+        mock = self.get(ident)
+        target = self.server_response(mock, ref)
+        if status is not None and not 500 <= status <= 599:
+            raise PostmockError(f"a server response simulates an outage: use a 5xx status, not {status}")
+        if name is not None and any(r.name.lower() == name.lower() and r.id != target.id
+                                    for r in mock.server_responses):
+            raise PostmockError(f"mock {mock.name!r} already has a server response named {name!r}")
+        changes: dict[str, Any] = {k: v for k, v in (("name", name), ("status", status), ("headers", headers),
+                                                    ("body", body)) if v is not None}
+        new = dataclasses.replace(target, **changes)
+        self.update(mock.id, server_responses=tuple(new if r.id == target.id else r
+                                                    for r in mock.server_responses))
+        return new
+
     def delete_server_response(self, ident: str, ref: str) -> ServerResponse:
         mock = self.get(ident)
-        target = self._server_response(mock, ref)
+        target = self.server_response(mock, ref)
         self.update(mock.id, server_responses=tuple(r for r in mock.server_responses if r.id != target.id))
         return target

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from postmock_core.errors import PostmockError
+from postmock_core.errors import NotFoundError, PostmockError
 from postmock_core.store.names import check_name
 from postmock_core.store.storage import read_json, transaction
 from postmock_core.store.watch import WatchedFile
@@ -90,7 +90,7 @@ class KeyStore:
             table = db.table(TABLE)
             docs = [d for d in table.all() if ident in (d.get("id"), d.get("name"))]
             if not docs:
-                raise PostmockError(f"no API key {ident!r}; see: postmock key list")
+                raise NotFoundError(f"no API key {ident!r}; see: postmock key list")
             if len(docs) > 1:
                 raise PostmockError(f"several keys are named {ident!r}; revoke by ID (postmock key list)")
             found = docs[0]

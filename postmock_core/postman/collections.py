@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from postmock_core.errors import PostmockError
+from postmock_core.errors import NotFoundError, PostmockError
 from postmock_core.postman.importer import Normalized, safe_id
 from postmock_core.postman.model import SCHEMA_V21, iter_examples, iter_items
 from postmock_core.store.blobs import BlobStore
@@ -65,7 +65,7 @@ def find_example(doc: Doc, ref: str) -> tuple[Doc, Doc]:
     if named:
         ids = ", ".join(str(ex.get("id")) for _, ex in named)
         raise PostmockError(f"{len(named)} examples in {coll!r} are named {ref!r}; use an ID ({ids})")
-    raise PostmockError(f"no example {ref!r} in collection {coll!r}; see: postmock example list {coll!r}")
+    raise NotFoundError(f"no example {ref!r} in collection {coll!r}; see: postmock example list {coll!r}")
 
 
 def remove_example(doc: Doc, ref: str) -> Doc:
@@ -122,7 +122,7 @@ class CollectionStore:
         for path, doc in self._all():
             if str(doc["info"].get("name", "")).strip().lower() == wanted:
                 return path
-        raise PostmockError(f"no collection named {name_or_id!r}; see: postmock collection list")
+        raise NotFoundError(f"no collection named {name_or_id!r}; see: postmock collection list")
 
     def load(self, name_or_id: str) -> Doc:
         """The stored document of a collection."""
@@ -189,6 +189,19 @@ class CollectionStore:
                 self.blobs.put(data)
             self._save_locked(doc)
         return doc, replaced
+
+    def replace(self, name_or_id: str, normalized: Normalized) -> Doc:
+        """Replace a collection's content with an imported one, keeping its ID (so mocks
+        serving it answer from the new content on their next call)."""
+        doc = normalized.doc
+        with file_lock(self.lock_path):
+            path = self.resolve(name_or_id)
+            doc["info"]["_postman_id"] = path.stem
+            doc["info"]["name"] = _check_name(str(doc["info"].get("name", "")))
+            for data in normalized.blobs.values():
+                self.blobs.put(data)
+            self._save_locked(doc)
+        return doc
 
     @contextlib.contextmanager
     def edit(self, name_or_id: str) -> Iterator[Doc]:

@@ -7,6 +7,7 @@ normalized only where exports are loose (missing `enabled`, numbers as values). 
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import os
 import uuid
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from postmock_core.errors import PostmockError
+from postmock_core.errors import NotFoundError, PostmockError
 from postmock_core.postman.importer import safe_id
 from postmock_core.postman.jsonpath import DocumentError, child, describe, load_json_file
 from postmock_core.postman.request import text_value
@@ -126,7 +127,7 @@ class EnvironmentStore:
     def resolve(self, name_or_id: str) -> Path:
         path = self._find(name_or_id)
         if path is None:
-            raise PostmockError(f"no environment named {name_or_id!r}; see: postmock env list")
+            raise NotFoundError(f"no environment named {name_or_id!r}; see: postmock env list")
         return path
 
     def load(self, name_or_id: str) -> Doc:
@@ -175,7 +176,7 @@ class EnvironmentStore:
         with file_lock(self.lock_path):
             path = self._find(name_or_id)
             if path is None and not create:
-                raise PostmockError(f"no environment named {name_or_id!r}; see: postmock env list")
+                raise NotFoundError(f"no environment named {name_or_id!r}; see: postmock env list")
             doc = self._read(path) if path else {
                 "id": str(uuid.uuid4()), "name": _check_name(name_or_id), "values": [],
                 "_postman_variable_scope": "environment"}
@@ -207,6 +208,19 @@ class EnvironmentStore:
             if len(kept) == len(doc["values"]):
                 raise PostmockError(f"environment {doc['name']!r} has no variable {key!r}")
             doc["values"] = kept
+        return doc
+
+    def replace(self, name_or_id: str, name: str | None = None, values: builtins.list[Doc] | None = None) -> Doc:
+        """Give an environment a new name and/or a new set of variables (its ID stays)."""
+        try:
+            fresh = normalize_environment({"values": values if values is not None else []}, name or "x")
+        except DocumentError as e:
+            raise PostmockError(f"environment: {e}") from None
+        with self._edit(name_or_id) as doc:
+            if name is not None:
+                doc["name"] = _check_name(name)
+            if values is not None:
+                doc["values"] = fresh["values"]
         return doc
 
     def delete(self, name_or_id: str) -> Doc:

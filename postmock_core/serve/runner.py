@@ -6,6 +6,9 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 from postmock_core.mock.calllines import CallPrinter
 from postmock_core.mock.runtime import MockCatalog
@@ -71,15 +74,23 @@ async def _with_workers(ws: Workspace, mock_ids: list[str] | None, stop: asyncio
 
 
 def run_service(ws: Workspace, mock_ids: list[str] | None, quiet: bool = False,
-                host: str = "127.0.0.1", workers: int = 1) -> int:
-    """`serve_workspace` until SIGINT/SIGTERM; the call logs are written on the way out."""
+                host: str = "127.0.0.1", workers: int = 1,
+                beside: Callable[[], AbstractAsyncContextManager[Any]] | None = None) -> int:
+    """`serve_workspace` until SIGINT/SIGTERM; the call logs are written on the way out.
+
+    `beside` runs another server (the admin API) in the same event loop for as long.
+    """
+
+    async def main() -> int:
+        async with beside() if beside is not None else contextlib.nullcontext():
+            return await serve_workspace(ws, mock_ids, stop, quiet=quiet, host=host, workers=workers)
+
     loop = new_event_loop()
     asyncio.set_event_loop(loop)
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        return loop.run_until_complete(serve_workspace(ws, mock_ids, stop, quiet=quiet, host=host,
-                                                       workers=workers))
+        return loop.run_until_complete(main())
     finally:
         loop.close()
