@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from postmock_core.history.query import parse_moment
 from postmock_core.store.segments import SegmentedStore
 from postmock_core.store.workspace import Workspace
 
-__all__ = ["NO_MATCH", "CallLog", "CallQuery", "call_doc", "parse_when"]
+__all__ = ["NO_MATCH", "CallLog", "CallQuery", "call_doc", "merged_calls", "parse_when"]
 
 NO_MATCH = "No matching requests"
 # Bodies in the log are for reading, not replay: keep the first part of large ones.
@@ -117,3 +118,10 @@ class CallLog:
 def parse_when(text: str, option: str = "--since") -> float:
     """An ISO date/time (local unless it has a zone) or an age like 30s, 15m, 2h, 1d: epoch seconds."""
     return parse_moment(text, option).timestamp()
+
+
+def merged_calls(logs: list[CallLog], q: CallQuery = CallQuery()) -> list[tuple[int, dict[str, Any]]]:
+    """Matching calls of several logs of one mock (one per serving host), newest first."""
+    everything = [item for log in logs for item in log.query(dataclasses.replace(q, limit=q.limit))]
+    everything.sort(key=lambda item: float(item[1].get("timestamp", 0)), reverse=True)
+    return everything if q.limit is None else everything[:q.limit]

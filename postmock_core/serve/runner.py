@@ -27,18 +27,20 @@ def _say(line: str) -> None:
 
 
 async def serve_workspace(ws: Workspace, mock_ids: list[str] | None, stop: asyncio.Event, *,
-                          quiet: bool = False, host: str = "127.0.0.1", workers: int = 1) -> int:
+                          quiet: bool = False, host: str = "127.0.0.1", workers: int = 1,
+                          call_log: Workspace | None = None, port: int | None = None) -> int:
     """Serve the mocks `mock_ids` (None: every mock, as they come and go) until `stop` is set.
 
     With `workers` > 1, that many processes answer at every port and this one only follows
-    the workspace.
+    the workspace. `call_log`: where the call logs go (default: the workspace). `port`: serve
+    the one named mock there.
     """
     if workers > 1:
-        return await _with_workers(ws, mock_ids, stop, quiet, host, workers)
+        return await _with_workers(ws, mock_ids, stop, quiet, host, workers, call_log, port)
     printer = None if quiet else CallPrinter()
-    service = MockService(ws, listener=printer)
+    service = MockService(ws, listener=printer, call_log_in=call_log)
     engine = Engine(host)
-    mock_host = MockHost(service.catalog, EnginePorts(engine, service), mock_ids, say=_say)
+    mock_host = MockHost(service.catalog, EnginePorts(engine, service), mock_ids, say=_say, port=port)
     try:
         await mock_host.run(stop)
     finally:
@@ -50,8 +52,8 @@ async def serve_workspace(ws: Workspace, mock_ids: list[str] | None, stop: async
 
 
 async def _with_workers(ws: Workspace, mock_ids: list[str] | None, stop: asyncio.Event, quiet: bool,
-                        host: str, workers: int) -> int:
-    ports = WorkerPorts(ws, workers, host, quiet)
+                        host: str, workers: int, call_log: Workspace | None, port: int | None) -> int:
+    ports = WorkerPorts(ws, workers, host, quiet, call_log)
     ports.start()
 
     async def watch_workers() -> None:
@@ -61,7 +63,7 @@ async def _with_workers(ws: Workspace, mock_ids: list[str] | None, stop: asyncio
 
     watcher = asyncio.get_running_loop().create_task(watch_workers())
     try:
-        await MockHost(MockCatalog(ws), ports, mock_ids, say=_say).run(stop)
+        await MockHost(MockCatalog(ws), ports, mock_ids, say=_say, port=port).run(stop)
     finally:
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -71,7 +73,8 @@ async def _with_workers(ws: Workspace, mock_ids: list[str] | None, stop: asyncio
 
 
 def run_service(ws: Workspace, mock_ids: list[str] | None, quiet: bool = False,
-                host: str = "127.0.0.1", workers: int = 1) -> int:
+                host: str = "127.0.0.1", workers: int = 1, call_log: Workspace | None = None,
+                port: int | None = None) -> int:
     """`serve_workspace` until SIGINT/SIGTERM; the call logs are written on the way out."""
     loop = new_event_loop()
     asyncio.set_event_loop(loop)
@@ -80,6 +83,6 @@ def run_service(ws: Workspace, mock_ids: list[str] | None, quiet: bool = False,
         loop.add_signal_handler(sig, stop.set)
     try:
         return loop.run_until_complete(serve_workspace(ws, mock_ids, stop, quiet=quiet, host=host,
-                                                       workers=workers))
+                                                       workers=workers, call_log=call_log, port=port))
     finally:
         loop.close()
