@@ -17,8 +17,9 @@ from postmock_core.cli.common import (
     workspace,
 )
 from postmock_core.errors import PostmockError
-from postmock_core.mock.calllog import CallLog, CallQuery, parse_when
+from postmock_core.mock.calllog import CallLog, CallQuery, merged_calls, parse_when
 from postmock_core.mock.configs import MockStore
+from postmock_core.store.workspace import Workspace
 
 __all__ = ["add_commands"]
 
@@ -90,7 +91,13 @@ def _calls(args: argparse.Namespace) -> int:
                       since=parse_when(args.since) if args.since else None,
                       until=parse_when(args.until) if args.until else None,
                       limit=args.limit if args.limit is not None else (10 if args.follow else 50))
-    past = list(log.query(query))
+    if args.call_log:
+        if args.follow:
+            raise PostmockError("--follow reads one call log; drop --call-log, or --follow")
+        logs = [CallLog(Workspace.open(folder), mock.id) for folder in args.call_log]
+        past = merged_calls(logs, query)
+    else:
+        past = list(log.query(query))
     if args.follow:
         past.reverse()  # like tail -f: oldest of the recent calls first, then new ones as they come
     if args.json and not args.follow:
@@ -160,5 +167,8 @@ def add_commands(verbs: Any) -> None:
     p.add_argument("--until", metavar="T", help="only calls at or before T")
     p.add_argument("--limit", type=whole_number, metavar="N", help="at most N calls (default 50; 10 with --follow)")
     p.add_argument("--follow", "-f", action="store_true", help="keep printing new calls until Ctrl-C")
+    p.add_argument("--call-log", action="append", metavar="DIR",
+                   help="read the call log a `postmock serve --call-log DIR` host wrote, instead of the "
+                        "workspace's own; repeat it to merge several hosts' logs, newest first")
     p.add_argument("--json", action="store_true", help="print JSON (one object per call with --follow)")
     p.set_defaults(func=_calls)

@@ -30,7 +30,8 @@ def _port_in_use(port: int) -> bool:
     return False
 
 
-def select_mocks(catalog: MockCatalog, names: list[str], allow_none: bool = False) -> list[MockConfig]:
+def select_mocks(catalog: MockCatalog, names: list[str], port: int | None = None,
+                 allow_none: bool = False) -> list[MockConfig]:
     """The mocks to serve: those named (deactivated ones too: they answer why), else all active
     (none yet is fine when `allow_none`: mocks created later are picked up)."""
     settings = catalog.settings()
@@ -51,16 +52,17 @@ def select_mocks(catalog: MockCatalog, names: list[str], allow_none: bool = Fals
     if settings.forbid_public_mocks and public:
         raise PostmockError(f"refusing to serve public mock(s) {', '.join(map(repr, public))}: this workspace "
                             f"sets forbid_public_mocks; make them private (postmock mock edit NAME --private)")
-    busy = [m for m in chosen if _port_in_use(m.port)]
+    busy = [m for m in chosen if _port_in_use(port or m.port)]
     if busy:
         m = busy[0]
-        raise PostmockError(f"port {m.port} of mock {m.name!r} is in use (already served?); stop that "
+        raise PostmockError(f"port {port or m.port} of mock {m.name!r} is in use (already served?); stop that "
                             f"process or move the mock: postmock mock edit {m.name!r} --port N")
     return sorted(chosen, key=lambda m: m.port)
 
 
 def serve(ws: Workspace, names: list[str], engine: str = "asgi", quiet: bool = False,
-          workers: str = "1", admin_address: str | None = None, admin: bool = True) -> int:
+          workers: str = "1", listen: str = "127.0.0.1", call_log: str | None = None,
+          port: int | None = None, admin_address: str | None = None, admin: bool = True) -> int:
     """Serve the chosen mocks until SIGINT/SIGTERM; the call logs are flushed on the way out.
 
     Without names on the ASGI engine, every mock of the workspace is served as it is created,
@@ -72,11 +74,15 @@ def serve(ws: Workspace, names: list[str], engine: str = "asgi", quiet: bool = F
         count = worker_count(workers)
     except ValueError as e:
         raise PostmockError(str(e)) from None
-    if count > 1 and engine == "mitmproxy":
-        raise PostmockError("--workers needs the asgi engine; drop --engine mitmproxy or --workers")
+    if engine == "mitmproxy" and (count > 1 or call_log or port or listen != "127.0.0.1"):
+        raise PostmockError("--workers, --call-log, --port and --listen need the asgi engine; "
+                            "drop --engine mitmproxy")
+    if port is not None and len(names) != 1:
+        raise PostmockError("--port serves one mock somewhere else: name exactly one mock")
+    log_ws = Workspace.open(call_log) if call_log else None
     catalog = MockCatalog(ws)
     if engine == "mitmproxy" or names:
-        mocks = select_mocks(catalog, names, allow_none=admin and engine == "mitmproxy")
+        mocks = select_mocks(catalog, names, port, allow_none=admin and engine == "mitmproxy")
         print(f"postmock: serving {len(mocks)} mock(s); Ctrl-C to stop", flush=True)
     else:
         mocks = []
@@ -104,15 +110,17 @@ def serve(ws: Workspace, names: list[str], engine: str = "asgi", quiet: bool = F
 
         if count > 1:
             print(f"postmock: {count} worker processes answer at every port", flush=True)
-        code = run_service(ws, [m.id for m in mocks] if names else None, quiet, workers=count,
+        if log_ws is not None:
+            print(f"postmock: call logs go to {log_ws.root}", flush=True)
+        code = run_service(ws, [m.id for m in mocks] if names else None, quiet, listen, count, log_ws, port,
                            beside=lambda: alongside(admin_server))
     print("postmock: stopped", file=sys.stderr, flush=True)
     return code
 
 
 def _serve(args: argparse.Namespace) -> int:
-    return serve(workspace(args), list(args.names), args.engine, args.quiet, args.workers,
-                 args.admin, not args.no_admin)
+    return serve(workspace(args), list(args.names), args.engine, args.quiet, args.workers, args.listen,
+                 args.call_log, args.port, args.admin, not args.no_admin)
 
 
 def register(sub: Any) -> None:
@@ -133,6 +141,14 @@ def register(sub: Any) -> None:
     p.add_argument("--workers", default="1", metavar="N|auto",
                    help="processes answering at every mock's port (SO_REUSEPORT), default 1; auto: one "
                         "per core. Each reloads edits, writes the call log and follows new mocks")
+    p.add_argument("--listen", default="127.0.0.1", metavar="ADDR",
+                   help="the address to listen at (default 127.0.0.1; 0.0.0.0 for every interface, "
+                        "e.g. behind a load balancer)")
+    p.add_argument("--call-log", metavar="DIR",
+                   help="write the call logs into DIR rather than the workspace: for hosts serving one "
+                        "shared, read-only workspace; `postmock mock calls M --call-log DIR ...` merges them")
+    p.add_argument("--port", type=int, metavar="P",
+                   help="serve the one named mock at port P instead of its own")
     p.add_argument("--admin", metavar="HOST:PORT", default=None,
                    help="where the admin API and dashboard listen (default: 127.0.0.1:7299; if that "
                         "port is busy they stay off, with a warning). Anything but loopback is reachable "

@@ -20,6 +20,9 @@ from postmock_core.postman.variables import resolve
 
 __all__ = ["EMPTY", "RequestBody", "bodies_match", "live_body", "media_type", "request_body"]
 
+# JSON objects are dicts: checked first, isinstance skips the slower Mapping ABC check.
+OBJECT = (dict, Mapping)
+
 EMPTY: tuple[str] = ("empty",)
 
 FORM = "application/x-www-form-urlencoded"
@@ -59,7 +62,7 @@ def _is_json(media: str | None) -> bool:
 def _get(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     """`data[key]` when it is an object, else an empty one."""
     value = data.get(key)
-    return value if isinstance(value, Mapping) else {}
+    return value if isinstance(value, OBJECT) else {}
 
 
 def _sorted_fields(fields: list[tuple[str, str | None]]) -> tuple[tuple[str, str | None], ...]:
@@ -98,7 +101,7 @@ def _text_key(media: str | None, text: str) -> Hashable:
 def request_body(body: Any, headers: tuple[tuple[str, str], ...],
                  values: Mapping[str, str]) -> RequestBody | None:
     """The body of an example's request (a Postman body object), or None when it has none."""
-    if not isinstance(body, Mapping) or body.get("disabled") is True:
+    if not isinstance(body, OBJECT) or body.get("disabled") is True:
         return None
     mode = body.get("mode")
     declared = media_type(header(list(headers), "content-type"))
@@ -111,13 +114,13 @@ def request_body(body: Any, headers: tuple[tuple[str, str], ...],
         pairs = [(resolve(str(f.get("key") or ""), values),
                   resolve(str(f.get("value") or ""), values))
                  for f in body.get("urlencoded") or []
-                 if isinstance(f, Mapping) and f.get("disabled") is not True]
+                 if isinstance(f, OBJECT) and f.get("disabled") is not True]
         form: Hashable = ("form", tuple(sorted(pairs))) if pairs else EMPTY
         return RequestBody(declared or FORM, form, urlencode(pairs))
     if mode == "formdata":
         fields: list[tuple[str, str | None]] = []
         for f in body.get("formdata") or []:
-            if not isinstance(f, Mapping) or f.get("disabled") is True:
+            if not isinstance(f, OBJECT) or f.get("disabled") is True:
                 continue
             name = resolve(str(f.get("key") or ""), values)
             fields.append((name, None) if f.get("type") == "file"

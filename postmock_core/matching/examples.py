@@ -21,6 +21,9 @@ from postmock_core.store.blobs import BlobStore
 
 __all__ = ["Example", "QueryParam", "load_examples"]
 
+# JSON objects are dicts: checked first, isinstance skips the slower Mapping ABC check.
+OBJECT = (dict, Mapping)
+
 log = logging.getLogger(__name__)
 
 # (key, value or None for a bare `?flag`, disabled)
@@ -92,7 +95,7 @@ def _pairs(items: Any, values: Mapping[str, str]) -> tuple[tuple[str, str], ...]
         raise TypeError("headers are not a list")
     out = []
     for h in items:
-        if not isinstance(h, Mapping):
+        if not isinstance(h, OBJECT):
             raise TypeError("a header is not an object")
         if h.get("disabled") is True or not isinstance(h.get("key"), str):
             continue
@@ -105,7 +108,7 @@ def _pairs(items: Any, values: Mapping[str, str]) -> tuple[tuple[str, str], ...]
 def _url_text(part: Any) -> str:
     if isinstance(part, str):
         return part
-    if isinstance(part, Mapping):  # v2.0 style {"value": ...}
+    if isinstance(part, OBJECT):  # v2.0 style {"value": ...}
         return str(part.get("value") or "")
     if part is None:
         return ""
@@ -144,12 +147,12 @@ def _url_parts(url: Any, values: Mapping[str, str]
     """
     if isinstance(url, str) or url is None:
         url = {"raw": url or "/"}
-    if not isinstance(url, Mapping):
+    if not isinstance(url, OBJECT):
         raise TypeError("the URL is neither text nor an object")
     raw = resolve(url["raw"], values) if isinstance(url.get("raw"), str) else ""
     url_vars: dict[str, str] = {}
     for v in url.get("variable") or []:
-        if isinstance(v, Mapping) and isinstance(v.get("key"), str) and not v.get("disabled"):
+        if isinstance(v, OBJECT) and isinstance(v.get("key"), str) and not v.get("disabled"):
             url_vars[v["key"]] = "" if v.get("value") is None else str(v.get("value"))
     if "path" in url or "host" in url:
         host = url.get("host")
@@ -170,7 +173,7 @@ def _url_parts(url: Any, values: Mapping[str, str]
     if isinstance(query_items, list):
         query: list[QueryParam] = []
         for q in query_items:
-            if not isinstance(q, Mapping) or not isinstance(q.get("key"), str):
+            if not isinstance(q, OBJECT) or not isinstance(q.get("key"), str):
                 continue
             value = q.get("value")
             query.append((unquote_plus(resolve(q["key"], values)),
@@ -203,7 +206,7 @@ def _walk(items: Any, location: tuple[str, ...]
           ) -> Iterator[tuple[tuple[str, ...], Mapping[str, Any], Any]]:
     """(location, item, example) for every example in document order."""
     for item in items if isinstance(items, list) else []:
-        if not isinstance(item, Mapping):
+        if not isinstance(item, OBJECT):
             continue
         name = str(item.get("name") or "")
         if isinstance(item.get("item"), list):
@@ -216,12 +219,12 @@ def _walk(items: Any, location: tuple[str, ...]
 
 def _example(n: int, where: tuple[str, ...], item: Mapping[str, Any], ex: Any,
              values: Mapping[str, str], blobs: BlobStore | None) -> Example:
-    if not isinstance(ex, Mapping):
+    if not isinstance(ex, OBJECT):
         raise TypeError("the example is not an object")
     req = ex.get("originalRequest") or item.get("request") or {}
     if isinstance(req, str):
         req = {"url": req, "method": "GET"}
-    if not isinstance(req, Mapping):
+    if not isinstance(req, OBJECT):
         raise TypeError("its request is not an object")
     url, raw_segs, query, url_vars = _url_parts(req.get("url"), values)
     segs, ts, wild = _path(raw_segs, url_vars, values)
@@ -235,7 +238,7 @@ def _example(n: int, where: tuple[str, ...], item: Mapping[str, Any], ex: Any,
     elif not isinstance(body, str):
         raise TypeError("the response body is not text")
     extra = ex.get("_postmock")
-    blob = extra.get("bodyBlob") if isinstance(extra, Mapping) else None
+    blob = extra.get("bodyBlob") if isinstance(extra, OBJECT) else None
     blob = blob if isinstance(blob, str) and blob else None
     if blob and blobs is not None and not blobs.exists(blob):
         raise ValueError(f"its body file {blob[:12]}... is missing from the workspace")
@@ -273,8 +276,8 @@ def load_examples(collection: Mapping[str, Any], environment: Mapping[str, Any] 
         try:
             out.append(_example(n, where, item, ex, values, blobs))
         except (ValueError, TypeError, AttributeError, PostmockError) as e:
-            name = str(ex.get("name") or "") if isinstance(ex, Mapping) else ""
-            ex_id = str(ex.get("id") or f"{n:06d}") if isinstance(ex, Mapping) else f"{n:06d}"
+            name = str(ex.get("name") or "") if isinstance(ex, OBJECT) else ""
+            ex_id = str(ex.get("id") or f"{n:06d}") if isinstance(ex, OBJECT) else f"{n:06d}"
             log.debug("example %s (%s) skipped: %s", ex_id, name, e)
             out.append(Example(id=ex_id, name=name, location=where, order=n, error=str(e)))
     return out

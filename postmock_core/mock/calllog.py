@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,7 +15,8 @@ from postmock_core.mock.privacy import log_view
 from postmock_core.store.segments import SegmentedStore, WriterBatch
 from postmock_core.store.workspace import Workspace
 
-__all__ = ["NO_MATCH", "RESPONSE_TYPES", "CallLog", "CallQuery", "call_doc", "parse_when", "response_type"]
+__all__ = ["NO_MATCH", "RESPONSE_TYPES", "CallLog", "CallQuery", "call_doc", "merged_calls", "parse_when",
+           "response_type"]
 
 NO_MATCH = "No matching requests"
 # Bodies in the log are for reading, not replay: keep the first part of large ones.
@@ -174,3 +176,10 @@ class CallLog:
 def parse_when(text: str, option: str = "--since") -> float:
     """An ISO date/time (local unless it has a zone) or an age like 30s, 15m, 2h, 1d: epoch seconds."""
     return parse_moment(text, option).timestamp()
+
+
+def merged_calls(logs: list[CallLog], q: CallQuery = CallQuery()) -> list[tuple[int, dict[str, Any]]]:
+    """Matching calls of several logs of one mock (one per serving host), newest first."""
+    everything = [item for log in logs for item in log.query(dataclasses.replace(q, limit=q.limit))]
+    everything.sort(key=lambda item: float(item[1].get("timestamp", 0)), reverse=True)
+    return everything if q.limit is None else everything[:q.limit]

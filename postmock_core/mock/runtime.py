@@ -9,8 +9,8 @@ collection, the environment or a matching option changed.
 
 from __future__ import annotations
 
-import gc
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,11 +31,12 @@ from postmock_core.mock.replies import (
     request_delay,
     server_response,
 )
-from postmock_core.mock.served import Origin, Served
+from postmock_core.mock.served import ASIDE_FROM, Origin, Rebuild, Served, kept_for_long
 from postmock_core.postman.collections import CollectionStore
 from postmock_core.postman.environments import EnvironmentStore
 from postmock_core.postman.fakerdata import preload
 from postmock_core.store.blobs import BlobStore
+from postmock_core.store.jsonsteps import loads_in_steps
 from postmock_core.store.settings import Settings, load_settings
 from postmock_core.store.storage import read_json
 from postmock_core.store.watch import WatchedFile
@@ -147,12 +148,17 @@ class MockRuntime:
         self._state_key: tuple[int, ...] | None = None
         self._state_refs: tuple[Any, ...] = ()
         preload()  # Faker's import takes a few hundred ms: not on the first call's clock
+        self._rebuild: Rebuild | None = None
+        self.builds = 0  # matchers built so far, and how long the last one took
+        self.last_build_s = 0.0
 
     # -- live inputs --------------------------------------------------------------------------
     @staticmethod
     def _read(path: Path) -> Doc | None:
         try:
-            doc = read_json(path)
+            # In steps: a large collection is parsed while other threads (calls) keep running.
+            with kept_for_long():
+                doc = read_json(path, loads_in_steps)
         except PostmockError as e:
             log.error("postmock: %s", e)
             return None
@@ -164,8 +170,9 @@ class MockRuntime:
     def served(self, mock: MockConfig) -> Served | str:
         """The matcher for the mock's current inputs, or why it is deactivated.
 
-        One stat per input file per call; everything derived is rebuilt only when an input
-        (configuration, settings, collection, environment) is a different object than last time.
+        Everything derived is rebuilt only when an input (configuration, settings, collection,
+        environment) is a different object than last time. A large collection is rebuilt on a
+        thread while calls keep using the version it replaces (see `Rebuild`).
         """
         settings = self.catalog.settings()
         if self._collection is None or self._collection_id != mock.collection:
@@ -179,6 +186,15 @@ class MockRuntime:
             self._environment = (WatchedFile(self.catalog.environments.dir / f"{mock.environment}.json",
                                              self._read, RELOAD_CHECK) if mock.environment else None)
             self._environment_id = mock.environment
+        if self._rebuild is not None:
+            if not self._rebuild.done():
+                return self._meanwhile(mock, settings)
+            self._adopt(self._rebuild, mock)
+            self._rebuild = None
+        if self._served is not None and len(self._served.matcher.examples) >= ASIDE_FROM and self._stale(mock):
+            self._rebuild = Rebuild(self._collection, self._environment, self._options(mock),
+                                    self.catalog.blobs, self._read)
+            return self._meanwhile(mock, settings)
         collection = self._collection.value()
         environment = self._environment.value() if self._environment is not None else None
         key = (id(mock), id(settings), id(collection), id(environment))
@@ -188,18 +204,57 @@ class MockRuntime:
         if reason is None:
             matcher_key = (id(collection), id(environment), mock.match_body, mock.match_headers)
             if self._served is None or matcher_key != self._served_key:
-                options = MatchOptions(match_body=mock.match_body, match_headers=mock.match_headers)
-                self._served = Served(collection, environment, options, self.catalog.blobs)  # type: ignore[arg-type]
+                t0 = time.perf_counter()
+                self._served = Served(collection, environment, self._options(mock), self.catalog.blobs)  # type: ignore[arg-type]
                 self._served_key = matcher_key
-                # The index is large and long-lived: keep the garbage collector from walking it
-                # again and again (full collections over it show up as latency spikes).
-                gc.freeze()
-                log.info("postmock: mock %s: serving %d example(s)", mock.name,
-                         len(self._served.matcher.examples))
+                self._serving(mock, time.perf_counter() - t0)
         # The key holds ids of live objects: keep them referenced so an id is never reused.
         self._state_key, self._state_refs = key, (mock, settings, collection, environment)
         self._state = reason if reason is not None else self._served
         return self._state  # type: ignore[return-value]
+
+    @staticmethod
+    def _options(mock: MockConfig) -> MatchOptions:
+        return MatchOptions(match_body=mock.match_body, match_headers=mock.match_headers)
+
+    def _stale(self, mock: MockConfig) -> bool:
+        """Whether the served version no longer fits the mock's inputs (looked at cheaply)."""
+        assert self._collection is not None and self._served_key is not None
+        return (self._served_key[2:] != (mock.match_body, mock.match_headers) or self._collection.stale()
+                or (self._environment is not None and self._environment.stale()))
+
+    def _meanwhile(self, mock: MockConfig, settings: Settings) -> Served | str:
+        """While a new version builds, the old one answers (for the mock's current settings)."""
+        assert self._served is not None
+        return _why_inactive(mock, True, True, settings) or self._served
+
+    def _adopt(self, rebuild: Rebuild, mock: MockConfig) -> None:
+        """Swap in what a finished rebuild made, if it still fits the mock's inputs."""
+        if rebuild.result is None:
+            return  # it failed (and said why): the next call looks again
+        collection, environment, served = rebuild.result
+        if rebuild.collection_file is not self._collection or rebuild.environment_file is not self._environment:
+            return  # the mock moved to another environment meanwhile
+        if served is None:  # the collection or environment went away: deactivated below
+            return
+        if self._served is not None:
+            self._served.release()
+        self._served = served
+        self._served_key = (id(collection), id(environment), mock.match_body, mock.match_headers)
+        self._serving(mock, rebuild.seconds)
+
+    def _serving(self, mock: MockConfig, seconds: float) -> None:
+        assert self._served is not None
+        self.builds += 1
+        self.last_build_s = seconds
+        log.info("postmock: mock %s: serving %d example(s) (indexed in %.2f s)", mock.name,
+                 len(self._served.matcher.examples), seconds)
+
+    def warm(self) -> None:
+        """Build the matcher now, so the first call does not wait for it."""
+        mock = self.config()
+        if mock is not None:
+            self.served(mock)
 
     def hosts(self) -> frozenset[Origin]:
         """The (host, port) pairs this mock answers for in proxy mode."""

@@ -7,7 +7,13 @@ only, the match of each plain call and the rendered response of each static exam
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+import gc
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,14 +24,22 @@ from postmock_core.mock.privacy import environment_masks
 from postmock_core.mock.templating import render
 from postmock_core.postman.variables import scope
 from postmock_core.store.blobs import BlobStore
+from postmock_core.store.jsonsteps import release_in_steps
+from postmock_core.store.watch import WatchedFile, file_signature
 
-__all__ = ["CACHE_CAP", "Origin", "Served", "collection_origins", "origin_of"]
+__all__ = ["ASIDE_FROM", "CACHE_CAP", "Origin", "Rebuild", "Served", "collection_origins", "kept_for_long",
+           "origin_of"]
+
+log = logging.getLogger(__name__)
 
 Doc = dict[str, Any]
 Origin = tuple[str, int]  # (lower-case host, port)
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 CACHE_CAP = 10_000  # remembered matches and rendered responses per served version
+# Collections this large are rebuilt on a thread while the old version keeps answering; a
+# smaller one is rebuilt before the next call (quick, and that call sees the edit).
+ASIDE_FROM = 2_000
 
 
 def origin_of(url: str) -> tuple[str, str, int] | None:
@@ -55,6 +69,24 @@ def collection_origins(collection: Doc, environment: Doc | None, urls: Iterable[
     return found
 
 
+@contextlib.contextmanager
+def kept_for_long() -> Iterator[None]:
+    """Allocate what will live as long as a served version, with the cyclic GC kept out.
+
+    The garbage collector is paused while a collection is parsed and indexed (millions of
+    objects, none of them garbage), and what was made is then frozen: a collection walking it
+    would stall every thread, calls included, for as long as it takes.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
 def _plain(request: HttpRequest) -> bool:
     """No body and no x-mock-* header: the match then depends on method, path and query only."""
     if request.body:
@@ -79,7 +111,8 @@ class Served:
 
     def __init__(self, collection: Doc, environment: Doc | None, options: MatchOptions,
                  blobs: BlobStore) -> None:
-        self.matcher = Matcher(collection, environment, options, blobs)
+        with kept_for_long():
+            self.matcher = Matcher(collection, environment, options, blobs)
         urls = [ex.url for ex in self.matcher.examples if not ex.error]
         self.origins = collection_origins(collection, environment, urls)
         self.hosts: frozenset[Origin] = frozenset((h, p) for _, h, p in self.origins)
@@ -87,6 +120,11 @@ class Served:
         self._cacheable = not options.match_headers
         self._matches: dict[tuple[Any, ...], MatchResult] = {}
         self._rendered: dict[int, HttpResponse] = {}
+
+    def release(self) -> None:
+        """Free this version on a thread, a piece at a time (see `release_in_steps`); it must
+        no longer be used."""
+        threading.Thread(target=release_in_steps, args=(self,), name="postmock-release", daemon=True).start()
 
     def match(self, request: HttpRequest) -> MatchResult:
         """The matcher's answer to `request` (remembered for plain calls)."""
@@ -116,3 +154,51 @@ class Served:
             self._rendered.clear()
         self._rendered[id(example)] = response
         return response, True
+
+
+class Rebuild:
+    """A new `Served` built on a thread from the files as they are now.
+
+    `result` is (collection, environment, served) once `done()`: `served` None when the
+    collection or environment could not be read. The watched files are primed with what was
+    read, so the version swapped in is never read and built a second time.
+    """
+
+    def __init__(self, collection_file: WatchedFile[Doc | None], environment_file: WatchedFile[Doc | None] | None,
+                 options: MatchOptions, blobs: BlobStore, read: Callable[[Path], Doc | None]) -> None:
+        self.collection_file = collection_file
+        self.environment_file = environment_file
+        self.result: tuple[Doc | None, Doc | None, Served | None] | None = None
+        self.seconds = 0.0
+        self._args = (options, blobs, read)
+        self._thread = threading.Thread(target=self._run, name="postmock-rebuild", daemon=True)
+        self._thread.start()
+
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    def _run(self) -> None:
+        options, blobs, read = self._args
+        t0 = time.perf_counter()
+        try:
+            with kept_for_long():
+                # The signature is taken before reading: a file changed meanwhile is read again.
+                c_sig = file_signature(self.collection_file.path)
+                collection = read(self.collection_file.path)
+                environment = e_sig = None
+                if self.environment_file is not None:
+                    e_sig = file_signature(self.environment_file.path)
+                    environment = read(self.environment_file.path)
+                missing = collection is None or (self.environment_file is not None and environment is None)
+                served = None if missing else Served(collection, environment, options, blobs)  # type: ignore[arg-type]
+        except Exception:
+            log.exception("postmock: rebuilding a mock's matcher failed; the previous version answers")
+            return
+        self.seconds = time.perf_counter() - t0
+        # Primed here, in order, so the caller's next look finds this version's inputs.
+        old = self.collection_file.prime(collection, c_sig)
+        if self.environment_file is not None:
+            self.environment_file.prime(environment, e_sig)
+        self.result = (collection, environment, served)
+        if old is not None and old is not collection:
+            release_in_steps(old)  # the previous document: nothing reads it any more

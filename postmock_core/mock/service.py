@@ -80,11 +80,13 @@ class MockService:
 
     def __init__(self, ws: Workspace, *, redactor: Redactor | None = None, call_log: bool = True,
                  record_misses: bool = True, forwarder: Forwarder | None = None,
-                 listener: CallListener | None = None) -> None:
+                 listener: CallListener | None = None, call_log_in: Workspace | None = None) -> None:
+        """`call_log_in`: where the call logs go, when not into `ws` (a host serving a shared,
+        read-only workspace keeps its own)."""
         self.ws = ws
         self.catalog = MockCatalog(ws)
         self.redactor = redactor or Redactor()
-        self.writer = CallWriter(ws) if call_log else None
+        self.writer = CallWriter(call_log_in or ws) if call_log else None
         self.misses = MissRecorder(ws, self.redactor) if record_misses else None
         self.forwarder = forwarder or Forwarder()
         self.listener = listener

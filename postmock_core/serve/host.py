@@ -47,30 +47,35 @@ class EnginePorts:
         self.service = service
 
     async def open(self, port: int, mock_id: str) -> None:
-        await self.engine.open(port, MockApp(self.service, mock_id))
+        app = MockApp(self.service, mock_id)
+        # Indexed before the port opens, on a thread: the mocks already serving keep answering.
+        await asyncio.to_thread(self.service.runtime(mock_id).warm)
+        await self.engine.open(port, app)
 
     async def close(self, port: int) -> None:
         await self.engine.close(port)
 
 
-def describe(mock: MockConfig, catalog: MockCatalog) -> str:
+def describe(mock: MockConfig, catalog: MockCatalog, port: int | None = None) -> str:
     """`name  URL  (public, delay 300 ms, on miss: error)`, and why it is deactivated if it is."""
     reason = deactivation_reason(mock, catalog.collections, catalog.environments, catalog.settings())
     flags = ", ".join(f for f in ("private" if mock.private else "public",
                                   f"delay {mock.delay_ms} ms" if mock.delay_ms else "",
                                   f"on miss: {mock.on_miss}") if f)
     note = f"  [deactivated: {reason}]" if reason else ""
-    return f"{mock.name}  {mock.url}  ({flags}){note}"
+    url = mock.url if port in (None, mock.port) else f"http://127.0.0.1:{port}"
+    return f"{mock.name}  {url}  ({flags}){note}"
 
 
 class MockHost:
     """Keeps a port open for each mock of a workspace (or each named mock)."""
 
     def __init__(self, catalog: MockCatalog, ports: Ports, mock_ids: list[str] | None = None,
-                 say: Callable[[str], None] = print) -> None:
+                 say: Callable[[str], None] = print, port: int | None = None) -> None:
         self.catalog = catalog
         self.ports = ports
         self.mock_ids = mock_ids  # None: every mock of the workspace, as it comes and goes
+        self.port = port  # serve the one named mock here rather than at its own port
         self.say = say
         self.serving: dict[int, str] = {}  # port -> mock ID
         self._names: dict[str, str] = {}  # mock ID -> name, to report a mock that is gone
@@ -89,7 +94,7 @@ class MockHost:
         for mock_id in self.mock_ids:
             named = mocks.get(mock_id)
             if named is not None:
-                out.setdefault(named.port, named)
+                out.setdefault(self.port or named.port, named)
             elif mock_id in self._last_port:
                 out.setdefault(self._last_port[mock_id], mock_id)
         return out
@@ -134,11 +139,11 @@ class MockHost:
                 self._names[mock_id] = mock.name
                 self._last_port[mock_id] = port
                 if first:
-                    self.say(f"  {describe(mock, self.catalog)}")
+                    self.say(f"  {describe(mock, self.catalog, port)}")
                 elif moved is not None and moved != port:
-                    self.say(f"postmock: mock {mock.name} moved to {mock.url}")
+                    self.say(f"postmock: mock {mock.name} moved to http://127.0.0.1:{port}")
                 else:
-                    self.say(f"postmock: now serving {describe(mock, self.catalog)}")
+                    self.say(f"postmock: now serving {describe(mock, self.catalog, port)}")
 
     async def run(self, stop: asyncio.Event, interval: float = SYNC_INTERVAL) -> None:
         """Sync now, then again every `interval` seconds until `stop` is set."""

@@ -30,18 +30,20 @@ def _say(line: str) -> None:
 
 
 async def serve_workspace(ws: Workspace, mock_ids: list[str] | None, stop: asyncio.Event, *,
-                          quiet: bool = False, host: str = "127.0.0.1", workers: int = 1) -> int:
+                          quiet: bool = False, host: str = "127.0.0.1", workers: int = 1,
+                          call_log: Workspace | None = None, port: int | None = None) -> int:
     """Serve the mocks `mock_ids` (None: every mock, as they come and go) until `stop` is set.
 
     With `workers` > 1, that many processes answer at every port and this one only follows
-    the workspace.
+    the workspace. `call_log`: where the call logs go (default: the workspace). `port`: serve
+    the one named mock there.
     """
     if workers > 1:
-        return await _with_workers(ws, mock_ids, stop, quiet, host, workers)
+        return await _with_workers(ws, mock_ids, stop, quiet, host, workers, call_log, port)
     printer = None if quiet else CallPrinter()
-    service = MockService(ws, listener=printer)
+    service = MockService(ws, listener=printer, call_log_in=call_log)
     engine = Engine(host)
-    mock_host = MockHost(service.catalog, EnginePorts(engine, service), mock_ids, say=_say)
+    mock_host = MockHost(service.catalog, EnginePorts(engine, service), mock_ids, say=_say, port=port)
     try:
         await mock_host.run(stop)
     finally:
@@ -53,8 +55,8 @@ async def serve_workspace(ws: Workspace, mock_ids: list[str] | None, stop: async
 
 
 async def _with_workers(ws: Workspace, mock_ids: list[str] | None, stop: asyncio.Event, quiet: bool,
-                        host: str, workers: int) -> int:
-    ports = WorkerPorts(ws, workers, host, quiet)
+                        host: str, workers: int, call_log: Workspace | None, port: int | None) -> int:
+    ports = WorkerPorts(ws, workers, host, quiet, call_log)
     ports.start()
 
     async def watch_workers() -> None:
@@ -64,7 +66,7 @@ async def _with_workers(ws: Workspace, mock_ids: list[str] | None, stop: asyncio
 
     watcher = asyncio.get_running_loop().create_task(watch_workers())
     try:
-        await MockHost(MockCatalog(ws), ports, mock_ids, say=_say).run(stop)
+        await MockHost(MockCatalog(ws), ports, mock_ids, say=_say, port=port).run(stop)
     finally:
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -74,7 +76,8 @@ async def _with_workers(ws: Workspace, mock_ids: list[str] | None, stop: asyncio
 
 
 def run_service(ws: Workspace, mock_ids: list[str] | None, quiet: bool = False,
-                host: str = "127.0.0.1", workers: int = 1,
+                host: str = "127.0.0.1", workers: int = 1, call_log: Workspace | None = None,
+                port: int | None = None,
                 beside: Callable[[], AbstractAsyncContextManager[Any]] | None = None) -> int:
     """`serve_workspace` until SIGINT/SIGTERM; the call logs are written on the way out.
 
@@ -83,7 +86,8 @@ def run_service(ws: Workspace, mock_ids: list[str] | None, quiet: bool = False,
 
     async def main() -> int:
         async with beside() if beside is not None else contextlib.nullcontext():
-            return await serve_workspace(ws, mock_ids, stop, quiet=quiet, host=host, workers=workers)
+            return await serve_workspace(ws, mock_ids, stop, quiet=quiet, host=host, workers=workers,
+                                         call_log=call_log, port=port)
 
     loop = new_event_loop()
     asyncio.set_event_loop(loop)

@@ -32,20 +32,22 @@ __all__ = ["main", "run_worker"]
 log = logging.getLogger(__name__)
 
 
-async def run_worker(ws: Workspace, host: str = "127.0.0.1", quiet: bool = False) -> int:
+async def run_worker(ws: Workspace, host: str = "127.0.0.1", quiet: bool = False,
+                     call_log: Workspace | None = None) -> int:
     """Serve what stdin commands until it closes (or SIGTERM)."""
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     loop.add_signal_handler(signal.SIGTERM, reader.feed_eof)
     printer = None if quiet else CallPrinter()
-    service = MockService(ws, listener=printer)
+    service = MockService(ws, listener=printer, call_log_in=call_log)
     engine = Engine(host, reuse_port=True)
     try:
         while line := await reader.readline():
             match line.decode().split():
                 case ["open", port, mock_id]:
                     try:
+                        await asyncio.to_thread(service.runtime(mock_id).warm)
                         await engine.open(int(port), MockApp(service, mock_id))
                     except OSError as e:
                         print(f"postmock: error: a worker cannot listen at {host}:{port}: {e.strerror or e}",
@@ -68,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("home", help="the workspace folder")
     p.add_argument("--host", default="127.0.0.1", help="the address to listen at")
     p.add_argument("--quiet", action="store_true", help="print no line per call")
+    p.add_argument("--call-log", metavar="DIR", help="write the call logs there, not into the workspace")
     args = p.parse_args(argv)
     # Ctrl-C reaches the whole process group: the parent decides when workers stop (it closes
     # their stdin), so they finish the calls in flight and write their call logs first.
@@ -76,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     loop = new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        return loop.run_until_complete(run_worker(Workspace.open(args.home), args.host, args.quiet))
+        call_log = Workspace.open(args.call_log) if args.call_log else None
+        return loop.run_until_complete(run_worker(Workspace.open(args.home), args.host, args.quiet, call_log))
     finally:
         loop.close()
 

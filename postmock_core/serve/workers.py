@@ -42,8 +42,10 @@ def worker_count(value: str) -> int:
 class WorkerPorts:
     """`Ports` served by N worker processes, all listening on each port."""
 
-    def __init__(self, ws: Workspace, count: int, host: str = "127.0.0.1", quiet: bool = False) -> None:
+    def __init__(self, ws: Workspace, count: int, host: str = "127.0.0.1", quiet: bool = False,
+                 call_log: Workspace | None = None) -> None:
         self.ws = ws
+        self.call_log = call_log
         self.count = count
         self.host = host
         self.quiet = quiet
@@ -55,6 +57,8 @@ class WorkerPorts:
         cmd = [sys.executable, "-m", "postmock_core.serve.worker", str(self.ws.root), "--host", self.host]
         if self.quiet:
             cmd.append("--quiet")
+        if self.call_log is not None:
+            cmd += ["--call-log", str(self.call_log.root)]
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE)
         for port, mock_id in self.open_ports.items():
             self._send(proc, f"open {port} {mock_id}")

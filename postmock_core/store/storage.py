@@ -140,8 +140,11 @@ def dumps(data: Any, compact: bool = False) -> bytes:
         return json.dumps(data, sort_keys=True, ensure_ascii=True, **style).encode("ascii")
 
 
-def read_json(path: Path) -> Any | None:
-    """Parse a JSON file; None when it does not exist; `CorruptStoreError` when unreadable."""
+def read_json(path: Path, loads: Callable[[bytes], Any] = json.loads) -> Any | None:
+    """Parse a JSON file; None when it does not exist; `CorruptStoreError` when unreadable.
+
+    `loads` parses the bytes (e.g. `jsonsteps.loads_in_steps` for a large file read while
+    other threads serve)."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -151,7 +154,7 @@ def read_json(path: Path) -> Any | None:
     if not raw.strip():
         raise CorruptStoreError(path, "the file is empty")
     try:
-        return json.loads(raw)
+        return loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise CorruptStoreError(path, f"not valid JSON: {e}") from e
 

@@ -64,3 +64,17 @@ class WatchedFile(Generic[T]):
     def changed(self) -> bool:
         """Whether the file differs from what `value()` last built from."""
         return file_signature(self.path) != self._sig
+
+    def stale(self) -> bool:
+        """Like `changed()`, looking at the file no more often than `value()` does."""
+        if self.max_age:
+            now = time.monotonic()
+            if now < self._fresh_until and _replaced == self._replaced_seen:
+                return False
+        return file_signature(self.path) != self._sig
+
+    def prime(self, value: T, signature: tuple[int, int, int] | None) -> T | None:
+        """Take `value`, built elsewhere from the file as it was at `signature`; return the old."""
+        old, self._value, self._sig = self._value, value, signature
+        self._fresh_until, self._replaced_seen = 0.0, -1
+        return old

@@ -1,0 +1,114 @@
+"""Parsing, and freeing, a large JSON document in small steps, so other threads keep running.
+
+`json.loads` holds the GIL from start to end: on a 50 MB collection, a server thread waits
+that long. `loads_in_steps` walks the outer containers (objects and arrays down to `depth`)
+in Python and hands each inner value to the C decoder, so the interpreter can switch threads
+between values. It returns exactly what `json.loads` would, and raises the same errors.
+
+Dropping the last reference to such a document frees it all in one go, holding the GIL just
+as long; `release_in_steps` empties its big containers piece by piece instead.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+__all__ = ["loads_in_steps", "release_in_steps"]
+
+_SPACE = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+def _skip(text: str, i: int) -> int:
+    return _SPACE.match(text, i).end()  # type: ignore[union-attr]  # matches the empty string
+
+
+def _fail(message: str, text: str, i: int) -> json.JSONDecodeError:
+    return json.JSONDecodeError(message, text, i)
+
+
+def _value(text: str, i: int, depth: int) -> tuple[Any, int]:
+    if depth > 0:
+        c = text[i:i + 1]
+        if c == "{":
+            return _object(text, i, depth - 1)
+        if c == "[":
+            return _array(text, i, depth - 1)
+    return _DECODER.raw_decode(text, i)
+
+
+def _object(text: str, i: int, depth: int) -> tuple[dict[str, Any], int]:
+    out: dict[str, Any] = {}
+    i = _skip(text, i + 1)
+    if text[i:i + 1] == "}":
+        return out, i + 1
+    while True:
+        if text[i:i + 1] != '"':
+            raise _fail("Expecting property name enclosed in double quotes", text, i)
+        key, i = _DECODER.raw_decode(text, i)
+        i = _skip(text, i)
+        if text[i:i + 1] != ":":
+            raise _fail("Expecting ':' delimiter", text, i)
+        value, i = _value(text, _skip(text, i + 1), depth)
+        out[key] = value
+        i = _skip(text, i)
+        c = text[i:i + 1]
+        if c == "}":
+            return out, i + 1
+        if c != ",":
+            raise _fail("Expecting ',' delimiter", text, i)
+        i = _skip(text, i + 1)
+
+
+def _array(text: str, i: int, depth: int) -> tuple[list[Any], int]:
+    out: list[Any] = []
+    i = _skip(text, i + 1)
+    if text[i:i + 1] == "]":
+        return out, i + 1
+    while True:
+        value, i = _value(text, i, depth)
+        out.append(value)
+        i = _skip(text, i)
+        c = text[i:i + 1]
+        if c == "]":
+            return out, i + 1
+        if c != ",":
+            raise _fail("Expecting ',' delimiter", text, i)
+        i = _skip(text, i + 1)
+
+
+def loads_in_steps(data: bytes | str, depth: int = 6) -> Any:
+    """`json.loads(data)`, giving other threads the GIL between values nested `depth` deep."""
+    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    value, end = _value(text, _skip(text, 0), depth)
+    end = _skip(text, end)
+    if end != len(text):
+        raise _fail("Extra data", text, end)
+    return value
+
+
+def release_in_steps(root: Any, depth: int = 4, large: int = 64) -> None:
+    """Empty `root`'s containers a piece at a time, so freeing it never holds the GIL long.
+
+    Lists, dicts and the attribute dicts of objects are emptied from the inside out, down to
+    `depth` levels and deeper wherever one holds more than `large` items; anything smaller is
+    freed whole, which is quick. Nothing else may use `root` or what it holds afterwards.
+    """
+    if not isinstance(root, list | dict):
+        root = getattr(root, "__dict__", None)
+    stack: list[tuple[Any, int]] = [(root, 0)]
+    while stack:
+        top, level = stack[-1]
+        if isinstance(top, list) and top:
+            child = top.pop()
+        elif isinstance(top, dict) and top:
+            child = top.popitem()[1]
+        else:
+            stack.pop()
+            continue
+        inner = getattr(child, "__dict__", None) if not isinstance(child, list | dict) else child
+        if isinstance(inner, list | dict) and inner and (level < depth or len(inner) > large):
+            stack.append((inner, level + 1))
+        del child, inner  # freed here when this was the last reference (small by now)
