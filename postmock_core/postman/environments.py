@@ -18,7 +18,7 @@ from typing import Any
 
 from postmock_core.errors import PostmockError
 from postmock_core.postman.importer import safe_id
-from postmock_core.postman.jsonpath import DocumentError, describe, load_json_file
+from postmock_core.postman.jsonpath import DocumentError, check_depth, describe, load_json_file
 from postmock_core.postman.lenient import Notes, members, one_line, text_value
 from postmock_core.store.storage import CorruptStoreError, file_lock, read_json, write_json
 from postmock_core.store.workspace import Workspace
@@ -54,6 +54,7 @@ def normalize_environment(data: Any, name: str | None = None, notes: Notes | Non
         data = {"values": data}
     if not isinstance(data, dict):
         raise DocumentError("$", f"not a Postman environment: the top level is {describe(data)}")
+    check_depth(data)
     if "values" not in data:
         hint = " (this looks like a collection: use `postmock collection import`)" \
             if "item" in data and "info" in data else ""

@@ -8,7 +8,8 @@ requests are normalized by `request.normalize_request`.
 
 The rule is Postman's own Collection SDK: what it accepts is imported, with the same requests
 and saved examples; what it drops or cannot use is skipped and counted in `Notes` (see
-`lenient`). Only a document without items is refused, with a `DocumentError` naming the place.
+`lenient`). Only a document without items (or nested deeper than `jsonpath.MAX_DEPTH`) is
+refused, with a `DocumentError` naming the place.
 The whole document is converted before anything is stored.
 """
 
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from postmock_core.errors import PostmockError
-from postmock_core.postman.jsonpath import DocumentError, describe, load_json_file
+from postmock_core.postman.jsonpath import DocumentError, check_depth, describe, load_json_file
 from postmock_core.postman.lenient import Notes, members, one_line, text_value, truthy
 from postmock_core.postman.model import (
     SCHEMA_V21,
@@ -222,6 +223,7 @@ def normalize_collection(data: Any, name: str | None = None, blobs: BlobStore | 
         data = data["collection"]  # the Postman API wraps a collection: {"collection": {...}}
     if not isinstance(data, dict):
         raise DocumentError("$", f"not a Postman collection: the top level is {describe(data)}")
+    check_depth(data)
     items = members(data.get("item"))
     if not items and not isinstance(data.get("item"), list):
         raise _no_items(data)
@@ -245,6 +247,7 @@ def normalize_collection(data: Any, name: str | None = None, blobs: BlobStore | 
     else:
         doc["variable"] = _variables(doc["variable"], out.notes)
     _assign_example_ids(doc)
+    check_depth(doc)  # the stored form nests deeper where lists of one were written without brackets
     out.doc = doc
     return out
 

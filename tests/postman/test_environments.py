@@ -105,3 +105,11 @@ def test_refused_file_changes_nothing(store: EnvironmentStore, tmp_path: Path) -
     with pytest.raises(PostmockError, match=r"bad.json: \$: not a Postman environment: it needs \"values\""):
         store.import_file(bad)
     assert store.list() == []
+
+
+def test_an_environment_nested_too_deeply_is_refused() -> None:
+    deep: list = []
+    for _ in range(250):
+        deep = [deep]
+    with pytest.raises(DocumentError, match="nested more than 200 levels deep"):
+        normalize_environment({"values": [{"key": "a", "value": "1", "extra": deep}]})

@@ -9,7 +9,7 @@ import pytest
 
 from postmock_core.store.blobs import BlobStore
 from postmock_core.errors import PostmockError
-from postmock_core.postman.jsonpath import DocumentError
+from postmock_core.postman.jsonpath import DocumentError, json_depth
 from postmock_core.postman.model import SCHEMA_V21, iter_examples, iter_items, parse_url
 from postmock_core.postman.importer import normalize_collection, read_collection_file
 
@@ -148,6 +148,28 @@ def test_documents_without_items_are_refused(data: object, where: str, problem: 
     with pytest.raises(DocumentError) as e:
         normalize_collection(data)
     assert e.value.where == where and problem in e.value.problem
+
+
+def test_documents_nested_too_deeply_are_refused_before_they_exhaust_the_stack(tmp_path: Path) -> None:
+    folders: dict = {"request": "/"}
+    for _ in range(120):
+        folders = {"name": "f", "item": [folders]}
+    with pytest.raises(DocumentError, match="nested more than 200 levels deep"):
+        normalize_collection({"item": [folders]})
+    deep_json: list = []
+    for _ in range(300):
+        deep_json = [deep_json]
+    path = tmp_path / "deep.json"
+    path.write_text(json.dumps({"item": [{"request": "/", "description": deep_json}]}))
+    with pytest.raises(PostmockError, match=r"deep.json: \$: nested more than 200 levels deep"):
+        read_collection_file(path)
+    assert json_depth(deep_json) == 201 and json_depth(deep_json, stop=1000) == 301
+    # one-element lists written without brackets nest deeper once stored: checked there too
+    bare: dict = {"request": "/"}
+    for _ in range(150):
+        bare = {"item": bare}
+    with pytest.raises(DocumentError, match="nested more than 200"):
+        normalize_collection({"item": bare})
 
 
 def test_an_empty_item_list_is_an_empty_collection() -> None:
