@@ -72,6 +72,9 @@ def normalize_environment(data: Any, name: str | None = None, notes: Notes | Non
         v["key"] = key
         v["value"] = text_value(v.get("value"))
         v["enabled"] = _enabled(v.get("enabled"), notes)
+        if "type" in v and not isinstance(v["type"], str):
+            notes.add("odd field")
+            del v["type"]
         out.append(v)
     doc["values"] = out
     doc["id"] = safe_id(doc.get("id")) or str(uuid.uuid4())

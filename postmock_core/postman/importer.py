@@ -152,6 +152,20 @@ def _example_blob(ex: Doc, notes: Notes, out: Normalized, blobs: BlobStore | Non
         ex.pop("_postmock")
 
 
+def _auth_and_id(node: Doc, notes: Notes) -> None:
+    """An item's, folder's or collection's auth in v2.1 form, and its ID as text."""
+    if "auth" in node:
+        node["auth"] = normalize_auth(node["auth"], notes)
+        if node["auth"] is None:
+            del node["auth"]
+    if isinstance(node.get("id"), (dict, list)):
+        notes.add("odd field")  # the SDK would have to print it
+        del node["id"]
+    if isinstance(node.get("constructor"), dict):
+        notes.add("odd field")  # the SDK would take the item for one of its own objects
+        del node["constructor"]
+
+
 def _name(value: Any, fallback: str) -> str:
     return value if isinstance(value, str) and value.strip() else fallback
 
@@ -161,8 +175,7 @@ def _node(value: Any, notes: Notes, out: Normalized, blobs: BlobStore | None) ->
         notes.add("odd item")  # the SDK makes an empty request of it
         return {"name": "GET", "request": empty_request(), "response": []}
     node = dict(value)
-    if "auth" in node:
-        node["auth"] = normalize_auth(node["auth"])
+    _auth_and_id(node, notes)
     if truthy(node.get("item")):  # a folder, as the SDK decides, even with a request
         if node.pop("request", None) is not None or node.pop("response", None) is not None:
             notes.add("folder request")
@@ -190,6 +203,9 @@ def _variables(value: Any, notes: Notes) -> list[Doc]:
         v = dict(v)
         v["key"] = key
         v["value"] = text_value(v.get("value"))
+        if "type" in v and not isinstance(v["type"], str):
+            notes.add("odd field")
+            del v["type"]
         out.append(v)
     return out
 
@@ -239,8 +255,7 @@ def normalize_collection(data: Any, name: str | None = None, blobs: BlobStore | 
     info["name"] = name or one_line(info.get("name"), out.notes) or "Imported collection"
     info["schema"] = SCHEMA_V21
     doc["info"] = info
-    if "auth" in doc:
-        doc["auth"] = normalize_auth(doc["auth"])
+    _auth_and_id(doc, notes=out.notes)
     doc["item"] = [_node(v, out.notes, out, blobs) for v in members(data.get("item"), out.notes, "null item")]
     if doc.get("variable") is None:
         doc.pop("variable", None)

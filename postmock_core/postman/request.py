@@ -123,7 +123,7 @@ def _url(value: Any, notes: Notes) -> Doc:
                 url["path"] = part.lstrip("/").split("/") if part else []
         elif part is None or not isinstance(part, list):
             if part is not None:
-                notes.add("odd url part")
+                notes.add("odd field")
             url.pop(key, None)
     for key in ("port", "protocol", "hash"):
         part = url.get(key)
@@ -132,7 +132,7 @@ def _url(value: Any, notes: Notes) -> Doc:
         if isinstance(part, (int, float)) and not isinstance(part, bool):
             url[key] = text_value(part)
         else:
-            notes.add("odd url part")
+            notes.add("odd field")
             url.pop(key)
     for key, kind in (("query", "odd query"), ("variable", "odd path variable")):
         if url.get(key) is None:
@@ -141,7 +141,7 @@ def _url(value: Any, notes: Notes) -> Doc:
             url[key] = _params(url[key], notes, kind, text_form=key == "query")
     raw = url.get("raw")
     if raw is not None and not isinstance(raw, str):
-        notes.add("odd url part")
+        notes.add("odd field")
         url.pop("raw")
         raw = None
     if raw is None:
@@ -198,14 +198,50 @@ def _v1_body(req: Doc, notes: Notes) -> Doc | None:
     return None
 
 
-def normalize_auth(value: Any) -> Any:
-    """v2.0 auth parameters are an object; v2.1 uses a list of {key, value, type}."""
-    if isinstance(value, dict) and isinstance(value.get("type"), str):
-        params = value.get(value["type"])
-        if isinstance(params, dict):
-            value = {**value, value["type"]: [
-                {"key": k, "value": v, "type": "string"} for k, v in params.items()]}
-    return value
+# The SDK looks auth parameters up by name in a plain JavaScript object, where these names are
+# already taken (and it crashes on them).
+_JS_OBJECT_MEMBERS = frozenset({
+    "constructor", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "toLocaleString", "toString",
+    "valueOf", "__proto__", "__defineGetter__", "__defineSetter__", "__lookupGetter__", "__lookupSetter__"})
+
+
+def _printable(value: Any) -> bool:
+    """Whether JavaScript can turn a JSON value into text: not an object with its own
+    `toString` (nor a list holding one)."""
+    if isinstance(value, dict):
+        return "toString" not in value
+    return all(_printable(v) for v in value) if isinstance(value, list) else True
+
+
+def _auth_params(value: Any, notes: Notes) -> list[Doc]:
+    """Auth parameters as a v2.1 key/value list (v2.0 writes an object)."""
+    if isinstance(value, dict):
+        value = [{"key": k, "value": v, "type": "string"} for k, v in value.items()]
+    out = []
+    for p in value:
+        if not isinstance(p, dict) or not isinstance(p.get("key"), str) or p["key"] in _JS_OBJECT_MEMBERS:
+            notes.add("odd field")
+            continue
+        p = dict(p)
+        if "type" in p and not isinstance(p["type"], str):
+            notes.add("odd field")
+            del p["type"]
+        if not _printable(p.get("value")):
+            notes.add("odd field")
+            p["value"] = text_value(p["value"])
+        out.append(p)
+    return out
+
+
+def normalize_auth(value: Any, notes: Notes) -> Doc | None:
+    """Auth with its parameters as v2.1 key/value lists; None when it is not readable."""
+    if not isinstance(value, dict) or ("type" in value and not isinstance(value["type"], str)):
+        if value is not None:
+            notes.add("odd field")
+        return None
+    # The SDK reads every list or object in auth as the parameters of the type it is named after.
+    return {k: _auth_params(v, notes) if k != "type" and isinstance(v, (dict, list)) else v
+            for k, v in value.items()}
 
 
 def _method(value: Any, notes: Notes) -> str:
@@ -237,7 +273,9 @@ def normalize_request(value: Any, notes: Notes, binary: dict[str, bytes] | None 
         _load_binary(body, notes, binary)
         req["body"] = body
     if "auth" in req:
-        req["auth"] = normalize_auth(req["auth"])
+        req["auth"] = normalize_auth(req["auth"], notes)
+        if req["auth"] is None:
+            del req["auth"]
     return req
 
 

@@ -29,6 +29,8 @@ _RETYPES: list[Any] = [
     0, 1, 200, -1, 1.5, 10**20, True, False, "", "x", "GET", "200", "http://127.0.0.1:9/a?b=1",
     "{{baseUrl}}/users/:id", "Content-Type: text/plain", [], [None], [1, "a"], [{}], {}, {"key": None},
     {"key": "k", "value": "v"}, {"mode": "raw"}, {"raw": "x"}, {"item": []}, {"request": "/x"},
+    # Objects the SDK throws on: JavaScript cannot print the first; the second passes for an Item.
+    {"toString": "x"}, {"constructor": {"_postman_propertyName": "Item"}},
 ]
 
 

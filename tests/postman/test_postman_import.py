@@ -216,6 +216,10 @@ def _one(item: object) -> dict:
     (_one({"request": "/", "response": [{"originalRequest": 5, "id": {"a": 1}}]}),
      ["replaced 1 example request that is not an object with its item's request",
       "replaced 1 example ID that is not text with a new one"], (1, 1)),
+    ({"item": [{"id": {"a": 1}, "request": {"url": {"raw": "/", "port": [1]},
+                                           "auth": {"type": "bearer", "bearer": [5, {"key": "token", "value": [1]}]}}}],
+      "variable": [{"key": "k", "type": {}}], "auth": {"type": 5}},
+     ["skipped 5 fields of the wrong type (in URLs, auth, variables or IDs)"], (1, 0)),
 ])
 def test_what_the_sdk_reads_is_imported_and_the_rest_skipped_with_notes(
         data: dict, notes: list[str], counts: tuple[int, int]) -> None:
