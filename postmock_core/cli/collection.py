@@ -233,8 +233,9 @@ def register(sub: Any) -> None:
                 "variables, auth, scripts and descriptions are kept; examples without an ID get "
                 "one. What Postman's own Collection SDK reads, postmock imports: parts the SDK "
                 "drops or ignores (empty or nameless headers, null query entries, unknown body "
-                "modes, ...) are skipped with one warning per kind. Only a file without items is "
-                "refused (file, JSON path, problem), and then nothing is imported.")
+                "modes, ...) are skipped with one warning per kind. Only a file without items (or "
+                "nested more than 200 levels deep) is refused (file, JSON path, problem), and "
+                "then nothing is imported.")
     p.add_argument("file", metavar="FILE", help="the collection JSON file")
     p.add_argument("--name", help="store it under this name instead of the one in the file")
     p.add_argument("--replace", action="store_true",

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from postmock_core.errors import PostmockError
+from postmock_core.postman.auth import normalize_auth
 from postmock_core.postman.jsonpath import DocumentError, check_depth, describe, load_json_file
 from postmock_core.postman.lenient import Notes, members, one_line, text_value, truthy
 from postmock_core.postman.model import (
@@ -37,7 +38,6 @@ from postmock_core.postman.model import (
 from postmock_core.postman.request import (
     decode_base64,
     empty_request,
-    normalize_auth,
     normalize_headers,
     normalize_request,
 )
