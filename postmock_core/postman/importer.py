@@ -177,7 +177,8 @@ def _node(value: Any, notes: Notes, out: Normalized, blobs: BlobStore | None) ->
     node = dict(value)
     _auth_and_id(node, notes)
     if truthy(node.get("item")):  # a folder, as the SDK decides, even with a request
-        if node.pop("request", None) is not None or node.pop("response", None) is not None:
+        request, responses = node.pop("request", None), node.pop("response", None)
+        if request is not None or members(responses):
             notes.add("folder request")
         node["item"] = [_node(v, notes, out, blobs) for v in members(node["item"], notes, "null item")]
         node["name"] = _name(node.get("name"), "Folder")
