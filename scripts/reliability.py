@@ -122,21 +122,32 @@ def fuzz(tmp: Path, args: argparse.Namespace) -> tuple[bool, Figures]:
     import pytest
     from reliability_lib.fuzz import EXAMPLES_ENV, TRIED
 
-    say(f"hypothesis: the fuzz tests with {args.examples} random inputs each (seed {args.seed})")
+    from reliability_lib.sdkdiff import TOTALS
+
+    say(f"hypothesis: the fuzz tests with {args.examples} random inputs each, and {args.sdk_variants} "
+        f"collection variants judged by Postman's SDK (seed {args.seed})")
     os.environ[EXAMPLES_ENV] = str(args.examples)
-    code = pytest.main(["-q", "-p", "no:cacheprovider", "-o", "timeout=0", f"--hypothesis-seed={args.seed}",
+    os.environ["POSTMOCK_SDK_VARIANTS"] = str(args.sdk_variants)
+    code = pytest.main(["-q", "-s", "-p", "no:cacheprovider", "-o", "timeout=0", f"--hypothesis-seed={args.seed}",
                         "--basetemp", str(tmp / "pytest"), "-W", "ignore::DeprecationWarning",
                         "-W", "ignore::pytest.PytestAssertRewriteWarning",
                         str(REPO / "tests" / "reliability" / "test_fuzz_importers.py"),
-                        str(REPO / "tests" / "matching" / "test_fuzz_matching.py")])
+                        str(REPO / "tests" / "matching" / "test_fuzz_matching.py"),
+                        str(REPO / "tests" / "postman" / "test_sdk_differential.py")])
     hypothesis_tried = sum(v for k, v in TRIED.items() if not k.endswith("exports"))
     say(f"hypothesis inputs tried: {dict(TRIED)}")
+    say(f"SDK differential: {dict(TOTALS)}")
     ok = code == 0
     atheris_tried, note = _atheris(tmp, args)
     ok = ok and note != "failed"
+    sdk = (f"; SDK differential: {TOTALS['collections tried']} collection variants, "
+           f"{TOTALS['collections accepted by the SDK']} accepted by the SDK, "
+           f"{TOTALS['collections imported by postmock']} imported by postmock with the same counts, "
+           f"{TOTALS['environments tried']} environment variants, "
+           f"{TOTALS['environments imported by postmock']}/{TOTALS['environments accepted by the SDK']} imported")
     return ok, {"fuzz": f"{hypothesis_tried + atheris_tried} inputs ({hypothesis_tried} hypothesis, "
                         f"{atheris_tried} atheris{'' if note in ('ok', 'failed') else ': ' + note}), "
-                        f"{'no findings' if ok else 'FINDINGS'}"}
+                        f"{'no findings' if ok else 'FINDINGS'}{sdk}"}
 
 
 def _atheris(tmp: Path, args: argparse.Namespace) -> tuple[int, str]:
@@ -235,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=200, help="load: connections (default 200)")
     parser.add_argument("--duration", type=float, default=60.0, help="load: seconds (default 60)")
     parser.add_argument("--examples", type=int, default=2000, help="fuzz: hypothesis inputs per test (default 2000)")
+    parser.add_argument("--sdk-variants", type=int, default=50000,
+                        help="fuzz: collection variants judged by Postman's SDK and imported by postmock "
+                             "(default 50000; a quarter as many environment variants)")
     parser.add_argument("--atheris-runs", type=int, default=5000, help="fuzz: atheris runs per target (default 5000)")
     parser.add_argument("--atheris-seconds", type=int, default=120, help="fuzz: atheris time cap per target (s)")
     args = parser.parse_args(argv)

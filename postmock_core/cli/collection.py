@@ -4,6 +4,7 @@ rename, delete, import and export Postman collections."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +154,8 @@ def _import(args: argparse.Namespace) -> int:
     verb = "replaced" if replaced else "imported"
     print(f"{verb} collection {doc['info']['name']!r} ({doc['info']['_postman_id']}): "
           f"{requests} requests, {examples} examples")
+    for line in normalized.notes.lines():  # one line per kind of part that was skipped
+        print(f"postmock: warning: {line}", file=sys.stderr)
     return 0
 
 
@@ -201,8 +204,11 @@ def register(sub: Any) -> None:
     p = command(actions, "import", "import a Postman Collection v2.1 or v2.0 file",
                 "Import a Postman Collection (v2.1 or v2.0) file. Folders, requests, examples, "
                 "variables, auth, scripts and descriptions are kept; examples without an ID get "
-                "one. A file with problems is reported (file, JSON path, problem) and nothing is "
-                "imported.")
+                "one. What Postman's own Collection SDK reads, postmock imports: parts the SDK "
+                "drops or ignores (empty or nameless headers, null query entries, unknown body "
+                "modes, ...) are skipped with one warning per kind. Only a file without items (or "
+                "nested more than 200 levels deep) is refused (file, JSON path, problem), and "
+                "then nothing is imported.")
     p.add_argument("file", metavar="FILE", help="the collection JSON file")
     p.add_argument("--name", help="store it under this name instead of the one in the file")
     p.add_argument("--replace", action="store_true",

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
 from postmock_core.cli.common import command, print_json, print_table, workspace
 from postmock_core.postman.environments import SECRET_MASK, EnvironmentStore
 from postmock_core.postman.exporter import write_export
+from postmock_core.postman.lenient import Notes
 
 __all__ = ["register"]
 
 
 
 def _import(args: argparse.Namespace) -> int:
-    doc, replaced = EnvironmentStore(workspace(args)).import_file(Path(args.file), args.name, args.replace)
+    notes = Notes()
+    doc, replaced = EnvironmentStore(workspace(args)).import_file(Path(args.file), args.name, args.replace, notes)
     print(f"{'replaced' if replaced else 'imported'} environment {doc['name']!r} ({doc['id']}): "
           f"{len(doc['values'])} variables")
+    for line in notes.lines():  # one line per kind of part that was skipped
+        print(f"postmock: warning: {line}", file=sys.stderr)
     return 0
 
 
@@ -82,7 +87,10 @@ def register(sub: Any) -> None:
     actions = parser.add_subparsers(dest="env_command", metavar="ACTION")
     actions.required = True
 
-    p = command(actions, "import", "import a Postman environment file")
+    p = command(actions, "import", "import a Postman environment file",
+                "Import a Postman environment file. What Postman's own SDK reads as an environment, "
+                "postmock imports: variables without a name are skipped with one warning per kind. "
+                "Only a file without \"values\" is refused, and then nothing is imported.")
     p.add_argument("file", metavar="FILE", help="the environment JSON file")
     p.add_argument("--name", help="store it under this name instead of the one in the file")
     p.add_argument("--replace", action="store_true", help="replace an environment of the same name")

@@ -2,7 +2,8 @@
 
 The stored form is Postman's own environment format (`values: [{key, value, enabled, type}]`),
 normalized only where exports are loose (missing `enabled`, numbers as values). Values with
-`enabled: false` are ignored when variables are resolved.
+`enabled: false` are ignored when variables are resolved. What Postman's SDK reads as an
+environment is imported; values it cannot name are skipped (see `lenient`).
 """
 
 from __future__ import annotations
@@ -18,8 +19,13 @@ from typing import Any
 
 from postmock_core.errors import NotFoundError, PostmockError
 from postmock_core.postman.importer import safe_id
-from postmock_core.postman.jsonpath import DocumentError, child, describe, load_json_file
-from postmock_core.postman.request import text_value
+from postmock_core.postman.jsonpath import (
+    DocumentError,
+    check_depth,
+    describe,
+    load_json_file,
+)
+from postmock_core.postman.lenient import Notes, members, one_line, text_value
 from postmock_core.store.names import check_name
 from postmock_core.store.storage import CorruptStoreError, file_lock, read_json, write_json
 from postmock_core.store.workspace import Workspace
@@ -41,35 +47,49 @@ class EnvironmentSummary:
     enabled: int
 
 
-def normalize_environment(data: Any, name: str | None = None) -> Doc:
-    """A Postman environment in stored form; a problem raises `DocumentError` with its path."""
+def _enabled(value: Any, notes: Notes) -> bool:
+    if value is None or isinstance(value, bool):
+        return value is not False
+    if value in (0, 1) or (isinstance(value, str) and value.strip().lower() in ("true", "false")):
+        return value == 1 or (isinstance(value, str) and value.strip().lower() == "true")
+    notes.add("odd enabled")
+    return True
+
+
+def normalize_environment(data: Any, name: str | None = None, notes: Notes | None = None) -> Doc:
+    """A Postman environment in stored form. As with Postman's SDK (`VariableScope`), a bare
+    list is its values, and values without a name are skipped (counted in `notes`); only a
+    document without `values` is refused, with a `DocumentError` naming the place."""
+    notes = notes if notes is not None else Notes()
+    if isinstance(data, list) and members(data):
+        data = {"values": data}
     if not isinstance(data, dict):
         raise DocumentError("$", f"not a Postman environment: the top level is {describe(data)}")
+    check_depth(data)
     if "values" not in data:
         hint = " (this looks like a collection: use `postmock collection import`)" \
             if "item" in data and "info" in data else ""
         raise DocumentError("$", f"not a Postman environment: it needs \"values\"{hint}")
-    values = data["values"]
-    if not isinstance(values, list):
-        raise DocumentError("$.values", f"expected a list of variables, got {describe(values)}")
     doc = dict(data)
     out = []
-    for i, v in enumerate(values):
-        at = child("$.values", i)
-        if not isinstance(v, dict):
-            raise DocumentError(at, f"a variable must be an object, got {describe(v)}")
+    for v in members(data["values"], notes, "odd env value"):
+        key = v.get("key") if isinstance(v, dict) else None
+        if isinstance(key, (int, float)) and not isinstance(key, bool):
+            key = text_value(key)
+        if not isinstance(key, str) or not key:
+            notes.add("odd env value")
+            continue
         v = dict(v)
-        if not isinstance(v.get("key"), str) or not v["key"]:
-            raise DocumentError(child(at, "key"), f"a variable needs a text key, got {describe(v.get('key'))}")
-        v["value"] = text_value(v.get("value"), child(at, "value"), "a text value")
-        enabled = v.get("enabled", True)
-        if not isinstance(enabled, bool):
-            raise DocumentError(child(at, "enabled"), f"expected true or false, got {describe(enabled)}")
-        v["enabled"] = enabled
+        v["key"] = key
+        v["value"] = text_value(v.get("value"))
+        v["enabled"] = _enabled(v.get("enabled"), notes)
+        if "type" in v and not isinstance(v["type"], str):
+            notes.add("odd field")
+            del v["type"]
         out.append(v)
     doc["values"] = out
     doc["id"] = safe_id(doc.get("id")) or str(uuid.uuid4())
-    doc["name"] = name or (doc.get("name") if isinstance(doc.get("name"), str) else "") or "Imported environment"
+    doc["name"] = name or one_line(doc.get("name"), notes) or "Imported environment"
     doc["_postman_variable_scope"] = "environment"
     return doc
 
@@ -163,10 +183,12 @@ class EnvironmentStore:
             self._save_locked(doc)
         return doc, existing is not None
 
-    def import_file(self, path: Path, name: str | None = None, replace: bool = False) -> tuple[Doc, bool]:
+    def import_file(self, path: Path, name: str | None = None, replace: bool = False,
+                    notes: Notes | None = None) -> tuple[Doc, bool]:
+        """Import an environment file; what was skipped goes into `notes`."""
         data = load_json_file(path, "cannot import")
         try:
-            doc = normalize_environment(data, name)
+            doc = normalize_environment(data, name, notes)
         except DocumentError as e:
             raise PostmockError(f"cannot import {path}: {e}; nothing was imported") from None
         return self.import_doc(doc, replace)

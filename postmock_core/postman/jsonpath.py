@@ -9,9 +9,13 @@ from typing import Any
 
 from postmock_core.errors import PostmockError
 
-__all__ = ["DocumentError", "child", "describe", "load_json_file"]
+__all__ = ["MAX_DEPTH", "DocumentError", "check_depth", "child", "describe", "json_depth", "load_json_file"]
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
+
+# Deeper documents are refused: copying, writing and walking them would exhaust Python's stack.
+# Real exports nest a few dozen levels (folders in folders, JSON bodies given as objects).
+MAX_DEPTH = 200
 
 
 def child(path: str, key: str | int) -> str:
@@ -36,6 +40,30 @@ def describe(value: Any) -> str:
     if isinstance(value, list):
         return "an array"
     return "an object"
+
+
+def json_depth(value: Any, stop: int = MAX_DEPTH + 1) -> int:
+    """How many levels of lists and objects `value` nests (0 for a scalar), counted without
+    recursion and no further than `stop`."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (dict, list)):
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest >= stop:
+                    return deepest
+            stack.extend((v, depth) for v in (node.values() if isinstance(node, dict) else node))
+    return deepest
+
+
+def check_depth(value: Any) -> None:
+    """Raise a `DocumentError` when `value` nests deeper than `MAX_DEPTH`."""
+    if json_depth(value) > MAX_DEPTH:
+        raise DocumentError("$", f"nested more than {MAX_DEPTH} levels deep (folders in folders, or "
+                                 f"JSON in JSON); postmock reads documents up to {MAX_DEPTH} levels")
 
 
 class DocumentError(PostmockError):

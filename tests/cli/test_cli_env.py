@@ -53,8 +53,7 @@ def test_import_list_show_set_unset_export(tmp_path: Path, capsys: pytest.Captur
 @pytest.mark.parametrize("content, expected", [
     ("{", "$: not valid JSON"),
     ('{"info": {}, "item": []}', "use `postmock collection import`"),
-    ('{"name": "x", "values": [{"key": "a", "value": "1"}, {"key": "b", "enabled": 1}]}',
-     "$.values[1].enabled: expected true or false"),
+    ('{"name": "x", "variables": [{"key": "a", "value": "1"}]}', '$: not a Postman environment: it needs "values"'),
 ])
 def test_bad_environment_files(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str,
                                expected: str) -> None:
@@ -65,3 +64,15 @@ def test_bad_environment_files(tmp_path: Path, capsys: pytest.CaptureFixture[str
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and str(bad) in err and expected in err
     assert not list((home / "environments").glob("*.json"))
+
+
+def test_values_without_a_name_are_skipped_with_one_warning(tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    home = tmp_path / "home"
+    loose = tmp_path / "loose.json"
+    loose.write_text(json.dumps({"name": "Loose", "values": [
+        {"key": "a", "value": "1"}, {}, None, {"value": "2"}, {"key": "b", "value": 2, "enabled": 1}]}))
+    assert run(home, "env", "import", str(loose)) == 0
+    captured = capsys.readouterr()
+    assert "imported environment 'Loose'" in captured.out and "2 variables" in captured.out
+    assert captured.err.splitlines() == ["postmock: warning: skipped 3 environment variables without a name"]

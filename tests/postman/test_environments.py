@@ -14,6 +14,7 @@ from postmock_core.postman.environments import (
 )
 from postmock_core.errors import PostmockError
 from postmock_core.postman.jsonpath import DocumentError
+from postmock_core.postman.lenient import Notes
 from postmock_core.store.workspace import Workspace
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "postman" / "dev.postman_environment.json"
@@ -65,22 +66,50 @@ def test_names_unique_and_replace(store: EnvironmentStore) -> None:
 
 @pytest.mark.parametrize("data, where", [
     ([], "$"),
+    (5, "$"),
     ({"name": "x"}, "$"),
-    ({"values": {}}, "$.values"),
-    ({"values": [3]}, "$.values[0]"),
-    ({"values": [{"value": "v"}]}, "$.values[0].key"),
-    ({"values": [{"key": "k", "value": {"a": 1}}]}, "$.values[0].value"),
-    ({"values": [{"key": "k", "enabled": "yes"}]}, "$.values[0].enabled"),
+    ({"info": {}, "item": []}, "$"),
 ])
-def test_bad_environments_name_the_place(data: object, where: str) -> None:
+def test_documents_without_values_are_refused(data: object, where: str) -> None:
     with pytest.raises(DocumentError) as e:
         normalize_environment(data)
     assert e.value.where == where
 
 
-def test_bad_file_changes_nothing(store: EnvironmentStore, tmp_path: Path) -> None:
+def test_what_the_sdk_reads_is_imported_and_the_rest_skipped_with_notes() -> None:
+    notes = Notes()
+    doc = normalize_environment({"name": "Loose", "values": [
+        {"key": "a", "value": {"x": 1}}, None, 3, {"value": "v"}, {"key": ""}, {"key": 7, "value": True},
+        {"key": "b", "enabled": "false"}, {"key": "c", "enabled": "yes"}]}, notes=notes)
+    assert doc["values"] == [
+        {"key": "a", "value": '{"x": 1}', "enabled": True}, {"key": "7", "value": "true", "enabled": True},
+        {"key": "b", "value": "", "enabled": False}, {"key": "c", "value": "", "enabled": True}]
+    assert notes.lines() == ["skipped 4 environment variables without a name",
+                             "read 1 `enabled` that is not true or false as true"]
+    # a bare list is the values (as in the SDK), and `values` of one variable is a list of one
+    assert normalize_environment([{"key": "k", "value": "v"}])["values"][0]["key"] == "k"
+    assert normalize_environment({"values": {"key": "k"}})["values"][0]["key"] == "k"
+    assert normalize_environment({"values": None})["values"] == []
+
+
+def test_a_name_that_is_not_one_line_is_cleaned_up() -> None:
+    notes = Notes()
+    doc = normalize_environment({"name": "Two\nlines" + "x" * 300, "values": []}, notes=notes)
+    assert doc["name"] == ("Two lines" + "x" * 300)[:200]
+    assert notes.lines() == ["cleaned up 1 name that is not one line of at most 200 characters"]
+
+
+def test_refused_file_changes_nothing(store: EnvironmentStore, tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"name": "Bad", "values": [{"key": "a"}, {"key": 5}]}))
-    with pytest.raises(PostmockError, match=r"bad.json: \$.values\[1\].key"):
+    bad.write_text(json.dumps({"name": "Bad", "variables": [{"key": "a"}]}))
+    with pytest.raises(PostmockError, match=r"bad.json: \$: not a Postman environment: it needs \"values\""):
         store.import_file(bad)
     assert store.list() == []
+
+
+def test_an_environment_nested_too_deeply_is_refused() -> None:
+    deep: list = []
+    for _ in range(250):
+        deep = [deep]
+    with pytest.raises(DocumentError, match="nested more than 200 levels deep"):
+        normalize_environment({"values": [{"key": "a", "value": "1", "extra": deep}]})

@@ -9,7 +9,7 @@ import pytest
 
 from postmock_core.store.blobs import BlobStore
 from postmock_core.errors import PostmockError
-from postmock_core.postman.jsonpath import DocumentError
+from postmock_core.postman.jsonpath import DocumentError, json_depth
 from postmock_core.postman.model import SCHEMA_V21, iter_examples, iter_items, parse_url
 from postmock_core.postman.importer import normalize_collection, read_collection_file
 
@@ -136,53 +136,131 @@ def test_base64_marked_bodies_come_back_as_blobs(tmp_path: Path) -> None:
     assert not list(tmp_path.iterdir())
 
 
-@pytest.mark.parametrize("data, where", [
-    ([], "$"),
-    ({"info": {"name": "x"}}, "$"),
-    ({"requests": [], "order": []}, "$"),
-    ({"info": {"name": "x"}, "item": {}}, "$.item"),
-    ({"info": {"name": "x"}, "item": [1]}, "$.item[0]"),
-    ({"info": {"name": "x"}, "item": [{"name": "no request"}]}, "$.item[0]"),
-    ({"info": {"name": "x"}, "item": [{"item": [{"request": 5}]}]}, "$.item[0].item[0].request"),
-    ({"info": {"name": "x"}, "item": [{"request": {"url": 5}}]}, "$.item[0].request.url"),
-    ({"info": {"name": "x"}, "item": [{"request": {"method": "G T", "url": "/"}}]}, "$.item[0].request.method"),
-    ({"info": {"name": "x"}, "item": [{"request": "/", "response": [{"code": "abc"}]}]},
-     "$.item[0].response[0].code"),
-    ({"info": {"name": "x"}, "item": [{"request": "/", "response": [{"code": 99}]}]},
-     "$.item[0].response[0].code"),
-    ({"info": {"name": "x"}, "item": [{"request": "/", "response": [{"header": [7]}]}]},
-     "$.item[0].response[0].header[0]"),
-    ({"info": {"name": "x"}, "item": [{"request": {"url": "/", "body": {"mode": "zip"}}}]},
-     "$.item[0].request.body.mode"),
-    ({"info": {"name": "x"}, "item": [], "variable": [{"value": 1}]}, "$.variable[0].key"),
-    ({"info": {"name": "x"}, "item": [{"request": "/", "response": [
-        {"body": "@@", "_postmock": {"bodyEncoding": "base64"}}]}]}, "$.item[0].response[0].body"),
+@pytest.mark.parametrize("data, where, problem", [
+    ([], "$", "the top level is an array"),
+    ({"info": {"name": "x"}}, "$", 'it has no "item" list'),
+    ({"name": "x", "values": []}, "$", "looks like an environment"),
+    ({"requests": [], "order": []}, "$", "Collection v1"),
+    ({"info": {"name": "x"}, "item": None}, "$.item", "the collection has no items"),
+    ({"info": {"name": "x"}, "item": 0}, "$.item", "the collection has no items"),
 ])
-def test_broken_documents_name_the_place(data: object, where: str) -> None:
+def test_documents_without_items_are_refused(data: object, where: str, problem: str) -> None:
     with pytest.raises(DocumentError) as e:
         normalize_collection(data)
-    assert e.value.where == where
+    assert e.value.where == where and problem in e.value.problem
+
+
+def test_documents_nested_too_deeply_are_refused_before_they_exhaust_the_stack(tmp_path: Path) -> None:
+    folders: dict = {"request": "/"}
+    for _ in range(120):
+        folders = {"name": "f", "item": [folders]}
+    with pytest.raises(DocumentError, match="nested more than 200 levels deep"):
+        normalize_collection({"item": [folders]})
+    deep_json: list = []
+    for _ in range(300):
+        deep_json = [deep_json]
+    path = tmp_path / "deep.json"
+    path.write_text(json.dumps({"item": [{"request": "/", "description": deep_json}]}))
+    with pytest.raises(PostmockError, match=r"deep.json: \$: nested more than 200 levels deep"):
+        read_collection_file(path)
+    assert json_depth(deep_json) == 201 and json_depth(deep_json, stop=1000) == 301
+    # one-element lists written without brackets nest deeper once stored: checked there too
+    bare: dict = {"request": "/"}
+    for _ in range(150):
+        bare = {"item": bare}
+    with pytest.raises(DocumentError, match="nested more than 200"):
+        normalize_collection({"item": bare})
+
+
+def test_an_empty_item_list_is_an_empty_collection() -> None:
+    out = normalize_collection({"info": {"name": "Empty"}, "item": []})
+    assert out.doc["item"] == [] and not out.notes
+
+
+def _one(item: object) -> dict:
+    return {"info": {"name": "x"}, "item": [item]}
+
+
+@pytest.mark.parametrize("data, notes, counts", [
+    # what the SDK drops is skipped; what it keeps as an empty shell is imported as one
+    ({"item": {"request": "/"}}, [], (1, 0)),
+    ({"info": "x", "item": [{"request": "/"}]}, ["ignored 1 `info` that is not an object"], (1, 0)),
+    (_one(1), ["imported 1 item that is not an object as an empty GET request"], (1, 0)),
+    ({"info": {"name": "x"}, "item": [None, "s", [], {"name": "no request"}]},
+     ["skipped 1 null item", "imported 2 items that are not objects as empty GET requests",
+      "imported 1 item without a request as an empty GET request"], (3, 0)),
+    ({"item": [{"item": {"request": "/"}, "request": "/a", "response": [{}]}]},
+     ["skipped 1 request or examples given to a folder (an item with `item` is one)"], (1, 0)),
+    ({"item": [{"item": 0, "request": "/a"}]}, [], (1, 0)),
+    ({"item": [{"item": [{"request": "/"}], "response": [{}]}, {"item": [], "response": []}]},
+     ["skipped 1 request or examples given to a folder (an item with `item` is one)"], (1, 0)),
+    (_one({"item": [{"request": 5}]}), ["imported 1 request that is not an object as an empty GET request"],
+     (1, 0)),
+    (_one({"request": {"url": 5}}), ["read 1 URL that is neither text nor an object as empty"], (1, 0)),
+    (_one({"request": {"method": "G T", "url": "/"}}),
+     ["replaced 1 method that is not an HTTP method with GET"], (1, 0)),
+    (_one({"request": "/", "response": [{"code": "abc"}, {"code": 99}]}),
+     ["replaced 2 status codes that are not numbers from 100 to 599 with 200"], (1, 2)),
+    (_one({"request": "/", "response": [{"header": [7, {}, None, {"key": None, "value": "v"}]}]}),
+     ["skipped 3 empty headers", "skipped 1 header without a name"], (1, 1)),
+    (_one({"request": {"url": "/", "body": {"mode": "zip", "raw": "x"}}}),
+     ["read 1 request body of an unknown mode as raw text"], (1, 0)),
+    (_one({"request": {"url": {"raw": "/", "query": [None, {"value": "1"}, {"key": "a"}]}}}),
+     ["skipped 2 query parameters without a name"], (1, 0)),
+    ({"item": [{"request": "/"}], "variable": [{"value": 1}, {}, {"key": "k"}]},
+     ["skipped 2 collection variables without a name"], (1, 0)),
+    (_one({"request": "/", "response": [{"body": "@@", "_postmock": {"bodyEncoding": "base64"}}]}),
+     ["kept 1 body marked base64 that is not base64 as text"], (1, 1)),
+    (_one({"request": "/", "response": {"code": 201}}), [], (1, 1)),
+    (_one({"request": "/", "response": [5, "x", [], None]}),
+     ["skipped 1 null saved example",
+      "imported 3 saved examples that are not objects as empty 200 responses"], (1, 3)),
+    (_one({"request": "/", "response": [{"originalRequest": 5, "id": {"a": 1}}]}),
+     ["replaced 1 example request that is not an object with its item's request",
+      "replaced 1 example ID that is not text with a new one"], (1, 1)),
+    ({"item": [{"id": {"a": 1}, "request": {"url": {"raw": "/", "port": [1]},
+                                           "auth": {"type": "bearer", "bearer": [5, {"key": "token", "value": [1]}]}}}],
+      "variable": [{"key": "k", "type": {}}], "auth": {"type": 5}},
+     ["skipped 5 fields of the wrong type (in URLs, auth, variables or IDs)"], (1, 0)),
+])
+def test_what_the_sdk_reads_is_imported_and_the_rest_skipped_with_notes(
+        data: dict, notes: list[str], counts: tuple[int, int]) -> None:
+    out = normalize_collection(data)
+    assert out.notes.lines() == notes
+    assert (len(list(iter_items(out.doc))), len(list(iter_examples(out.doc)))) == counts
+
+
+def test_skipped_parts_leave_the_rest_whole() -> None:
+    """The file that showed the problem: an empty header object beside a real one."""
+    doc = normalize_collection({"info": {"name": "x"}, "item": [{"request": "/", "response": [
+        {"code": 200, "header": [{}, {"key": "Content-Type", "value": "application/json"}], "body": "{}"}]}]}).doc
+    ex = doc["item"][0]["response"][0]
+    assert ex["header"] == [{"key": "Content-Type", "value": "application/json"}]
+    assert ex["_postman_previewlanguage"] == "json"
+    empty = normalize_collection(_one(7)).doc["item"][0]
+    assert empty["request"] == {"method": "GET", "header": [], "url": {"raw": ""}} and empty["response"] == []
 
 
 def test_file_errors_are_one_line_naming_file_and_place(tmp_path: Path) -> None:
     path = tmp_path / "c.json"
-    path.write_text(json.dumps({"info": {"name": "x"}, "item": [
-        {"request": "/"}, {"request": "/", "response": [{"code": "x"}]}]}))
+    path.write_text(json.dumps({"info": {"name": "x"}, "item": None}))
     with pytest.raises(PostmockError) as e:
         read_collection_file(path)
     message = str(e.value)
     assert "\n" not in message
-    assert str(path) in message and "$.item[1].response[0].code" in message
+    assert str(path) in message and "$.item: the collection has no items" in message
     path.write_text('{"info": ')
     with pytest.raises(PostmockError, match=r"not valid JSON \(line 1 column 10"):
         read_collection_file(path)
 
 
-def test_foreign_blob_reference_is_refused(tmp_path: Path) -> None:
+def test_foreign_blob_reference_is_emptied(tmp_path: Path) -> None:
     data = {"info": {"name": "x"}, "item": [{"request": "/", "response": [
         {"body": "", "_postmock": {"bodyBlob": "ab" * 32, "bodySize": 3}}]}]}
-    with pytest.raises(DocumentError, match="not in this workspace"):
-        normalize_collection(data, blobs=BlobStore(tmp_path))
+    out = normalize_collection(data, blobs=BlobStore(tmp_path))
+    assert out.notes.lines() == ["emptied 1 body that refers to a file not in this workspace"]
+    _, ex = next(iter_examples(out.doc))
+    assert ex["body"] == "" and "_postmock" not in ex
 
 
 def test_parse_url_keeps_variables_and_params() -> None:
