@@ -43,8 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="postmock: %(levelname)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="postmock: %(levelname)s: %(message)s")
+    if args.verbose:
+        # Our own debug details, and the proxy's progress; other libraries' debug output (a
+        # password-hashing library probing its backends, say) is noise to a user.
+        logging.getLogger("postmock_core").setLevel(logging.DEBUG)
+        logging.getLogger("mitmproxy").setLevel(logging.INFO)
     try:
         result = args.func(args)
     except PostmockError as e:

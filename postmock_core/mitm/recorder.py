@@ -128,7 +128,10 @@ class Recorder:
             if home != self.home:
                 self.home = home
                 self._enqueue("home", home)
-                log.log(logging.INFO if self.announce else logging.DEBUG, "recording into %s", home / "history")
+                if self.announce:
+                    log.info("recording into %s", home / "history")
+                else:
+                    log.debug("misses of mocks set to record go into %s", home / "history")
         if "postmock_record_filter" in updated:
             expr = opts.postmock_record_filter
             try:
