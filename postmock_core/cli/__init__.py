@@ -41,7 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    try:
+        parser = build_parser()
+    except KeyboardInterrupt:  # Ctrl-C while the commands load: no traceback
+        return 130
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="postmock: %(levelname)s: %(message)s")
     if args.verbose:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from postmock_core.cli.common import command, print_json, print_table, workspace
@@ -25,7 +26,8 @@ def _create(args: argparse.Namespace) -> int:
     if args.json:
         print_json({**_doc(key), "key": secret})
     else:
-        print(f"created API key {key.name} ({key.id}); it is shown only this once:")
+        # The key alone on standard output, so KEY=$(postmock key create ...) catches it.
+        print(f"created API key {key.name} ({key.id}); it is shown only this once:", file=sys.stderr)
         print(secret)
     return 0
 

@@ -26,6 +26,7 @@ from mitmproxy import ctx, exceptions, http
 from postmock_core.exchange import HttpRequest, HttpResponse, wire_bytes
 from postmock_core.history.redaction import Redactor
 from postmock_core.mitm.flows import request_from_flow, response_from_flow
+from postmock_core.mitm.modeswitch import ModeSwitch
 from postmock_core.mitm.options import (
     HOME_OPTION,
     add_home_option,
@@ -133,6 +134,8 @@ class MockServer:
         # out of mitmproxy's addon chain, it costs nothing on the calls it does not record. In
         # a recording proxy the proxy's own Recorder records them (they are left unmarked).
         self.recorder = Recorder(announce=False) if standalone else None
+        # In a recording proxy, `postmock mode record|mock` switches postmock_mode (a sub-addon).
+        self.addons = [] if standalone else [ModeSwitch()]
         self.ws: Workspace | None = None
         self.catalog: MockCatalog | None = None
         self.writer: CallWriter | None = None
@@ -260,8 +263,8 @@ class MockServer:
             return
         if ctx.options.postmock_mode != "mock":
             if mocks:
-                log.info("postmock: record mode: mock %s is not answering; switch with `postmock mode "
-                         "mock` (or set postmock_mode=mock)", ", ".join(m.name for m in mocks))
+                log.info("postmock: record mode: mock %s is not answering; switch with: postmock mode mock",
+                         ", ".join(m.name for m in mocks))
             return
         for rt in self.runtimes.values():
             config = rt.config()
