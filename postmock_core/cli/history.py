@@ -21,7 +21,7 @@ from postmock_core.cli.common import (
     workspace,
 )
 from postmock_core.errors import PostmockError
-from postmock_core.exchange import Exchange, HttpRequest, body_from_doc
+from postmock_core.exchange import Exchange, HttpRequest, body_from_doc, is_failed
 from postmock_core.history.query import HistoryQuery, parse_moment
 from postmock_core.history.store import HistoryStore
 from postmock_core.mitm.filterexpr import compile_filter
@@ -68,7 +68,7 @@ def _local_time(ts: float) -> str:
 def summary(exchange_id: int, doc: Doc) -> Doc:
     """The stable per-entry object of `history list --json`."""
     req = doc.get("request") or {}
-    resp = doc.get("response")
+    resp = None if is_failed(doc) else doc.get("response")  # a response cut short never arrived
     return {
         "id": exchange_id,
         "time": doc.get("time"),
@@ -177,8 +177,12 @@ def _show(args: argparse.Namespace) -> int:
         print("\n".join(lines))
     print()
     if ex.response is None:
-        print(f"no response: {ex.error or 'unknown error'}")
+        print(f"failed, no response: {ex.error or 'unknown error'}")
         return 0
+    if ex.failed:
+        print(f"failed, the response was cut short: {ex.error}")
+        print("(the client got an error; what arrived before the break follows)")
+        print()
     s = ex.response
     print(f"{s.http_version} {s.status} {s.reason}".rstrip())
     for k, v in s.headers:

@@ -18,7 +18,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from postmock_core.errors import PostmockError
-from postmock_core.exchange import Exchange
+from postmock_core.exchange import Exchange, is_failed
 
 if TYPE_CHECKING:
     from postmock_core.history.store import HistoryStore
@@ -100,7 +100,7 @@ def parse_status(value: str) -> tuple[int, int]:
         return (int(text), int(text))
     raise PostmockError(
         f"--status {value!r} is not a status: use a code like 404, a class like 4xx, "
-        f"a range like 200-299, or 'error' for exchanges without a response")
+        f"a range like 200-299, or 'error' for failed exchanges")
 
 
 def _split(values: Iterable[str] | None) -> tuple[str, ...]:
@@ -146,8 +146,8 @@ class HistoryQuery:
         g.add_argument("--method", action="append", metavar="METHOD",
                        help="HTTP method, any case (repeatable, or GET,POST)")
         g.add_argument("--status", action="append", metavar="STATUS",
-                       help="status 404, class 4xx, range 200-299, or 'error' for no response "
-                            "(repeatable)")
+                       help="status 404, class 4xx, range 200-299, or 'error' for failed "
+                            "exchanges: no response, or one cut short (repeatable)")
         g.add_argument("--path", metavar="GLOB",
                        help="URL path without the query, glob like '/api/*' ('*' also "
                             "matches '/')")
@@ -243,7 +243,8 @@ class HistoryQuery:
 
     def _status_ok(self, doc: Doc) -> bool:
         resp = doc.get("response")
-        status = int(resp.get("status", 0)) if isinstance(resp, dict) else 0
+        # A response cut short is not what the client got: it counts as an error.
+        status = 0 if is_failed(doc) or not isinstance(resp, dict) else int(resp.get("status", 0))
         return any(lo <= status <= hi for lo, hi in self._status_ranges)
 
     def matches(self, doc: Doc, blobs: BlobStore | None = None) -> bool:

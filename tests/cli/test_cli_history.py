@@ -273,3 +273,41 @@ def test_corrupt_segment_is_one_line_and_left_untouched(home: Path) -> None:
         assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
         assert str(segment) in done.stderr and "corrupt" in done.stderr
         assert segment.read_bytes() == broken
+
+
+def _cut_short(home: Path) -> None:
+    """What the recorder stores when the upstream hangs up mid-body: headers, and the error."""
+    from postmock_core.exchange import Exchange, HttpRequest, HttpResponse
+
+    ok = Exchange(HttpRequest("GET", "http", "api.test", 80, "/ok"),
+                  HttpResponse(200, "OK", [("Content-Type", "application/json")], b'{"ok": true}'),
+                  timestamp=1_800_000_000.0)
+    cut = Exchange(HttpRequest("GET", "http", "api.test", 80, "/cut"),
+                   HttpResponse(200, "OK", [("Content-Length", "1000")], b""), timestamp=1_800_000_001.0,
+                   error="peer closed connection without sending complete message body",
+                   truncated=["response.body"])
+    store(home).append([ok, cut])
+
+
+def test_a_response_cut_short_is_a_failure_in_every_view(capsys: pytest.CaptureFixture[str], home: Path,
+                                                         tmp_path: Path) -> None:
+    _cut_short(home)
+    _, out, _ = run(capsys, home, "history", "list")
+    row = next(line for line in out.splitlines() if line.endswith("/cut"))
+    assert "ERR" in row.split() and "200" not in row.split()
+    _, out, _ = run(capsys, home, "history", "list", "--json")
+    listed = {r["url"]: r for r in json.loads(out)}
+    assert listed["http://api.test/cut"]["status"] is None and listed["http://api.test/cut"]["error"]
+    _, out, _ = run(capsys, home, "history", "list", "--status", "error", "--json")
+    assert [r["id"] for r in json.loads(out)] == [2]
+    _, out, _ = run(capsys, home, "history", "list", "--status", "2xx", "--json")
+    assert [r["id"] for r in json.loads(out)] == [1]
+    _, out, _ = run(capsys, home, "history", "show", "2")
+    assert "failed, the response was cut short: peer closed connection" in out
+    _, out, _ = run(capsys, home, "collection", "create", "C", "--from-history")
+    assert "1 examples; skipped 1 failed exchange" in out
+    har = tmp_path / "out.har"
+    run(capsys, home, "history", "export", "--har", str(har))
+    entries = json.loads(har.read_text())["log"]["entries"]
+    assert [e["response"]["status"] for e in entries] == [200, 0]
+    assert entries[1]["response"]["_error"].startswith("peer closed")
