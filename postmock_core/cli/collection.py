@@ -13,6 +13,7 @@ from postmock_core.cli.common import (
     print_json,
     print_table,
     progress,
+    warn_unreadable,
     workspace,
 )
 from postmock_core.errors import PostmockError
@@ -122,14 +123,19 @@ def _create(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    summaries = CollectionStore(workspace(args)).list()
+    store = CollectionStore(workspace(args))
+    summaries = store.list()
+    bad = store.unreadable
+    warn_unreadable(bad, "collection")
     if args.json:
         print_json([{"id": s.id, "name": s.name, "requests": s.requests, "examples": s.examples}
-                    for s in summaries])
-    elif not summaries:
+                    for s in summaries]
+                   + [{"id": u.path.stem, "name": None, "file": str(u.path), "error": u.reason} for u in bad])
+    elif not summaries and not bad:
         print("no collections yet; create one with: postmock collection create NAME --from-history")
     else:
-        print_table([(s.id, s.requests, s.examples, s.name) for s in summaries],
+        print_table([(s.id, s.requests, s.examples, s.name) for s in summaries]
+                    + [(u.path.stem, "-", "-", f"(unreadable file {u.path.name}: {u.reason})") for u in bad],
                     ("ID", "REQUESTS", "EXAMPLES", "NAME"))
     return 0
 

@@ -19,6 +19,7 @@ __all__ = [
     "print_json",
     "print_table",
     "progress",
+    "warn_unreadable",
     "whole_number",
     "workspace",
 ]
@@ -115,3 +116,10 @@ def whole_number(text: str) -> int:
     if n < 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 0")
     return n
+
+
+def warn_unreadable(unreadable: Sequence[Any], what: str) -> None:
+    """One line on stderr per store file a listing had to skip, naming it and why."""
+    for u in unreadable:
+        print(f"postmock: warning: {what} file {u.path} cannot be read ({u.reason}); it is left as "
+              f"it is: restore it from a backup or move it aside", file=sys.stderr)

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from postmock_core.cli.common import command, print_json, print_table, workspace
+from postmock_core.cli.common import command, print_json, print_table, warn_unreadable, workspace
 from postmock_core.postman.environments import EnvironmentStore
 from postmock_core.postman.exporter import write_export
 
@@ -23,13 +23,19 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    envs = EnvironmentStore(workspace(args)).list()
+    store = EnvironmentStore(workspace(args))
+    envs = store.list()
+    bad = store.unreadable
+    warn_unreadable(bad, "environment")
     if args.json:
-        print_json([{"id": e.id, "name": e.name, "values": e.values, "enabled": e.enabled} for e in envs])
-    elif not envs:
+        print_json([{"id": e.id, "name": e.name, "values": e.values, "enabled": e.enabled} for e in envs]
+                   + [{"id": u.path.stem, "name": None, "file": str(u.path), "error": u.reason} for u in bad])
+    elif not envs and not bad:
         print("no environments yet; import one with: postmock env import FILE")
     else:
-        print_table([(e.id, e.values, e.enabled, e.name) for e in envs], ("ID", "VALUES", "ENABLED", "NAME"))
+        print_table([(e.id, e.values, e.enabled, e.name) for e in envs]
+                    + [(u.path.stem, "-", "-", f"(unreadable file {u.path.name}: {u.reason})") for u in bad],
+                    ("ID", "VALUES", "ENABLED", "NAME"))
     return 0
 
 

@@ -19,7 +19,14 @@ from postmock_core.errors import PostmockError
 from postmock_core.postman.importer import safe_id
 from postmock_core.postman.jsonpath import DocumentError, child, describe, load_json_file
 from postmock_core.postman.request import text_value
-from postmock_core.store.storage import CorruptStoreError, file_lock, read_json, write_json
+from postmock_core.store.storage import (
+    CorruptStoreError,
+    UnreadableFile,
+    file_lock,
+    read_each,
+    read_json,
+    write_json,
+)
 from postmock_core.store.workspace import Workspace
 
 __all__ = ["EnvironmentStore", "EnvironmentSummary", "environment_variables", "normalize_environment"]
@@ -81,12 +88,19 @@ def _check_name(name: str) -> str:
     return name
 
 
+def _unreadable_note(unreadable: list[UnreadableFile]) -> str:
+    if not unreadable:
+        return ""
+    return f" (it may be in an unreadable environment file: {', '.join(u.path.name for u in unreadable)})"
+
+
 class EnvironmentStore:
     """Domain verbs over environment files, names unique case-insensitively."""
 
     def __init__(self, workspace: Workspace) -> None:
         self.dir = workspace.dir("environments")
         self.lock_path = self.dir / "environments"
+        self.unreadable: list[UnreadableFile] = []  # files the last look at every environment skipped
 
     def _files(self) -> list[Path]:
         return sorted(p for p in self.dir.glob("*.json") if not p.name.startswith("."))
@@ -98,7 +112,9 @@ class EnvironmentStore:
         return doc
 
     def _all(self) -> list[tuple[Path, Doc]]:
-        return [(p, self._read(p)) for p in self._files()]
+        # One corrupt file must not break commands about the other environments.
+        docs, self.unreadable = read_each(self._files(), self._read)
+        return docs
 
     def list(self) -> list[EnvironmentSummary]:
         out = []
@@ -117,7 +133,8 @@ class EnvironmentStore:
     def resolve(self, name_or_id: str) -> Path:
         path = self._find(name_or_id)
         if path is None:
-            raise PostmockError(f"no environment named {name_or_id!r}; see: postmock env list")
+            raise PostmockError(f"no environment named {name_or_id!r}; see: postmock env list"
+                                + _unreadable_note(self.unreadable))
         return path
 
     def load(self, name_or_id: str) -> Doc:
@@ -166,7 +183,8 @@ class EnvironmentStore:
         with file_lock(self.lock_path):
             path = self._find(name_or_id)
             if path is None and not create:
-                raise PostmockError(f"no environment named {name_or_id!r}; see: postmock env list")
+                raise PostmockError(f"no environment named {name_or_id!r}; see: postmock env list"
+                                + _unreadable_note(self.unreadable))
             doc = self._read(path) if path else {
                 "id": str(uuid.uuid4()), "name": _check_name(name_or_id), "values": [],
                 "_postman_variable_scope": "environment"}

@@ -170,3 +170,26 @@ def test_bad_files_exit_2_with_one_line_and_change_nothing(home: Path, tmp_path:
     assert lines[0].startswith(f"postmock: error: cannot import {bad}: ")
     assert expected in lines[0]
     assert snapshot(home) == before
+
+
+def test_one_corrupt_file_breaks_no_other_command(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(home, "collection", "create", "Other") == 0
+    assert run(home, "env", "set", "Dev", "a", "1") == 0
+    ws = Workspace.open(home)
+    (ws.dir("collections") / "broken-1.json").write_text("{not json")
+    (ws.dir("environments") / "broken-2.json").write_text("[]")
+    capsys.readouterr()
+    assert run(home, "collection", "list") == 0
+    out, err = capsys.readouterr()
+    assert "Other" in out and "(unreadable file broken-1.json: not valid JSON" in out
+    assert "collection file" in err and "broken-1.json" in err
+    assert run(home, "collection", "list", "--json") == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [c["name"] for c in listed] == ["Other", None] and "not valid JSON" in listed[1]["error"]
+    assert run(home, "mock", "create", "--collection", "Other", "--env", "Dev") == 0
+    assert run(home, "env", "list") == 0
+    out, _ = capsys.readouterr()
+    assert "Dev" in out and "(unreadable file broken-2.json: not a stored environment)" in out
+    assert run(home, "collection", "show", "Missing") == 2
+    assert "it may be in an unreadable collection file: broken-1.json" in capsys.readouterr().err
+    assert (ws.dir("collections") / "broken-1.json").read_text() == "{not json"  # never rewritten
