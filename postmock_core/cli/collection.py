@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from postmock_core.cli.common import (
+    add_yes_option,
     command,
+    confirm,
     parse_ids,
     print_json,
     print_table,
@@ -21,6 +23,7 @@ from postmock_core.exchange import Exchange
 from postmock_core.history.query import HistoryQuery
 from postmock_core.history.store import HistoryStore
 from postmock_core.mitm.filterexpr import compile_filter
+from postmock_core.mock.configs import MockStore
 from postmock_core.postman.collections import CollectionStore
 from postmock_core.postman.exporter import export_collection, write_export
 from postmock_core.postman.from_history import collection_from_exchanges
@@ -172,8 +175,17 @@ def _rename(args: argparse.Namespace) -> int:
 
 
 def _delete(args: argparse.Namespace) -> int:
-    summary = CollectionStore(workspace(args)).delete(args.collection)
-    print(f"deleted collection {summary.name!r} ({summary.id}, {summary.examples} examples)")
+    ws = workspace(args)
+    store = CollectionStore(ws)
+    doc = store.load(args.collection)
+    users = [m.name for m in MockStore(ws).list() if m.collection == doc["info"]["_postman_id"]]
+    if users:
+        confirm(args, f"mock{'s' if len(users) > 1 else ''} {', '.join(users)} "
+                      f"{'serve' if len(users) > 1 else 'serves'} collection {doc['info']['name']!r} and will be "
+                      f"deactivated. Delete it?")
+    summary = store.delete(doc["info"]["_postman_id"])
+    print(f"deleted collection {summary.name!r} ({summary.id}, {summary.examples} examples)"
+          + (f"; deactivated mock{'s' if len(users) > 1 else ''} {', '.join(users)}" if users else ""))
     return 0
 
 
@@ -227,8 +239,11 @@ def register(sub: Any) -> None:
     p.add_argument("new", metavar="NEW", help="new name")
     p.set_defaults(func=_rename)
 
-    p = command(actions, "delete", "delete a collection")
+    p = command(actions, "delete", "delete a collection",
+                "Delete a collection. Mocks that serve it are deactivated: they are named, and you "
+                "are asked first (--yes skips the question; without a terminal it is required).")
     p.add_argument("collection", metavar="NAME", help="collection name or ID")
+    add_yes_option(p)
     p.set_defaults(func=_delete)
 
     p = command(actions, "import", "import a Postman Collection v2.1 or v2.0 file",

@@ -13,7 +13,9 @@ from postmock_core.store.workspace import Workspace
 
 __all__ = [
     "add_home_option",
+    "add_yes_option",
     "command",
+    "confirm",
     "parse_headers",
     "parse_ids",
     "print_json",
@@ -123,3 +125,23 @@ def warn_unreadable(unreadable: Sequence[Any], what: str) -> None:
     for u in unreadable:
         print(f"postmock: warning: {what} file {u.path} cannot be read ({u.reason}); it is left as "
               f"it is: restore it from a backup or move it aside", file=sys.stderr)
+
+
+def add_yes_option(parser: argparse.ArgumentParser) -> None:
+    """`-y/--yes` (also `--force`): do what a command would otherwise ask about first."""
+    parser.add_argument("-y", "--yes", "--force", dest="yes", action="store_true",
+                        help="do not ask first (needed when there is no terminal to ask on)")
+
+
+def confirm(args: argparse.Namespace, question: str) -> None:
+    """Ask `question` on the terminal unless --yes; without a terminal, refuse rather than guess."""
+    if getattr(args, "yes", False):
+        return
+    if not sys.stdin.isatty():
+        raise PostmockError(f"{question} There is no terminal to ask on: pass --yes to go ahead")
+    try:
+        answer = input(f"{question} [y/N] ")
+    except EOFError:
+        answer = ""
+    if answer.strip().lower() not in ("y", "yes"):
+        raise PostmockError("not confirmed; nothing was changed")

@@ -6,7 +6,16 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from postmock_core.cli.common import command, print_json, print_table, warn_unreadable, workspace
+from postmock_core.cli.common import (
+    add_yes_option,
+    command,
+    confirm,
+    print_json,
+    print_table,
+    warn_unreadable,
+    workspace,
+)
+from postmock_core.mock.configs import MockStore
 from postmock_core.postman.environments import EnvironmentStore
 from postmock_core.postman.exporter import write_export
 
@@ -77,8 +86,17 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _delete(args: argparse.Namespace) -> int:
-    doc = EnvironmentStore(workspace(args)).delete(args.environment)
-    print(f"deleted environment {doc['name']!r} ({doc['id']})")
+    ws = workspace(args)
+    store = EnvironmentStore(ws)
+    doc = store.load(args.environment)
+    users = [m.name for m in MockStore(ws).list() if m.environment == doc["id"]]
+    if users:
+        confirm(args, f"mock{'s' if len(users) > 1 else ''} {', '.join(users)} "
+                      f"{'use' if len(users) > 1 else 'uses'} environment {doc['name']!r} and will be "
+                      f"deactivated. Delete it?")
+    store.delete(doc["id"])
+    print(f"deleted environment {doc['name']!r} ({doc['id']})"
+          + (f"; deactivated mock{'s' if len(users) > 1 else ''} {', '.join(users)}" if users else ""))
     return 0
 
 
@@ -122,6 +140,9 @@ def register(sub: Any) -> None:
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write, or - for stdout")
     p.set_defaults(func=_export)
 
-    p = command(actions, "delete", "delete an environment")
+    p = command(actions, "delete", "delete an environment",
+                "Delete an environment. Mocks that use it are deactivated: they are named, and you "
+                "are asked first (--yes skips the question; without a terminal it is required).")
     p.add_argument("environment", metavar="NAME", help="environment name or ID")
+    add_yes_option(p)
     p.set_defaults(func=_delete)

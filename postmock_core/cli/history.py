@@ -14,7 +14,9 @@ from typing import Any
 
 from postmock_core.cli import history_transfer
 from postmock_core.cli.common import (
+    add_yes_option,
     command,
+    confirm,
     parse_ids,
     print_json,
     print_table,
@@ -218,6 +220,7 @@ def _delete(args: argparse.Namespace) -> int:
         if not args.all:
             raise PostmockError("say what to delete: IDs, --before TIME, filters like --host, "
                                 "or --all for the whole history")
+        confirm(args, f"Delete the whole history of {store.workspace.root}?")
         deleted = store.delete_where(lambda _doc: True)
     else:
         deleted = store.delete([i for i, _ in query.select(store)])
@@ -270,7 +273,8 @@ def register(sub: Any) -> None:
     p.add_argument("ids", nargs="*", metavar="ID", help="exchange IDs")
     p.add_argument("--before", metavar="TIME",
                    help="delete entries older than TIME (ISO date/time or an age like 30d)")
-    p.add_argument("--all", action="store_true", help="delete the whole history")
+    p.add_argument("--all", action="store_true", help="delete the whole history (asks first unless --yes)")
+    add_yes_option(p)
     HistoryQuery.add_arguments(p)
     p.set_defaults(func=_delete)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -193,3 +194,56 @@ def test_one_corrupt_file_breaks_no_other_command(home: Path, capsys: pytest.Cap
     assert run(home, "collection", "show", "Missing") == 2
     assert "it may be in an unreadable collection file: broken-1.json" in capsys.readouterr().err
     assert (ws.dir("collections") / "broken-1.json").read_text() == "{not json"  # never rewritten
+
+
+def _on_a_terminal(home: Path, answer: str, *argv: str) -> tuple[int, str]:
+    """Run the real postmock with a pseudo-terminal for stdin/stdout; type `answer` at its prompt."""
+    import pty
+    import select
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "postmock"), "--home", str(home), *argv],
+                            stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+    os.close(slave)
+    seen, deadline = b"", time.monotonic() + 60
+    while b"[y/N]" not in seen and time.monotonic() < deadline:
+        if select.select([master], [], [], 0.2)[0]:
+            try:
+                seen += os.read(master, 4096)
+            except OSError:
+                break
+    os.write(master, answer.encode() + b"\n")
+    code = proc.wait(60)
+    with contextlib.suppress(OSError):
+        while select.select([master], [], [], 0.2)[0]:
+            chunk = os.read(master, 4096)
+            if not chunk:
+                break
+            seen += chunk
+    os.close(master)
+    return code, seen.decode(errors="replace")
+
+
+def test_deleting_what_mocks_use_names_them_and_asks(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(home, "collection", "create", "Shop") == 0
+    assert run(home, "env", "set", "Dev", "a", "1") == 0
+    assert run(home, "mock", "create", "--collection", "Shop", "--env", "Dev", "--name", "shop") == 0
+    capsys.readouterr()
+    # No terminal to ask on: refused, and nothing changes.
+    assert run(home, "collection", "delete", "Shop") == 2
+    err = capsys.readouterr().err
+    assert "mock shop serves collection 'Shop' and will be deactivated" in err and "--yes" in err
+    assert run(home, "env", "delete", "Dev") == 2
+    assert "mock shop uses environment 'Dev'" in capsys.readouterr().err
+    assert run(home, "history", "delete", "--all") == 2
+    assert "Delete the whole history" in capsys.readouterr().err
+    # On a terminal: asked, and "n" keeps it.
+    code, shown = _on_a_terminal(home, "n", "collection", "delete", "Shop")
+    assert code == 2 and "will be deactivated. Delete it? [y/N]" in shown and "nothing was changed" in shown
+    assert run(home, "collection", "show", "Shop") == 0
+    code, shown = _on_a_terminal(home, "y", "env", "delete", "Dev")
+    assert code == 0 and "deleted environment 'Dev'" in shown and "deactivated mock shop" in shown
+    capsys.readouterr()
+    assert run(home, "collection", "delete", "Shop", "--force") == 0
+    assert "deactivated mock shop" in capsys.readouterr().out
+    assert run(home, "history", "delete", "--all", "--yes") == 0

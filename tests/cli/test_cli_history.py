@@ -164,7 +164,7 @@ def test_delete_before_and_filters_and_all(capsys: pytest.CaptureFixture[str], h
     code, out, _ = run(capsys, home, "history", "delete", "--status", "error")
     assert out.strip() == "deleted 1 entry"
     assert [i for i, _ in store(home).iter_docs()] == [3, 2]
-    code, out, _ = run(capsys, home, "history", "delete", "--all")
+    code, out, _ = run(capsys, home, "history", "delete", "--all", "--yes")
     assert out.strip() == "deleted 2 entries" and store(home).count() == 0
     # IDs keep growing after deletes.
     code, out, _ = run(capsys, home, "history", "import", str(FIXTURES / "insomnia.har"))

@@ -280,7 +280,7 @@ def test_deleted_mock_answers_mock_not_found(rig: Rig) -> None:
 def test_mock_whose_collection_was_deleted_is_deactivated(rig: Rig) -> None:
     with client(rig.url("orphan")) as c:
         assert c.get("/users/1").status_code == 200
-        postmock(rig.home, "collection", "delete", "orphan collection")
+        postmock(rig.home, "collection", "delete", "orphan collection", "--yes")
         r = c.get("/users/1")
     assert r.status_code == 404
     error = r.json()["error"]
