@@ -33,6 +33,7 @@ FilterCompiler = Callable[[str], ExchangePredicate]
 
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$", re.IGNORECASE)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_TIME_OF_DAY = re.compile(r"^\d{1,2}:\d{2}(?::\d{2})?$")
 _STATUS_CLASS = re.compile(r"^([1-5])xx$", re.IGNORECASE)
 _STATUS_RANGE = re.compile(r"^(\d{3})\s*-\s*(\d{3})$")
 # Statuses that select exchanges which never got a response.
@@ -75,12 +76,19 @@ def parse_moment(value: str, option: str = "--since",
         return now
     if lowered in ("today", "yesterday"):
         return _local_midnight(parse_day(lowered, option))
+    if _TIME_OF_DAY.match(text):  # 13:33 or 13:33:05: that time today, local
+        try:
+            clock = dt.time.fromisoformat(text if len(text.split(":")[0]) == 2 else "0" + text)
+        except ValueError:
+            pass
+        else:
+            return dt.datetime.combine(now.date(), clock).astimezone()
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
         raise PostmockError(
             f"{option} {value!r} is not a time: use an ISO date or time like 2026-11-21 or "
-            f"2026-11-21T10:30, or an age like 30m, 2h, 1d") from None
+            f"2026-11-21T10:30, a time of day like 13:30, or an age like 30m, 2h, 1d") from None
     return moment.astimezone() if moment.tzinfo is None else moment
 
 

@@ -198,3 +198,65 @@ def test_every_command_has_help(home: Path) -> None:
                  ["settings", "set", "--help"]):
         out = postmock(home, *args).stdout
         assert "usage:" in out and len(out) > 200
+
+
+def _log_calls(workspace: Workspace, mock_id: str, n: int) -> None:
+    """n answered calls, then a miss whose 404 body names its nearest example, as a live mock logs them."""
+    import time
+
+    from postmock_core.exchange import HttpRequest, HttpResponse
+    from postmock_core.mock.calllog import CallLog, call_doc
+
+    now = time.time()
+    docs = [call_doc(HttpRequest("GET", path=f"/users/{i}", headers=[("Accept", "application/json")]),
+                     HttpResponse(200, headers=[("Content-Type", "application/json")], body=b'{"id": 1}'),
+                     now - 60 + i * 0.01, 2.0, "000001-aaaa", "Ada", 79.0) for i in range(n)]
+    miss = {"error": {"name": "mockRequestNotFoundError"},
+            "postmock": {"nearest": [{"score": 60, "name": "Ada", "id": "000001-aaaa", "method": "GET",
+                                      "url": "/users/1", "why": "path: typo"}]}}
+    docs.append(call_doc(HttpRequest("POST", path="/orders", query=[("dry", "1")], body=b'{"sku": "A1"}',
+                                     headers=[("Content-Type", "application/json")]),
+                         HttpResponse(404, headers=[("Content-Type", "application/json")],
+                                      body=json.dumps(miss).encode()), now - 1, 1.0, None, None, None))
+    CallLog(workspace, mock_id).append(docs, cap=1000)
+
+
+def test_call_log_filters_limits_and_json_lines(home: Path, workspace: Workspace) -> None:
+    import subprocess
+
+    from support.mockkit import POSTMOCK
+
+    mock = MockStore(workspace).create("m1", CollectionStore(workspace).load("Users API")["info"]["_postman_id"],
+                                       port=free_port())
+    _log_calls(workspace, mock.id, 60)
+    assert len(json.loads(postmock(home, "mock", "calls", "m1", "--json").stdout)) == 50
+    assert len(json.loads(postmock(home, "mock", "calls", "m1", "--limit", "0", "--json").stdout)) == 61
+    misses = json.loads(postmock(home, "mock", "calls", "m1", "--status", "4xx", "--json").stdout)
+    assert [c["status"] for c in misses] == [404]
+    assert len(json.loads(postmock(home, "mock", "calls", "m1", "--status", "200-299", "--limit", "0",
+                                   "--json").stdout)) == 60
+    assert postmock(home, "mock", "calls", "m1", "--until", "23:59:59", "--since", "00:00").returncode == 0
+    assert "--until 'bogus' is not a time" in _error(home, "mock", "calls", "m1", "--until", "bogus")
+    # --follow --json: JSON Lines, one call per line.
+    proc = subprocess.Popen([POSTMOCK, "--home", str(home), "mock", "calls", "m1", "--follow", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines = [proc.stdout.readline() for _ in range(10)]  # type: ignore[union-attr]
+    proc.terminate()
+    proc.wait(10)
+    assert [json.loads(line)["id"] for line in lines] == list(range(52, 62))
+
+
+def test_call_show_prints_one_call_in_full(home: Path, workspace: Workspace) -> None:
+    mock = MockStore(workspace).create("m1", CollectionStore(workspace).load("Users API")["info"]["_postman_id"],
+                                       port=free_port())
+    _log_calls(workspace, mock.id, 1)
+    hit = postmock(home, "mock", "calls", "show", "m1", "1").stdout
+    assert "GET /users/0" in hit and "Accept: application/json" in hit and '{"id": 1}' in hit
+    assert "answered by example 'Ada' (000001-aaaa), score 79" in hit
+    miss = postmock(home, "mock", "calls", "show", "m1", "2").stdout
+    assert "POST /orders?dry=1" in miss and '{"sku": "A1"}' in miss and "404 Not Found" in miss
+    assert "answered by no example: No matching requests" in miss
+    assert "nearest examples:" in miss and "path: typo" in miss
+    assert "postmock mock explain m1 -X POST --url '/orders?dry=1'" in miss
+    assert json.loads(postmock(home, "mock", "calls", "show", "m1", "2", "--json").stdout)["status"] == 404
+    assert "no call 9" in _error(home, "mock", "calls", "show", "m1", "9")
