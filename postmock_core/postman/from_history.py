@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from postmock_core.exchange import Exchange, HttpRequest, wire_bytes
 from postmock_core.postman.example_names import facts_for_exchange, name_for_new, unique_names
@@ -43,6 +43,14 @@ _ID_PATTERNS = (
     re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9_-]{12,}$"),
 )
 _SAFE_QUERY = "/:@!$'()*,;="
+# Hop-by-hop and framing headers describe one connection, not the request: never saved.
+# Host and Content-Length follow from the URL and the body (which an edit may change).
+_TRANSPORT = frozenset({"connection", "keep-alive", "proxy-connection", "proxy-authorization",
+                        "proxy-authenticate", "te", "trailer", "transfer-encoding", "upgrade", "host",
+                        "content-length", "http2-settings"})
+# A request in the collection is what a client sends to any {{baseUrl}}; its HTTP library
+# negotiates compression itself. The example's original request keeps this for matching.
+_CLIENT_ONLY = frozenset({"accept-encoding"})
 _LANGUAGES = ("json", "xml", "html", "javascript")
 
 
@@ -116,9 +124,11 @@ def _url(var: str, req: HttpRequest, as_params: bool) -> Doc:
 
 
 def _request(ex: Exchange, var: str, as_params: bool, blobs: BlobStore) -> Doc:
+    """The request of a collection item (`as_params`: its URL shape) or of an example."""
     req = ex.request
+    dropped = _TRANSPORT | _CLIENT_ONLY if as_params else _TRANSPORT
     out: Doc = {"method": req.method.upper(),
-                "header": [{"key": k, "value": v} for k, v in req.headers],
+                "header": [{"key": k, "value": v} for k, v in req.headers if k.lower() not in dropped],
                 "url": _url(var, req, as_params)}
     if req.body:
         ctype = (req.header("content-type") or "").lower()
@@ -157,11 +167,17 @@ def _example(ex: Exchange, var: str, blobs: BlobStore) -> Doc:
 
 
 # -- variables --------------------------------------------------------------------------------
-def _var_name(origin: str, host: str, taken: set[str], alone: bool) -> str:
-    if alone and "baseUrl" not in taken:
-        return "baseUrl"
-    stem = "baseUrl_" + re.sub(r"[^A-Za-z0-9]+", "_", host).strip("_")
-    candidates = [stem, stem + "_" + re.sub(r"[^A-Za-z0-9]+", "_", origin.split("//", 1)[-1]).strip("_")]
+def _slug(*parts: object) -> str:
+    return "baseUrl_" + re.sub(r"[^A-Za-z0-9]+", "_", "_".join(map(str, parts))).strip("_")
+
+
+def _var_name(req: HttpRequest, taken: set[str], alone: bool, shared_host: bool) -> str:
+    """`baseUrl` for a lone origin, else `baseUrl_<host>`, adding the port (then the scheme) only
+    when the host alone would not tell this origin from another one."""
+    candidates = ["baseUrl"] if alone else []
+    if not shared_host:
+        candidates.append(_slug(req.host))
+    candidates += [_slug(req.host, req.port), _slug(req.scheme, req.host, req.port)]
     for c in candidates:
         if c not in taken:
             return c
@@ -174,8 +190,9 @@ def _var_name(origin: str, host: str, taken: set[str], alone: bool) -> str:
 class _Variables:
     """Origin -> collection variable name, reusing the collection's existing ones."""
 
-    def __init__(self, doc: Doc) -> None:
+    def __init__(self, doc: Doc, shared_hosts: frozenset[str] = frozenset()) -> None:
         self.doc = doc
+        self.shared_hosts = shared_hosts  # hosts seen with several origins (ports, schemes)
         self.by_origin = {str(v.get("value", "")).rstrip("/").lower(): str(v["key"])
                           for v in doc.get("variable") or [] if isinstance(v, dict) and "key" in v}
         self.taken = set(self.by_origin.values())
@@ -184,7 +201,10 @@ class _Variables:
         origin = req.origin
         key = origin.lower()
         if key not in self.by_origin:
-            name = _var_name(origin, req.host, self.taken, alone and not self.taken)
+            # A host already in the collection under another origin needs its port to tell them apart.
+            known = {urlsplit(o).hostname for o in self.by_origin}
+            shared = req.host.lower() in self.shared_hosts or req.host.lower() in known
+            name = _var_name(req, self.taken, alone and not self.taken, shared)
             self.by_origin[key] = name
             self.taken.add(name)
             self.doc.setdefault("variable", []).append({"key": name, "value": origin, "type": "string"})
@@ -211,8 +231,9 @@ def collection_from_exchanges(name: str, exchanges: Iterable[Exchange], blobs: B
             result.skipped_failed.append(ex.id or 0)
         else:
             kept.append(ex)
-    variables = _Variables(doc)
     origins = {ex.request.origin.lower() for ex in kept}
+    hosts = [h for h, _ in {(ex.request.host.lower(), ex.request.origin.lower()) for ex in kept}]
+    variables = _Variables(doc, frozenset(h for h in hosts if hosts.count(h) > 1))
     groups: dict[tuple[str, str, tuple[str, ...]], int] = {}
     members: list[list[Exchange]] = []
     for ex in kept:
