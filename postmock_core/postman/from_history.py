@@ -15,9 +15,10 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from postmock_core.exchange import Exchange, HttpRequest, wire_bytes
+from postmock_core.postman.base_urls import BaseUrls
 from postmock_core.postman.example_names import facts_for_exchange, name_for_new, unique_names
 from postmock_core.postman.model import (
     SCHEMA_V21,
@@ -31,7 +32,8 @@ from postmock_core.postman.model import (
 )
 from postmock_core.store.blobs import BlobStore
 
-__all__ = ["BuildResult", "add_exchange", "collection_from_exchanges", "is_id_segment"]
+__all__ = ["BuildResult", "add_exchange", "collection_from_exchanges", "example_url", "is_id_segment",
+           "request_body_doc"]
 
 Doc = dict[str, Any]
 
@@ -123,6 +125,21 @@ def _url(var: str, req: HttpRequest, as_params: bool) -> Doc:
     return {"raw": raw, **url}
 
 
+def request_body_doc(data: bytes, content_type: str | None, blobs: BlobStore) -> Doc:
+    """A saved request's `body`: raw text (with its language), or a blob for other bytes."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"mode": "file", "file": {"src": None},
+                "_postmock": {"bodyBlob": blobs.put(data), "bodySize": len(data)}}
+    body: Doc = {"mode": "raw", "raw": text}
+    ctype = (content_type or "").lower()
+    language = next((lang for lang in _LANGUAGES if lang in ctype), None)
+    if language:
+        body["options"] = {"raw": {"language": language}}
+    return body
+
+
 def _request(ex: Exchange, var: str, as_params: bool, blobs: BlobStore) -> Doc:
     """The request of a collection item (`as_params`: its URL shape) or of an example."""
     req = ex.request
@@ -131,19 +148,13 @@ def _request(ex: Exchange, var: str, as_params: bool, blobs: BlobStore) -> Doc:
                 "header": [{"key": k, "value": v} for k, v in req.headers if k.lower() not in dropped],
                 "url": _url(var, req, as_params)}
     if req.body:
-        ctype = (req.header("content-type") or "").lower()
-        try:
-            text = req.body.decode("utf-8")
-        except UnicodeDecodeError:
-            out["body"] = {"mode": "file", "file": {"src": None},
-                           "_postmock": {"bodyBlob": blobs.put(req.body), "bodySize": len(req.body)}}
-        else:
-            body: Doc = {"mode": "raw", "raw": text}
-            language = next((lang for lang in _LANGUAGES if lang in ctype), None)
-            if language:
-                body["options"] = {"raw": {"language": language}}
-            out["body"] = body
+        out["body"] = request_body_doc(req.body, req.header("content-type"), blobs)
     return out
+
+
+def example_url(doc: Doc, req: HttpRequest) -> Doc:
+    """The URL object of an example's original request for `req` (its origin a collection variable)."""
+    return _url(BaseUrls(doc).get(req, alone=True), req, False)
 
 
 def _example(ex: Exchange, var: str, blobs: BlobStore) -> Doc:
@@ -164,51 +175,6 @@ def _example(ex: Exchange, var: str, blobs: BlobStore) -> Doc:
     if ex.id is not None:
         example["_postmock"] = {**(example.get("_postmock") or {}), "historyId": ex.id}
     return example
-
-
-# -- variables --------------------------------------------------------------------------------
-def _slug(*parts: object) -> str:
-    return "baseUrl_" + re.sub(r"[^A-Za-z0-9]+", "_", "_".join(map(str, parts))).strip("_")
-
-
-def _var_name(req: HttpRequest, taken: set[str], alone: bool, shared_host: bool) -> str:
-    """`baseUrl` for a lone origin, else `baseUrl_<host>`, adding the port (then the scheme) only
-    when the host alone would not tell this origin from another one."""
-    candidates = ["baseUrl"] if alone else []
-    if not shared_host:
-        candidates.append(_slug(req.host))
-    candidates += [_slug(req.host, req.port), _slug(req.scheme, req.host, req.port)]
-    for c in candidates:
-        if c not in taken:
-            return c
-    n = 2
-    while f"{candidates[-1]}_{n}" in taken:
-        n += 1
-    return f"{candidates[-1]}_{n}"
-
-
-class _Variables:
-    """Origin -> collection variable name, reusing the collection's existing ones."""
-
-    def __init__(self, doc: Doc, shared_hosts: frozenset[str] = frozenset()) -> None:
-        self.doc = doc
-        self.shared_hosts = shared_hosts  # hosts seen with several origins (ports, schemes)
-        self.by_origin = {str(v.get("value", "")).rstrip("/").lower(): str(v["key"])
-                          for v in doc.get("variable") or [] if isinstance(v, dict) and "key" in v}
-        self.taken = set(self.by_origin.values())
-
-    def get(self, req: HttpRequest, alone: bool) -> str:
-        origin = req.origin
-        key = origin.lower()
-        if key not in self.by_origin:
-            # A host already in the collection under another origin needs its port to tell them apart.
-            known = {urlsplit(o).hostname for o in self.by_origin}
-            shared = req.host.lower() in self.shared_hosts or req.host.lower() in known
-            name = _var_name(req, self.taken, alone and not self.taken, shared)
-            self.by_origin[key] = name
-            self.taken.add(name)
-            self.doc.setdefault("variable", []).append({"key": name, "value": origin, "type": "string"})
-        return self.by_origin[key]
 
 
 # -- building ---------------------------------------------------------------------------------
@@ -233,7 +199,7 @@ def collection_from_exchanges(name: str, exchanges: Iterable[Exchange], blobs: B
             kept.append(ex)
     origins = {ex.request.origin.lower() for ex in kept}
     hosts = [h for h, _ in {(ex.request.host.lower(), ex.request.origin.lower()) for ex in kept}]
-    variables = _Variables(doc, frozenset(h for h in hosts if hosts.count(h) > 1))
+    variables = BaseUrls(doc, frozenset(h for h in hosts if hosts.count(h) > 1))
     groups: dict[tuple[str, str, tuple[str, ...]], int] = {}
     members: list[list[Exchange]] = []
     for ex in kept:
@@ -293,7 +259,7 @@ def add_exchange(doc: Doc, ex: Exchange, blobs: BlobStore, name: str | None = No
     """
     if ex.response is None:
         raise ValueError("the exchange has no response")
-    variables = _Variables(doc)
+    variables = BaseUrls(doc)
     values = {v["key"]: str(v.get("value", "")) for v in doc.get("variable") or [] if isinstance(v, dict)}
     item = next((it for _, it in iter_items(doc) if _matches(it, ex.request, values)), None)
     var = variables.get(ex.request, alone=True)
