@@ -1,17 +1,13 @@
 """`postmock example ...`: save a history entry as an example (Postman's Save Response), list,
-show, edit (status, headers, body) and delete saved examples."""
+show and delete saved examples (`create` and `edit` are in `example_write`)."""
 
 from __future__ import annotations
 
 import argparse
-import os
-import shlex
-import subprocess
 import sys
-import tempfile
-from pathlib import Path
 from typing import Any
 
+from postmock_core.cli import example_write
 from postmock_core.cli.common import command, parse_ids, print_json, print_table, workspace
 from postmock_core.errors import PostmockError
 from postmock_core.history.store import HistoryStore
@@ -22,25 +18,11 @@ from postmock_core.postman.collections import (
     remove_example,
 )
 from postmock_core.postman.from_history import add_exchange
-from postmock_core.postman.model import example_body, iter_examples, set_example_body, status_phrase
+from postmock_core.postman.model import example_body, iter_examples
 
 __all__ = ["register"]
 
 Doc = dict[str, Any]
-
-_EDIT_HELP = """\
-Change a saved example. Every change is saved at once (the whole collection file is replaced
-atomically), and a running mock answers with it on the next call.
-
-examples:
-  postmock example edit Shop "200 OK" --status 503 --set-header 'Retry-After: 30'
-  postmock example edit Shop 000003-1a2b --body-file reply.json
-  echo '{"ok": false}' | postmock example edit Shop "200 OK" --body-file -
-  postmock example edit Shop "200 OK" --editor
-"""
-
-_SUFFIX = {"json": ".json", "html": ".html", "xml": ".xml", "javascript": ".js"}
-
 
 def _save(args: argparse.Namespace) -> int:
     ws = workspace(args)
@@ -112,94 +94,6 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_body(args: argparse.Namespace, ex: Doc, blobs: Any) -> bytes | None:
-    if args.body_file and args.editor:
-        raise PostmockError("give either --body-file or --editor, not both")
-    if args.body_file == "-":
-        return sys.stdin.buffer.read()
-    if args.body_file:
-        try:
-            return Path(args.body_file).read_bytes()
-        except OSError as e:
-            raise PostmockError(f"cannot read {args.body_file}: {e.strerror}") from None
-    if not args.editor:
-        return None
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
-    if not editor:
-        raise PostmockError("--editor needs $EDITOR (or $VISUAL) set, e.g. EDITOR=nano")
-    suffix = _SUFFIX.get(str(ex.get("_postman_previewlanguage")), ".txt")
-    with tempfile.TemporaryDirectory(prefix="postmock-") as tmp:
-        path = Path(tmp) / f"body{suffix}"
-        path.write_bytes(example_body(ex, blobs))
-        try:
-            code = subprocess.call([*shlex.split(editor), str(path)])
-        except OSError as e:
-            raise PostmockError(f"cannot run editor {editor!r}: {e.strerror}") from None
-        if code != 0:
-            raise PostmockError(f"editor {editor!r} exited with status {code}; the example was not changed")
-        return path.read_bytes()
-
-
-def _parse_header(text: str) -> tuple[str, str]:
-    key, sep, value = text.partition(":")
-    if not sep or not key.strip():
-        raise PostmockError(f"--set-header {text!r} must look like 'Name: value'")
-    return key.strip(), value.strip()
-
-
-def _apply(ex: Doc, args: argparse.Namespace, body: bytes | None, blobs: Any) -> list[str]:
-    changed = []
-    if args.status is not None:
-        if not 100 <= args.status <= 599:
-            raise PostmockError(f"--status {args.status} is not a status code: use 100 to 599")
-        ex["code"] = args.status
-        ex["status"] = args.reason if args.reason is not None else status_phrase(args.status)
-        changed.append("status")
-    elif args.reason is not None:
-        ex["status"] = args.reason
-        changed.append("reason")
-    headers = [h for h in ex.get("header") or [] if isinstance(h, dict)]
-    for name in args.remove_header or []:
-        kept = [h for h in headers if str(h.get("key", "")).lower() != name.lower()]
-        if len(kept) == len(headers):
-            raise PostmockError(f"the example has no header {name!r}")
-        headers = kept
-        changed.append(f"-{name}")
-    for text in args.set_header or []:
-        key, value = _parse_header(text)
-        at = next((i for i, h in enumerate(headers) if str(h.get("key", "")).lower() == key.lower()), None)
-        headers = [h for h in headers if str(h.get("key", "")).lower() != key.lower()]
-        headers.insert(len(headers) if at is None else at, {"key": key, "value": value})
-        changed.append(key)
-    if body is not None:
-        set_example_body(ex, body, blobs)
-        for h in headers:  # a stale length would cut or stall the mocked response
-            if str(h.get("key", "")).lower() == "content-length":
-                h["value"] = str(len(body))
-        changed.append("body")
-    ex["header"] = headers
-    if args.name:
-        ex["name"] = args.name
-        changed.append("name")
-    return changed
-
-
-def _edit(args: argparse.Namespace) -> int:
-    store = CollectionStore(workspace(args))
-    _, current = find_example(store.load(args.collection), args.example)
-    body = _read_body(args, current, store.blobs)  # outside the lock: an editor may take a while
-    with store.edit(args.collection) as doc:
-        _, ex = find_example(doc, str(current.get("id")))
-        if args.name and example_name_taken(doc, args.name, except_id=ex.get("id")):
-            raise PostmockError(f"an example named {args.name!r} already exists; choose another --name")
-        changed = _apply(ex, args, body, store.blobs)
-        if not changed:
-            raise PostmockError("nothing to change: give --status, --reason, --set-header, "
-                                "--remove-header, --body-file, --editor or --name")
-    print(f"updated example {ex['name']!r} ({ex['id']}) in {doc['info']['name']!r}: {', '.join(changed)}")
-    return 0
-
-
 def _delete(args: argparse.Namespace) -> int:
     with CollectionStore(workspace(args)).edit(args.collection) as doc:
         ex = remove_example(doc, args.example)
@@ -235,20 +129,9 @@ def register(sub: Any) -> None:
     g.add_argument("--body", action="store_true", help="print only the exact body bytes")
     p.set_defaults(func=_show)
 
-    p = command(actions, "edit", "change an example's status, headers or body", _EDIT_HELP)
-    p.add_argument("collection", metavar="COLLECTION", help="collection name or ID")
-    p.add_argument("example", metavar="EXAMPLE", help="example ID or name")
-    p.add_argument("--status", type=int, metavar="CODE", help="new status code (reason follows unless --reason)")
-    p.add_argument("--reason", metavar="TEXT", help="new reason phrase, e.g. 'Service Unavailable'")
-    p.add_argument("--set-header", action="append", metavar="'NAME: VALUE'",
-                   help="set a header, replacing any of that name (repeatable)")
-    p.add_argument("--remove-header", action="append", metavar="NAME", help="remove a header (repeatable)")
-    p.add_argument("--body-file", metavar="FILE", help="new body from FILE, or - for standard input")
-    p.add_argument("--editor", action="store_true", help="edit the body in $EDITOR")
-    p.add_argument("--name", help="rename the example (names stay unique)")
-    p.set_defaults(func=_edit)
-
     p = command(actions, "delete", "delete an example")
     p.add_argument("collection", metavar="COLLECTION", help="collection name or ID")
     p.add_argument("example", metavar="EXAMPLE", help="example ID or name")
     p.set_defaults(func=_delete)
+
+    example_write.add_commands(actions)
