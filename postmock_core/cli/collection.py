@@ -12,6 +12,7 @@ from postmock_core.cli.common import (
     command,
     confirm,
     parse_ids,
+    plural,
     print_json,
     print_table,
     progress,
@@ -111,17 +112,30 @@ def _create(args: argparse.Namespace) -> int:
                             "(check the filters with `postmock history list`)")
     result = collection_from_exchanges(args.name, progress(exchanges, len(exchanges), "building"),
                                        history.blobs)
-    skipped = len(result.skipped_failed)
+    skipped, not_modified = len(result.skipped_failed), len(result.skipped_not_modified)
     if not result.examples:
-        raise PostmockError(f"all {skipped} selected exchanges failed (no response); nothing was created")
+        why = [f"{skipped} failed (no response)" if skipped else "",
+               f"{not_modified} bodiless 304 (cache revalidations)" if not_modified else ""]
+        raise PostmockError(f"none of the selected exchanges can be an example: {', '.join(w for w in why if w)}; "
+                            f"nothing was created")
     store.save(result.doc)
-    note = f"; skipped {skipped} failed exchange{'s' if skipped != 1 else ''} (no response)" if skipped else ""
+    notes = []
+    if skipped:
+        notes.append(f"skipped {plural(skipped, 'failed exchange')} (no response)")
+    if not_modified:
+        notes.append(f"skipped {plural(not_modified, 'bodiless 304 answer')} (cache revalidations)")
     if args.json:
         print_json({"id": result.doc["info"]["_postman_id"], "name": args.name, "requests": result.requests,
-                    "examples": result.examples, "skipped_failed": result.skipped_failed})
+                    "examples": result.examples, "skipped_failed": result.skipped_failed,
+                    "skipped_not_modified": result.skipped_not_modified, "incomplete": result.incomplete})
     else:
         print(f"created collection {args.name!r} ({result.doc['info']['_postman_id']}): "
-              f"{result.requests} requests, {result.examples} examples{note}")
+              f"{plural(result.requests, 'request')}, {plural(result.examples, 'example')}"
+              + "".join(f"; {n}" for n in notes))
+        if result.incomplete:
+            print(f"  {plural(result.incomplete, 'example')} without the whole response body (a browser left "
+                  f"it out, or it was cut at postmock_body_limit): marked bodyIncomplete; add it with "
+                  f"postmock example edit --body-file")
     return 0
 
 

@@ -18,6 +18,7 @@ __all__ = [
     "confirm",
     "parse_headers",
     "parse_ids",
+    "plural",
     "print_json",
     "print_table",
     "progress",
@@ -145,3 +146,8 @@ def confirm(args: argparse.Namespace, question: str) -> None:
         answer = ""
     if answer.strip().lower() not in ("y", "yes"):
         raise PostmockError("not confirmed; nothing was changed")
+
+
+def plural(n: int, noun: str, many: str | None = None) -> str:
+    """`1 request`, `2 requests`; `many` for nouns that do not just take an s."""
+    return f"{n} {noun if n == 1 else many or noun + 's'}"

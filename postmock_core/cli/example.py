@@ -17,7 +17,7 @@ from postmock_core.postman.collections import (
     find_example,
     remove_example,
 )
-from postmock_core.postman.from_history import add_exchange
+from postmock_core.postman.from_history import add_exchange, is_revalidation
 from postmock_core.postman.model import example_body, iter_examples
 
 __all__ = ["register"]
@@ -37,6 +37,9 @@ def _save(args: argparse.Namespace) -> int:
     if ex.failed:
         raise PostmockError(f"history entry {ids[0]} has no response ({ex.error or 'failed'}); "
                             f"only answered requests can be saved as examples")
+    if is_revalidation(ex):
+        raise PostmockError(f"history entry {ids[0]} is a 304 Not Modified without a body (a cache "
+                            f"revalidation); save the exchange that carried the body instead")
     with store.edit(args.collection) as doc:
         if args.name and example_name_taken(doc, args.name):
             raise PostmockError(f"an example named {args.name!r} already exists in "
@@ -86,6 +89,8 @@ def _show(args: argparse.Namespace) -> int:
         if isinstance(h, dict):
             print(f"{h.get('key')}: {h.get('value')}" + ("  (disabled)" if h.get("disabled") else ""))
     print()
+    if (ex.get("_postmock") or {}).get("bodyIncomplete"):
+        print("(the recorded body is not whole: a browser left it out, or it was cut at postmock_body_limit)")
     blob = (ex.get("_postmock") or {}).get("bodyBlob")
     if blob:
         print(f"<{len(body)} bytes of binary body; print it with --body>")

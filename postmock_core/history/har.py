@@ -270,6 +270,11 @@ def _response(r: _Reader, entry: dict[str, Any],
         else:
             body = _encode_text(text, header(headers, "content-type") or content.get("mimeType"))
     body, headers = _undo_encoding(body, headers)
+    mime = content.get("mimeType")
+    if (body or missing) and not header(headers, "content-type") and isinstance(mime, str) and mime.strip() \
+            and mime.strip().lower() != "x-unknown":
+        # Browsers often leave the header out of the HAR but always give content.mimeType.
+        headers = [*headers, ("Content-Type", mime.strip())]
     return HttpResponse(status=int(status), reason=str(resp.get("statusText") or ""),
                         headers=headers, body=body,
                         http_version=_version(resp.get("httpVersion"))), None, missing

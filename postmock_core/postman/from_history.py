@@ -33,7 +33,7 @@ from postmock_core.postman.model import (
 from postmock_core.store.blobs import BlobStore
 
 __all__ = ["BuildResult", "add_exchange", "collection_from_exchanges", "example_url", "is_id_segment",
-           "request_body_doc"]
+           "is_revalidation", "request_body_doc"]
 
 Doc = dict[str, Any]
 
@@ -174,7 +174,14 @@ def _example(ex: Exchange, var: str, blobs: BlobStore) -> Doc:
     set_example_body(example, resp.body, blobs)
     if ex.id is not None:
         example["_postmock"] = {**(example.get("_postmock") or {}), "historyId": ex.id}
+    if "response.body" in ex.truncated:  # left out by a browser, or cut at postmock_body_limit
+        example["_postmock"] = {**(example.get("_postmock") or {}), "bodyIncomplete": True}
     return example
+
+
+def is_revalidation(ex: Exchange) -> bool:
+    """A bodiless 304: a cache saying "still fresh", which answers nothing on its own."""
+    return ex.response is not None and ex.response.status == 304 and not ex.response.body
 
 
 # -- building ---------------------------------------------------------------------------------
@@ -184,6 +191,8 @@ class BuildResult:
     requests: int = 0
     examples: int = 0
     skipped_failed: list[int] = field(default_factory=list)
+    skipped_not_modified: list[int] = field(default_factory=list)
+    incomplete: int = 0  # examples whose recorded body is not whole
 
 
 def collection_from_exchanges(name: str, exchanges: Iterable[Exchange], blobs: BlobStore) -> BuildResult:
@@ -195,8 +204,11 @@ def collection_from_exchanges(name: str, exchanges: Iterable[Exchange], blobs: B
     for ex in exchanges:
         if ex.failed:  # a response cut short is not what the API answers
             result.skipped_failed.append(ex.id or 0)
+        elif is_revalidation(ex):
+            result.skipped_not_modified.append(ex.id or 0)
         else:
             kept.append(ex)
+            result.incomplete += "response.body" in ex.truncated
     origins = {ex.request.origin.lower() for ex in kept}
     hosts = [h for h, _ in {(ex.request.host.lower(), ex.request.origin.lower()) for ex in kept}]
     variables = BaseUrls(doc, frozenset(h for h in hosts if hosts.count(h) > 1))

@@ -16,6 +16,8 @@ import pytest
 from postmock_core.cli import main
 from postmock_core.exchange import Exchange, HttpRequest, HttpResponse
 from postmock_core.history.store import HistoryStore
+from postmock_core.postman.collections import CollectionStore
+from postmock_core.postman.model import iter_examples
 from postmock_core.store.workspace import Workspace
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "postman"
@@ -114,7 +116,7 @@ def test_create_from_har(home: Path, tmp_path: Path, capsys: pytest.CaptureFixtu
     path.write_text(json.dumps(har))
     assert run(home, "collection", "create", "Har", "--from-har", str(path)) == 0
     out = capsys.readouterr().out
-    assert "imported 1 exchange from" in out and "1 requests, 1 examples" in out
+    assert "imported 1 exchange from" in out and "1 request, 1 example" in out
     assert HistoryStore(Workspace.open(home)).count() == 1
     assert run(home, "collection", "show", "Har", "--json") == 0
     doc = json.loads(capsys.readouterr().out)
@@ -247,3 +249,39 @@ def test_deleting_what_mocks_use_names_them_and_asks(home: Path, capsys: pytest.
     assert run(home, "collection", "delete", "Shop", "--force") == 0
     assert "deactivated mock shop" in capsys.readouterr().out
     assert run(home, "history", "delete", "--all", "--yes") == 0
+
+
+def _entry(url: str, status: int, content: dict, headers: list | None = None) -> dict:
+    return {"startedDateTime": "2026-11-21T10:00:00.000Z", "time": 5,
+            "request": {"method": "GET", "url": url, "httpVersion": "HTTP/1.1", "headers": [],
+                        "queryString": [], "cookies": [], "headersSize": -1, "bodySize": 0},
+            "response": {"status": status, "statusText": "", "httpVersion": "HTTP/1.1",
+                         "headers": headers or [], "cookies": [], "content": content, "redirectURL": "",
+                         "headersSize": -1, "bodySize": -1},
+            "cache": {}, "timings": {"send": 0, "wait": 5, "receive": 0}}
+
+
+def test_browser_hars_give_honest_examples(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    har = {"log": {"version": "1.2", "creator": {"name": "Firefox", "version": "130"}, "entries": [
+        _entry("https://shop.test/app.js", 304, {"size": 0, "mimeType": "text/javascript"}),
+        _entry("https://shop.test/logo.png", 200, {"size": 4312, "mimeType": "image/png"}),  # body left out
+        _entry("https://shop.test/api/cart", 200, {"size": 9, "mimeType": "application/json", "text": '{"n": 1}'}),
+        _entry("https://shop.test/style.css", 304, {"size": 0, "mimeType": "text/css"}),
+    ]}}
+    path = tmp_path / "firefox.har"
+    path.write_text(json.dumps(har))
+    assert run(home, "collection", "create", "Browser", "--from-har", str(path)) == 0
+    out = capsys.readouterr().out
+    assert "2 requests, 2 examples; skipped 2 bodiless 304 answers (cache revalidations)" in out
+    assert "1 example without the whole response body" in out
+    doc = CollectionStore(Workspace.open(home)).load("Browser")
+    by_path = {ex["originalRequest"]["url"]["raw"]: ex for _, ex in iter_examples(doc)}
+    logo, cart = by_path["{{baseUrl}}/logo.png"], by_path["{{baseUrl}}/api/cart"]
+    # Content-Type from the HAR's mimeType when the header was left out.
+    assert {"key": "Content-Type", "value": "image/png"} in logo["header"]
+    assert {"key": "Content-Type", "value": "application/json"} in cart["header"]
+    assert logo["_postmock"]["bodyIncomplete"] is True and "bodyIncomplete" not in cart.get("_postmock", {})
+    assert run(home, "example", "show", "Browser", logo["id"]) == 0
+    assert "the recorded body is not whole" in capsys.readouterr().out
+    assert run(home, "example", "save", "Browser", "--from-history", "1") == 2
+    assert "304 Not Modified without a body" in capsys.readouterr().err

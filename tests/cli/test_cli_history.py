@@ -305,7 +305,7 @@ def test_a_response_cut_short_is_a_failure_in_every_view(capsys: pytest.CaptureF
     _, out, _ = run(capsys, home, "history", "show", "2")
     assert "failed, the response was cut short: peer closed connection" in out
     _, out, _ = run(capsys, home, "collection", "create", "C", "--from-history")
-    assert "1 examples; skipped 1 failed exchange" in out
+    assert "1 example; skipped 1 failed exchange" in out
     har = tmp_path / "out.har"
     run(capsys, home, "history", "export", "--har", str(har))
     entries = json.loads(har.read_text())["log"]["entries"]
