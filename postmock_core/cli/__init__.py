@@ -9,7 +9,7 @@ import pkgutil
 import sys
 
 from postmock_core import __version__
-from postmock_core.cli.common import add_home_option
+from postmock_core.cli.common import add_home_option, set_wide
 from postmock_core.errors import PostmockError
 
 __all__ = ["build_parser", "main"]
@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C while the commands load: no traceback
         return 130
     args = parser.parse_args(argv)
+    set_wide(getattr(args, "wide", False))
     logging.basicConfig(level=logging.WARNING, format="postmock: %(levelname)s: %(message)s")
     if args.verbose:
         # Our own debug details, and the proxy's progress; other libraries' debug output (a

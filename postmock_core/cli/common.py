@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -22,6 +23,7 @@ __all__ = [
     "print_json",
     "print_table",
     "progress",
+    "set_wide",
     "warn_unreadable",
     "whole_number",
     "workspace",
@@ -36,8 +38,11 @@ _HOME_HELP = "workspace folder (default: $POSTMOCK_HOME or ~/.postmock)"
 
 
 def add_home_option(parser: argparse.ArgumentParser) -> None:
-    # SUPPRESS keeps a sub-command's default from hiding a --home given before it.
+    """--home DIR and --wide, accepted at every level of the command line."""
+    # SUPPRESS keeps a sub-command's default from hiding an option given before it.
     parser.add_argument("--home", metavar="DIR", default=argparse.SUPPRESS, help=_HOME_HELP)
+    parser.add_argument("--wide", action="store_true", default=argparse.SUPPRESS,
+                        help="never shorten table cells to fit the terminal")
 
 
 def command(sub: Any, name: str, help: str, description: str | None = None) -> argparse.ArgumentParser:
@@ -60,10 +65,45 @@ def print_json(data: Any) -> None:
     sys.stdout.write("\n")
 
 
+_WIDE = False  # --wide: tables never shortened
+_MIN_COLUMN = 8  # a shortened column keeps at least this many characters (or its header)
+
+
+def set_wide(wide: bool) -> None:
+    """Whether tables may run past the terminal's width (`--wide`)."""
+    global _WIDE
+    _WIDE = wide
+
+
+def _fit_widths(widths: list[int], floors: list[int], room: int) -> list[int]:
+    """Narrow the widest columns, one character at a time, until the row fits in `room`."""
+    widths = list(widths)
+    while sum(widths) + 2 * (len(widths) - 1) > room:
+        shrinkable = [i for i, w in enumerate(widths) if w > floors[i]]
+        if not shrinkable:
+            break
+        widest = max(shrinkable, key=lambda i: (widths[i], i))
+        widths[widest] -= 1
+    return widths
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
 def print_table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> None:
-    """A plain aligned text table; the last column is never padded."""
-    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
+    """An aligned text table; the last column is never padded.
+
+    On a terminal it fits the window: the widest columns are shortened with `…` (never below
+    a few characters). `--wide`, or output to a pipe or file, keeps every cell whole.
+    """
+    cells = [[str(h) for h in headers]] + [
+        [" ".join(("" if c is None else str(c)).splitlines()) for c in r] for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    if not _WIDE and sys.stdout.isatty():
+        floors = [min(w, max(len(str(h)), _MIN_COLUMN)) for w, h in zip(widths, headers)]
+        widths = _fit_widths(widths, floors, shutil.get_terminal_size().columns)
+        cells = [[_cut(c, w) for c, w in zip(r, widths)] for r in cells]
     for r in cells:
         line = "  ".join(c.ljust(w) for c, w in zip(r[:-1], widths[:-1]))
         print((line + "  " + r[-1]).rstrip() if len(r) > 1 else r[0])

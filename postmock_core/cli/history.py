@@ -8,7 +8,6 @@ import base64
 import dataclasses
 import datetime as dt
 import hashlib
-import shutil
 import sys
 from typing import Any
 
@@ -83,10 +82,6 @@ def summary(exchange_id: int, doc: Doc) -> Doc:
     }
 
 
-def _fit(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(width - 1, 1)] + "…"
-
-
 # -- list -------------------------------------------------------------------------------------
 def _list(args: argparse.Namespace) -> int:
     query = HistoryQuery.from_args(args, compile_filter)
@@ -104,12 +99,6 @@ def _list(args: argparse.Namespace) -> int:
         table = [[r["id"], _local_time(float(d.get("timestamp") or 0)), r["method"],
                   r["status"] if r["status"] is not None else "ERR", _human_ms(r["duration_ms"]),
                   _human_size(r["size"]), r["url"]] for r, (_, d) in zip(rows, found, strict=False)]
-        if sys.stdout.isatty():
-            cells = [*table, _LIST_HEADERS]
-            used = sum(max(len(str(row[c])) for row in cells) + 2 for c in range(6))
-            room = max(shutil.get_terminal_size().columns - used, 30)
-            for row in table:
-                row[-1] = _fit(str(row[-1]), room)
         print_table(table, _LIST_HEADERS)
     if more:
         print(f"(more entries match: showing the newest {query.limit}; use --limit N, "

@@ -122,6 +122,9 @@ def _request(args: argparse.Namespace) -> HttpRequest:
                        headers=headers, body=body)
 
 
+_RUNNERS_UP = 10  # shown without --all
+
+
 def _score(value: float | None) -> str:
     return "-" if value is None else f"{value:g}"
 
@@ -153,16 +156,25 @@ def _print(request: HttpRequest, result: MatchResult, show_all: bool) -> None:
     winner = kept[0] if result.example is not None and kept else None
     runners = kept[1:] if winner else kept
     if runners:
+        shown = runners if show_all else runners[:_RUNNERS_UP]
         print("\nrunners-up:")
         print_table([(_score(c.score), c.name, c.example_id, _why_lost(c, winner))
-                     for c in runners], ["SCORE", "EXAMPLE", "ID", "WHY IT LOST"])
+                     for c in shown], ["SCORE", "EXAMPLE", "ID", "WHY IT LOST"])
+        if len(shown) < len(runners):
+            print(f"  ... and {len(runners) - len(shown)} more with lower or equal scores (--all lists them)")
     dropped = [c for c in result.candidates if c.dropped]
-    if dropped:
-        shown = dropped if show_all else dropped[:20]
+    if dropped and show_all:
         print(f"\ndropped ({len(dropped)}):")
-        print_table([(c.name, c.example_id, c.rule) for c in shown], ["EXAMPLE", "ID", "WHY"])
-        if len(shown) < len(dropped):
-            print(f"  ... {len(dropped) - len(shown)} more (--all shows them)")
+        print_table([(c.name, c.example_id, c.rule) for c in dropped], ["EXAMPLE", "ID", "WHY"])
+    elif dropped:
+        # A big collection drops thousands of examples for a handful of reasons: count them.
+        by_reason: dict[str, list[Candidate]] = {}
+        for c in dropped:
+            by_reason.setdefault(c.rule.split(":", 1)[0].strip(), []).append(c)
+        print(f"\ndropped ({len(dropped)}; --all lists each one):")
+        print_table([(reason, len(cs), f"{cs[0].name} ({cs[0].rule})")
+                     for reason, cs in sorted(by_reason.items(), key=lambda kv: -len(kv[1]))],
+                    ["REASON", "EXAMPLES", "FOR INSTANCE"])
     if result.example is None and result.nearest:
         print("\nnearest:")
         print_table([(_score(n["score"]), n["name"], n["id"], f"{n['method']} {n['url']}", n["why"])
@@ -219,7 +231,9 @@ def register(sub: Any) -> None:
     p.add_argument("--match-body", action="store_true", help="drop examples whose body differs")
     p.add_argument("--match-header", action="append", metavar="NAME",
                    help="drop examples whose value of this header differs (repeatable)")
-    p.add_argument("--all", action="store_true", help="list every dropped example")
+    p.add_argument("--all", action="store_true",
+                   help="list every runner-up and dropped example (default: the best 10 "
+                        "runners-up and a count of dropped examples per reason)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=_explain)
 
