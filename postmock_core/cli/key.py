@@ -21,8 +21,13 @@ def _doc(key: ApiKey) -> dict[str, Any]:
 def _create(args: argparse.Namespace) -> int:
     ws = workspace(args)
     mocks = MockStore(ws)
-    scope = tuple(dict.fromkeys(mocks.get(m).id for m in args.mock or ()))
-    key, secret = KeyStore(ws).create(args.name, scope)
+    chosen = list({m.id: m for m in (mocks.get(ref) for ref in args.mock or ())}.values())
+    key, secret = KeyStore(ws).create(args.name, tuple(m.id for m in chosen))
+    for m in chosen:
+        if not m.private:
+            print(f"postmock: warning: mock {m.name} is public: it answers without a key, so this key "
+                  f"changes nothing for it until it is private (postmock mock edit {m.name} --private)",
+                  file=sys.stderr)
     if args.json:
         print_json({**_doc(key), "key": secret})
     else:
@@ -59,7 +64,7 @@ def register(sub: Any) -> None:
     verbs.required = True
 
     p = command(verbs, "create", "create a key and print it once")
-    p.add_argument("--name", help="a label to tell keys apart (default: the key's ID)")
+    p.add_argument("--name", metavar="NAME", help="a unique label to tell keys apart (default: the key's ID)")
     p.add_argument("--mock", action="append", metavar="MOCK",
                    help="the key opens only this mock (name or ID; repeatable); "
                         "without --mock it opens every private mock of the workspace")
@@ -70,6 +75,6 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_list)
 
-    p = command(verbs, "revoke", "revoke a key by ID or name; it stops working at once")
-    p.add_argument("key", metavar="KEY", help="the key's ID or name")
+    p = command(verbs, "revoke", "revoke a key (the key itself, its ID or its name); it stops working at once")
+    p.add_argument("key", metavar="KEY", help="the key itself (PMAK-...), its ID or its name")
     p.set_defaults(func=_revoke)

@@ -260,3 +260,11 @@ def test_call_show_prints_one_call_in_full(home: Path, workspace: Workspace) -> 
     assert "postmock mock explain m1 -X POST --url '/orders?dry=1'" in miss
     assert json.loads(postmock(home, "mock", "calls", "show", "m1", "2", "--json").stdout)["status"] == 404
     assert "no call 9" in _error(home, "mock", "calls", "show", "m1", "9")
+
+
+def test_a_key_for_a_public_mock_warns(home: Path) -> None:
+    postmock(home, "mock", "create", "--collection", "Users API", "--name", "open", "--port", str(free_port()))
+    made = postmock(home, "key", "create", "--name", "ci", "--mock", "open")
+    assert made.stdout.strip().startswith("PMAK-") and len(made.stdout.strip().splitlines()) == 1
+    assert "mock open is public: it answers without a key" in made.stderr
+    assert "revoked API key ci" in postmock(home, "key", "revoke", made.stdout.strip()).stdout
