@@ -9,14 +9,14 @@ import pkgutil
 import sys
 
 from postmock_core import __version__
-from postmock_core.cli.common import add_home_option, set_wide
+from postmock_core.cli.common import Parser, add_home_option, help_when_incomplete, set_wide
 from postmock_core.errors import PostmockError
 
 __all__ = ["build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="postmock",
         description=(
             "Record HTTP(S) traffic through mitmproxy, turn it into Postman-style collections, "
@@ -28,7 +28,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details to stderr")
     add_home_option(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
     # Each module `postmock_core.cli.<noun>` with a `register(sub)` adds its own commands.
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if info.name.startswith("_") or info.name == "common":
@@ -37,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         register = getattr(module, "register", None)
         if register is not None:
             register(sub)
+    help_when_incomplete(parser)
     return parser
 
 

@@ -11,6 +11,7 @@ from postmock_core.cli.common import (
     add_yes_option,
     command,
     confirm,
+    group,
     parse_ids,
     plural,
     print_json,
@@ -194,11 +195,11 @@ def _delete(args: argparse.Namespace) -> int:
     doc = store.load(args.collection)
     users = [m.name for m in MockStore(ws).list() if m.collection == doc["info"]["_postman_id"]]
     if users:
-        confirm(args, f"mock{'s' if len(users) > 1 else ''} {', '.join(users)} "
+        confirm(args, f"{'mocks' if len(users) > 1 else 'mock'} {', '.join(users)} "
                       f"{'serve' if len(users) > 1 else 'serves'} collection {doc['info']['name']!r} and will be "
                       f"deactivated. Delete it?")
     summary = store.delete(doc["info"]["_postman_id"])
-    print(f"deleted collection {summary.name!r} ({summary.id}, {summary.examples} examples)"
+    print(f"deleted collection {summary.name!r} ({summary.id}, {plural(summary.examples, 'example')})"
           + (f"; deactivated mock{'s' if len(users) > 1 else ''} {', '.join(users)}" if users else ""))
     return 0
 
@@ -211,7 +212,7 @@ def _import(args: argparse.Namespace) -> int:
     examples = sum(1 for _ in iter_examples(doc))
     verb = "replaced" if replaced else "imported"
     print(f"{verb} collection {doc['info']['name']!r} ({doc['info']['_postman_id']}): "
-          f"{requests} requests, {examples} examples")
+          f"{plural(requests, 'request')}, {plural(examples, 'example')}")
     return 0
 
 
@@ -225,10 +226,8 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    parser = command(sub, "collection", "create, list, show, rename, delete, import and export collections",
-                     "Collections hold requests and their saved examples (Postman Collection v2.1).")
-    actions = parser.add_subparsers(dest="collection_command", metavar="ACTION")
-    actions.required = True
+    _, actions = group(sub, "collection", "create, list, show, rename, delete, import and export collections",
+                       "Collections hold requests and their saved examples (Postman Collection v2.1).")
 
     p = command(actions, "create", "create a collection (empty, from history, or from a HAR file)", _CREATE_HELP)
     p.add_argument("name", metavar="NAME", help="name of the new collection (unique, any case)")
@@ -271,7 +270,8 @@ def register(sub: Any) -> None:
                    help="replace an existing collection of the same name (it keeps its ID)")
     p.set_defaults(func=_import)
 
-    p = command(actions, "export", "export a collection as a Postman Collection v2.1 file")
+    p = command(actions, "export", "export a collection as a Postman Collection v2.1 file (to stdout unless -o)")
     p.add_argument("collection", metavar="NAME", help="collection name or ID")
-    p.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write, or - for stdout")
+    p.add_argument("-o", "--output", default="-", metavar="FILE",
+                   help="file to write (default: standard output)")
     p.set_defaults(func=_export)

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
+import re
 import shutil
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from postmock_core.errors import PostmockError
 from postmock_core.store.workspace import Workspace
 
 __all__ = [
+    "Parser",
     "add_home_option",
     "add_yes_option",
     "command",
     "confirm",
+    "group",
+    "help_when_incomplete",
     "parse_headers",
     "parse_ids",
     "plural",
@@ -45,6 +50,35 @@ def add_home_option(parser: argparse.ArgumentParser) -> None:
                         help="never shorten table cells to fit the terminal")
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, plus "did you mean" for a mistyped command or option."""
+
+    def error(self, message: str) -> NoReturn:
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice:
+            close = difflib.get_close_matches(choice.group(1), re.findall(r"'([^']*)'", choice.group(2)), n=1)
+            if close:
+                message += f"; did you mean {close[0]!r}?"
+        unknown = re.search(r"unrecognized arguments: (.*)", message)
+        if unknown:
+            known = sorted(_option_strings(self))
+            for word in unknown.group(1).split():
+                close = difflib.get_close_matches(word.split("=", 1)[0], known, n=1) if word.startswith("-") else []
+                if close:
+                    message += f"; did you mean {close[0]} for {word}?"
+        super().error(message)
+
+
+def _option_strings(parser: argparse.ArgumentParser) -> set[str]:
+    """Every option of a parser and of the commands below it."""
+    found = set(parser._option_string_actions)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                found |= _option_strings(child)
+    return found
+
+
 def command(sub: Any, name: str, help: str, description: str | None = None) -> argparse.ArgumentParser:
     """A sub-parser that accepts --home too, so it works before or after the command name."""
     parser: argparse.ArgumentParser = sub.add_parser(
@@ -53,6 +87,22 @@ def command(sub: Any, name: str, help: str, description: str | None = None) -> a
     )
     add_home_option(parser)
     return parser
+
+
+def group(sub: Any, name: str, help: str, description: str | None = None) -> tuple[argparse.ArgumentParser, Any]:
+    """A command that holds commands (`postmock history ...`): the parser and its sub-commands."""
+    parser = command(sub, name, help, description)
+    return parser, parser.add_subparsers(dest=f"{name}_command", metavar="COMMAND")
+
+
+def help_when_incomplete(parser: argparse.ArgumentParser) -> None:
+    """A command group given without its sub-command prints its help (as `postmock` alone does)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            action.required = False
+            parser.set_defaults(func=lambda _args, p=parser: p.print_help() or 0)
+            for child in action.choices.values():
+                help_when_incomplete(child)
 
 
 def workspace(args: argparse.Namespace) -> Workspace:

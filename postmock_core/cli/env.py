@@ -10,6 +10,8 @@ from postmock_core.cli.common import (
     add_yes_option,
     command,
     confirm,
+    group,
+    plural,
     print_json,
     print_table,
     warn_unreadable,
@@ -27,7 +29,7 @@ _SECRET_MASK = "******"
 def _import(args: argparse.Namespace) -> int:
     doc, replaced = EnvironmentStore(workspace(args)).import_file(Path(args.file), args.name, args.replace)
     print(f"{'replaced' if replaced else 'imported'} environment {doc['name']!r} ({doc['id']}): "
-          f"{len(doc['values'])} variables")
+          f"{plural(len(doc['values']), 'variable')}")
     return 0
 
 
@@ -101,11 +103,9 @@ def _delete(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    parser = command(sub, "env", "manage Postman environments (variables a mock fills in)",
-                     "Environments are named sets of variables in Postman's environment format. A "
-                     "mock can use one; its values win over collection variables of the same name.")
-    actions = parser.add_subparsers(dest="env_command", metavar="ACTION")
-    actions.required = True
+    _, actions = group(sub, "env", "manage Postman environments (variables a mock fills in)",
+                       "Environments are named sets of variables in Postman's environment format. A "
+                       "mock can use one; its values win over collection variables of the same name.")
 
     p = command(actions, "import", "import a Postman environment file")
     p.add_argument("file", metavar="FILE", help="the environment JSON file")
@@ -135,9 +135,10 @@ def register(sub: Any) -> None:
     p.add_argument("key", metavar="KEY", help="variable name")
     p.set_defaults(func=_unset)
 
-    p = command(actions, "export", "export an environment as a Postman environment file")
+    p = command(actions, "export", "export an environment as a Postman environment file (to stdout unless -o)")
     p.add_argument("environment", metavar="NAME", help="environment name or ID")
-    p.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write, or - for stdout")
+    p.add_argument("-o", "--output", default="-", metavar="FILE",
+                   help="file to write (default: standard output)")
     p.set_defaults(func=_export)
 
     p = command(actions, "delete", "delete an environment",

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from postmock_core.cli import example_write
-from postmock_core.cli.common import command, parse_ids, print_json, print_table, workspace
+from postmock_core.cli.common import command, group, parse_ids, print_json, print_table, workspace
 from postmock_core.errors import PostmockError
 from postmock_core.history.store import HistoryStore
 from postmock_core.postman.collections import (
@@ -107,11 +107,9 @@ def _delete(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    parser = command(sub, "example", "save, list, show, edit and delete saved examples",
-                     "Saved examples are the responses a mock answers with. EXAMPLE is an example "
-                     "ID or its (unique) name.")
-    actions = parser.add_subparsers(dest="example_command", metavar="ACTION")
-    actions.required = True
+    _, actions = group(sub, "example", "save, create, list, show, edit and delete saved examples",
+                       "Saved examples are the responses a mock answers with. EXAMPLE is an example "
+                       "ID or its (unique) name.")
 
     p = command(actions, "save", "save a history entry as an example (Save Response)",
                 "Add one history entry as a saved example to the request of COLLECTION with the "

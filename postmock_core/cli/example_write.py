@@ -198,7 +198,7 @@ def _edit(args: argparse.Namespace) -> int:
 # -- wiring -------------------------------------------------------------------------------------
 def _response_flags(p: argparse.ArgumentParser, editing: bool) -> None:
     g = p.add_argument_group("the response")
-    g.add_argument("--status", type=int, metavar="CODE", default=None if editing else 200,
+    g.add_argument("--status", type=int, metavar="STATUS", default=None if editing else 200,
                    help="status code" + (" (reason follows unless --reason)" if editing else " (default: 200)"))
     g.add_argument("--reason", metavar="TEXT", help="reason phrase, e.g. 'Service Unavailable'")
     g.add_argument("--set-header", action="append", metavar="'NAME: VALUE'",

@@ -16,7 +16,9 @@ from postmock_core.cli.common import (
     add_yes_option,
     command,
     confirm,
+    group,
     parse_ids,
+    plural,
     print_json,
     print_table,
     workspace,
@@ -203,7 +205,7 @@ def _delete(args: argparse.Namespace) -> int:
         missing = sorted(set(wanted) - set(deleted))
         if missing:
             print(f"not found: {', '.join(map(str, missing))}", file=sys.stderr)
-        print(f"deleted {len(deleted)} {'entry' if len(deleted) == 1 else 'entries'}")
+        print(f"deleted {plural(len(deleted), 'entry', 'entries')}")
         return 0 if deleted else 1
     if query.is_empty and query.limit is None:
         if not args.all:
@@ -213,7 +215,7 @@ def _delete(args: argparse.Namespace) -> int:
         deleted = store.delete_where(lambda _doc: True)
     else:
         deleted = store.delete([i for i, _ in query.select(store)])
-    print(f"deleted {len(deleted)} {'entry' if len(deleted) == 1 else 'entries'}")
+    print(f"deleted {plural(len(deleted), 'entry', 'entries')}")
     return 0
 
 
@@ -238,10 +240,8 @@ examples:
   postmock history delete --host tracker.example.com"""
 
 def register(sub: Any) -> None:
-    hist = sub.add_parser("history", help="browse, import and export recorded exchanges",
-                          description="Browse, import and export the recorded exchanges.")
-    hsub = hist.add_subparsers(dest="history_command", metavar="SUBCOMMAND")
-    hsub.required = True
+    _, hsub = group(sub, "history", "browse, import and export recorded exchanges",
+                    "Browse, import and export the recorded exchanges.")
 
     p = command(hsub, "list", "list recorded exchanges, newest first", _LIST_HELP)
     HistoryQuery.add_arguments(p)

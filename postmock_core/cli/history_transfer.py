@@ -13,6 +13,7 @@ from typing import Any, BinaryIO
 
 from postmock_core.cli.common import (
     command,
+    plural,
     progress,
     workspace,
 )
@@ -65,7 +66,7 @@ def _import(args: argparse.Namespace) -> int:
         n = len(got.exchanges)
         taken, ids = ids[:n], ids[n:]
         span = f" (IDs {taken[0]}-{taken[-1]})" if n > 1 else f" (ID {taken[0]})" if n else ""
-        line = f"imported {n} {'exchange' if n == 1 else 'exchanges'} from {path}{span}"
+        line = f"imported {plural(n, 'exchange')} from {path}{span}"
         if got.skipped:
             line += "; skipped " + ", ".join(f"{c} {k}" for k, c in sorted(got.skipped.items()))
         print(line)
@@ -137,7 +138,7 @@ def _export(args: argparse.Namespace) -> int:
 
             write_flows(exchanges(), out)
     where = "standard output" if target == "-" else target
-    print(f"exported {count} {'exchange' if count == 1 else 'exchanges'} to {where}",
+    print(f"exported {plural(count, 'exchange')} to {where}",
           file=sys.stderr if target == "-" else sys.stdout)
     return 0
 

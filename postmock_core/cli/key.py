@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from postmock_core.cli.common import command, print_json, print_table, workspace
+from postmock_core.cli.common import command, group, print_json, print_table, workspace
 from postmock_core.mock.configs import MockStore
 from postmock_core.mock.keys import ApiKey, KeyStore
 
@@ -57,11 +57,9 @@ def _revoke(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    group = command(sub, "key", "API keys for private mocks",
-                    "Private mocks answer only calls whose x-api-key header holds an active key. "
-                    "Keys are shown once when created and stored only as hashes.")
-    verbs = group.add_subparsers(dest="verb", metavar="VERB")
-    verbs.required = True
+    _, verbs = group(sub, "key", "API keys for private mocks",
+                     "Private mocks answer only calls whose x-api-key header holds an active key. "
+                     "Keys are shown once when created and stored only as hashes.")
 
     p = command(verbs, "create", "create a key and print it once")
     p.add_argument("--name", metavar="NAME", help="a unique label to tell keys apart (default: the key's ID)")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from postmock_core.cli.common import command, print_json, print_table, workspace
+from postmock_core.cli.common import command, group, print_json, print_table, workspace
 from postmock_core.errors import PostmockError
 from postmock_core.exchange import HttpRequest
 from postmock_core.history.redaction import Redactor
@@ -63,7 +63,8 @@ def _mock(args: argparse.Namespace) -> MockConfig | None:
 
 def _inputs(args: argparse.Namespace) -> tuple[Doc, Doc | None, BlobStore | None, MatchOptions]:
     """The collection, environment, blob store and options the command matches with."""
-    options = MatchOptions(match_body=args.match_body, match_headers=tuple(args.match_header or ()))
+    wanted = [h.strip().lower() for value in args.match_headers or () for h in value.split(",") if h.strip()]
+    options = MatchOptions(match_body=args.match_body, match_headers=tuple(dict.fromkeys(wanted)))
     env_ref = args.env
     if args.collection_file:
         if args.target:
@@ -210,27 +211,26 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    mock = command(sub, "mock", "mock servers: create, list, edit, call logs, explain matching")
-    verbs = mock.add_subparsers(dest="verb", metavar="VERB")
-    verbs.required = True
+    _, verbs = group(sub, "mock", "mock servers: create, list, edit, call logs, explain matching")
     p = command(verbs, "explain", "show which example answers a request and why the others lost",
                 _EXPLAIN_HELP)
     p.add_argument("target", nargs="?", metavar="TARGET",
                    help="mock name or ID (uses its collection, environment and matching "
                         "options), or a collection name or ID")
-    p.add_argument("-X", "--method", default="GET", help="request method (default: GET)")
-    p.add_argument("--url", required=True, help="request path with query, or a full URL")
+    p.add_argument("-X", "--method", metavar="METHOD", default="GET", help="request method (default: GET)")
+    p.add_argument("--url", metavar="URL", required=True, help="request path with query, or a full URL")
     p.add_argument("-H", "--header", action="append", metavar="'NAME: VALUE'",
                    help="request header (repeatable), including x-mock-* headers")
     p.add_argument("--data", metavar="TEXT|@FILE",
                    help="request body; @FILE reads a file, @- standard input")
-    p.add_argument("--env", metavar="NAME", help="environment name or ID whose variables apply")
-    p.add_argument("--collection-file", metavar="PATH",
+    p.add_argument("--env", metavar="ENV", help="environment name or ID whose variables apply")
+    p.add_argument("--collection-file", metavar="FILE",
                    help="match against this collection JSON file instead of a stored one")
-    p.add_argument("--env-file", metavar="PATH", help="environment JSON file whose variables apply")
+    p.add_argument("--env-file", metavar="FILE", help="environment JSON file whose variables apply")
     p.add_argument("--match-body", action="store_true", help="drop examples whose body differs")
-    p.add_argument("--match-header", action="append", metavar="NAME",
-                   help="drop examples whose value of this header differs (repeatable)")
+    p.add_argument("--match-headers", action="append", metavar="NAMES",
+                   help="drop examples whose values of these request headers differ (comma-separated, "
+                        "repeatable), as mock create --match-headers")
     p.add_argument("--all", action="store_true",
                    help="list every runner-up and dropped example (default: the best 10 "
                         "runners-up and a count of dropped examples per reason)")

@@ -16,6 +16,7 @@ from typing import Any
 
 from postmock_core.cli.common import (
     command,
+    group,
     parse_headers,
     print_json,
     print_table,
@@ -233,19 +234,17 @@ def _nearest(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 def add_commands(verbs: Any) -> None:
     """Add `server-response` and `calls` to the `mock` command."""
-    sr = command(verbs, "server-response", "simulate outages: responses that answer every call",
-                 "Server responses simulate an outage: while one is active it answers every call "
-                 "to the mock, whatever was asked.")
-    sverbs = sr.add_subparsers(dest="sr_verb", metavar="VERB")
-    sverbs.required = True
+    _, sverbs = group(verbs, "server-response", "simulate outages: responses that answer every call",
+                      "Server responses simulate an outage: while one is active it answers every call "
+                      "to the mock, whatever was asked.")
     p = command(sverbs, "add", "add a server response")
     p.add_argument("mock", metavar="MOCK", help="mock name or ID")
-    p.add_argument("--name", required=True, help="its name")
-    p.add_argument("--status", type=int, required=True, help="a 5xx status, e.g. 503")
-    p.add_argument("-H", "--header", action="append", metavar="'K: V'", help="a response header (repeatable)")
+    p.add_argument("--name", required=True, metavar="NAME", help="its name")
+    p.add_argument("--status", type=int, required=True, metavar="STATUS", help="a 5xx status, e.g. 503")
+    p.add_argument("-H", "--header", action="append", metavar="'NAME: VALUE'", help="a response header (repeatable)")
     body = p.add_mutually_exclusive_group()
-    body.add_argument("--body", help="the response body text")
-    body.add_argument("--body-file", metavar="F", help="read the body from a file")
+    body.add_argument("--body", metavar="TEXT", help="the response body text")
+    body.add_argument("--body-file", metavar="FILE", help="read the body from a file")
     p.add_argument("--activate", action="store_true", help="make it active at once")
     p.set_defaults(func=_sr_add)
     p = command(sverbs, "list", "list a mock's server responses")
@@ -257,7 +256,7 @@ def add_commands(verbs: Any) -> None:
                              ("delete", _sr_delete, "delete it")):
         p = command(sverbs, verb, text)
         p.add_argument("mock", metavar="MOCK", help="mock name or ID")
-        p.add_argument("response", metavar="SR", help="server response name or ID")
+        p.add_argument("response", metavar="RESPONSE", help="server response name or ID")
         p.set_defaults(func=func)
 
     p = command(verbs, "calls", "show a mock's call log, follow it live, or show one call",

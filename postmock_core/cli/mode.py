@@ -84,7 +84,7 @@ def register(sub: Any) -> None:
     p = command(sub, "mode", "show or switch running recording proxies between record and mock", _HELP)
     p.add_argument("mode", nargs="?", choices=proxycontrol.MODES, metavar="record|mock",
                    help="the mode to switch to (default: show the current mode)")
-    p.add_argument("--mock", metavar="NAME", help="in mock mode, the mock(s) that answer (name or ID, "
+    p.add_argument("--mock", metavar="MOCK", help="in mock mode, the mock(s) that answer (name or ID, "
                                                   "comma-separated); default: the proxy's postmock_mock")
     p.add_argument("--json", action="store_true", help="with no mode: print the proxies as JSON")
     p.set_defaults(func=_mode)

@@ -164,15 +164,28 @@ def test_forbid_public_mocks(home: Path, workspace: Workspace) -> None:
     assert shown["forbid_public_mocks"] is True
 
 
-def test_serve_refuses_a_busy_port(home: Path, workspace: Workspace) -> None:
+def test_a_busy_port_is_caught_at_create_and_at_serve(home: Path, workspace: Workspace) -> None:
     import socket
 
+    port = free_port()
+    postmock(home, "mock", "create", "--collection", "Users API", "--name", "m1", "--port", str(port))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         s.listen()
-        port = s.getsockname()[1]
-        postmock(home, "mock", "create", "--collection", "Users API", "--name", "m1", "--port", str(port))
+        busy = s.getsockname()[1]
+        assert f"port {busy} is in use by another program" in _error(
+            home, "mock", "create", "--collection", "Users API", "--name", "m2", "--port", str(busy))
+        assert "--port 0 for a free one" in _error(home, "mock", "edit", "m1", "--port", str(busy))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", port))
+        s.listen()
         assert f"port {port} of mock 'm1' is in use" in _error(home, "serve", "m1")
+    # --port 0 picks a free port, at create and at edit.
+    made = postmock(home, "mock", "create", "--collection", "Users API", "--name", "m3", "--port", "0")
+    picked = MockStore(workspace).get("m3").port
+    assert picked and f"http://127.0.0.1:{picked}" in made.stdout
+    postmock(home, "mock", "edit", "m3", "--port", "0")
+    assert MockStore(workspace).get("m3").port not in (0, port)
 
 
 def test_key_commands(home: Path) -> None:
