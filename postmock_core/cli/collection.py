@@ -31,7 +31,6 @@ from postmock_core.postman.exporter import export_collection, write_export
 from postmock_core.postman.from_history import collection_from_exchanges
 from postmock_core.postman.importer import read_collection_file
 from postmock_core.postman.model import iter_examples, iter_items
-from postmock_core.store.workspace import Workspace
 
 __all__ = ["register"]
 
@@ -65,21 +64,27 @@ def _load_ids(history: HistoryStore, ids: list[int]) -> list[Exchange]:
     return [found[i] for i in sorted(found)]
 
 
-def _from_har(ws: Workspace, history: HistoryStore, path: Path) -> list[Exchange]:
+def _from_har(history: HistoryStore, path: Path, allow_duplicates: bool) -> list[Exchange]:
     from postmock_core.history.har import read_har
     from postmock_core.history.redaction import Redactor
 
+    if path.is_file() and path.stat().st_size == 0:
+        raise PostmockError(f"cannot import {path}: the file is empty; nothing was created")
     imported = read_har(path)
     redactor = Redactor()
     exchanges = [redactor.exchange(ex) for ex in imported.exchanges]
     for ex in exchanges:
         ex.source = "har"
-    ids = history.append(exchanges)
-    for ex, exchange_id in zip(exchanges, ids):
+    # The collection is built from every exchange of the file; those already in history (the
+    # same HAR imported before) are not stored twice.
+    results = history.import_docs([ex.to_doc(history.blobs) for ex in exchanges], allow_duplicates)
+    for ex, (exchange_id, _) in zip(exchanges, results, strict=True):
         ex.id = exchange_id
-    plural = "s" if len(ids) != 1 else ""
-    print(f"imported {len(ids)} exchange{plural} from {path} into history (IDs {ids[0]}-{ids[-1]})"
-          if ids else f"{path} holds no exchanges")
+    new = [i for i, fresh in results if fresh]
+    span = f" (IDs {new[0]}-{new[-1]})" if len(new) > 1 else f" (ID {new[0]})" if new else ""
+    again = len(results) - len(new)
+    print(f"imported {plural(len(new), 'exchange')} from {path} into history{span}"
+          + (f"; {again} already there" if again else ""))
     return exchanges
 
 
@@ -101,7 +106,7 @@ def _create(args: argparse.Namespace) -> int:
         return 0
     history = HistoryStore(ws)
     if args.from_har:
-        exchanges = _from_har(ws, history, Path(args.from_har))
+        exchanges = _from_har(history, Path(args.from_har), args.allow_duplicates)
     elif args.ids:
         exchanges = _load_ids(history, parse_ids(args.ids))
     else:
@@ -234,6 +239,8 @@ def register(sub: Any) -> None:
     p.add_argument("--from-history", action="store_true", help="build it from history entries chosen by the filters below")
     p.add_argument("--ids", nargs="+", metavar="ID", help="build it from these history IDs (3,5,9 or 3-9)")
     p.add_argument("--from-har", metavar="FILE", help="import a HAR file into history and build from it")
+    p.add_argument("--allow-duplicates", action="store_true",
+                   help="with --from-har: store exchanges already in history again")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     HistoryQuery.add_arguments(p)
     p.set_defaults(func=_create)

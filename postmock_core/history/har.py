@@ -28,6 +28,7 @@ from postmock_core.exchange import (
     wire_bytes,
 )
 from postmock_core.history import codecs
+from postmock_core.history.formats import right_command
 
 __all__ = ["HarError", "Imported", "exchanges_from_har", "looks_like_har", "read_har"]
 
@@ -65,6 +66,8 @@ def read_har(path: Path) -> Imported:
         raw = path.read_bytes()
     except OSError as e:
         raise PostmockError(f"cannot read {path}: {e.strerror}") from e
+    if not raw.strip():
+        raise HarError(name, "$", "the file is empty")
     if raw[:1] == b"\x78":
         try:
             raw = zlib.decompress(raw)
@@ -296,6 +299,9 @@ def exchanges_from_har(data: Any, name: str = "HAR") -> Imported:
     r = _Reader(name)
     if not isinstance(data, dict):
         raise r.fail("$", "expected a JSON object with a 'log'")
+    hint = right_command(data, "har")
+    if hint:
+        raise r.fail("$", f"not a HAR file{hint}")
     log = r.get(data, "log", "$", dict)
     entries = r.get(log, "entries", "$.log", list)
     out = Imported()

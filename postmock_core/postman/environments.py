@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from postmock_core.errors import PostmockError
+from postmock_core.history.formats import right_command
 from postmock_core.postman.importer import safe_id
 from postmock_core.postman.jsonpath import DocumentError, child, describe, load_json_file
 from postmock_core.postman.request import text_value
@@ -47,9 +48,8 @@ def normalize_environment(data: Any, name: str | None = None) -> Doc:
     if not isinstance(data, dict):
         raise DocumentError("$", f"not a Postman environment: the top level is {describe(data)}")
     if "values" not in data:
-        hint = " (this looks like a collection: use `postmock collection import`)" \
-            if "item" in data and "info" in data else ""
-        raise DocumentError("$", f"not a Postman environment: it needs \"values\"{hint}")
+        raise DocumentError("$", f"not a Postman environment: it needs \"values\""
+                                 f"{right_command(data, 'environment')}")
     values = data["values"]
     if not isinstance(values, list):
         raise DocumentError("$.values", f"expected a list of variables, got {describe(values)}")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from postmock_core.errors import PostmockError
+from postmock_core.history.formats import right_command
 from postmock_core.postman.jsonpath import DocumentError, child, describe, load_json_file
 from postmock_core.postman.model import (
     SCHEMA_V21,
@@ -194,7 +195,8 @@ def normalize_collection(data: Any, name: str | None = None, blobs: BlobStore | 
         raise DocumentError("$", "this is a Postman Collection v1 file; export it again from "
                                  "Postman as Collection v2.1")
     if "info" not in data or "item" not in data:
-        raise DocumentError("$", "not a Postman collection: it needs \"info\" and \"item\"")
+        raise DocumentError("$", "not a Postman collection: it needs \"info\" and \"item\""
+                            + right_command(data, "collection"))
     if not isinstance(data["info"], dict):
         raise DocumentError("$.info", f"expected an object, got {describe(data['info'])}")
     if not isinstance(data["item"], list):

@@ -52,7 +52,7 @@ def test_import_list_show_set_unset_export(tmp_path: Path, capsys: pytest.Captur
 
 @pytest.mark.parametrize("content, expected", [
     ("{", "$: not valid JSON"),
-    ('{"info": {}, "item": []}', "use `postmock collection import`"),
+    ('{"info": {}, "item": []}', "this is a Postman collection: use postmock collection import FILE"),
     ('{"name": "x", "values": [{"key": "a", "value": "1"}, {"key": "b", "enabled": 1}]}',
      "$.values[1].enabled: expected true or false"),
 ])

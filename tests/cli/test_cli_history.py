@@ -311,3 +311,35 @@ def test_a_response_cut_short_is_a_failure_in_every_view(capsys: pytest.CaptureF
     entries = json.loads(har.read_text())["log"]["entries"]
     assert [e["response"]["status"] for e in entries] == [200, 0]
     assert entries[1]["response"]["_error"].startswith("peer closed")
+
+
+def test_imports_name_the_right_command_refuse_empty_files_and_skip_duplicates(
+        capsys: pytest.CaptureFixture[str], home: Path, tmp_path: Path) -> None:
+    postman = Path(__file__).parents[1] / "fixtures" / "postman"
+    code, _, err = run(capsys, home, "history", "import", str(postman / "app_export_v21.postman_collection.json"))
+    assert code == 2 and "this is a Postman collection: use postmock collection import FILE" in err
+    code, _, err = run(capsys, home, "history", "import", str(postman / "dev.postman_environment.json"))
+    assert code == 2 and "use postmock env import FILE" in err
+    code, _, err = run(capsys, home, "collection", "import", str(FIXTURES / "chrome.har"))
+    assert code == 2 and "this is a HAR file: use postmock history import FILE" in err
+    code, _, err = run(capsys, home, "env", "import", str(FIXTURES / "chrome.har"))
+    assert code == 2 and "use postmock history import FILE" in err
+    empty = tmp_path / "empty.har"
+    empty.write_bytes(b"")
+    code, _, err = run(capsys, home, "history", "import", str(empty))
+    assert code == 2 and "the file is empty; nothing was imported" in err
+    no_entries = tmp_path / "none.har"
+    no_entries.write_text('{"log": {"version": "1.2", "entries": []}}')
+    code, _, err = run(capsys, home, "history", "import", str(no_entries))
+    assert code == 2 and "holds no HTTP exchanges" in err
+    assert store(home).count() == 0
+
+    _import_chrome(capsys, home)
+    code, out, _ = run(capsys, home, "history", "import", str(FIXTURES / "chrome.har"))
+    assert code == 0 and "imported 0 exchanges" in out and "4 already in history" in out
+    assert store(home).count() == 4
+    code, out, _ = run(capsys, home, "collection", "create", "Chrome", "--from-har", str(FIXTURES / "chrome.har"))
+    assert code == 0 and "4 already there" in out and "examples" in out
+    assert store(home).count() == 4
+    code, out, _ = run(capsys, home, "history", "import", str(FIXTURES / "chrome.har"), "--allow-duplicates")
+    assert code == 0 and "imported 4 exchanges" in out and store(home).count() == 8
