@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import math
+import time
+from email.utils import formatdate
 from typing import Any
 
 from postmock_core.exchange import HttpRequest, HttpResponse
@@ -18,6 +20,7 @@ __all__ = [
     "MOCK_HEADERS",
     "error_body",
     "finish_headers",
+    "http_date",
     "invalid_credentials",
     "is_preflight",
     "json_response",
@@ -100,8 +103,12 @@ def preflight(request: HttpRequest) -> HttpResponse:
 
 def finish_headers(response: HttpResponse, origin: str | None,
                    extra: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
-    """The headers to send: recorded framing dropped, `extra` added, CORS for `origin`."""
-    out = [(k, v) for k, v in response.headers if k.lower() not in _FRAMING and k.lower() not in _CORS]
+    """The headers to send: recorded framing dropped, the current Date, `extra` added, CORS for
+    `origin`."""
+    out = [(k, v) for k, v in response.headers
+           if k.lower() not in _FRAMING and k.lower() not in _CORS and k.lower() != "date"]
+    # A live server dates its answer now; a recorded Date would tell caches it is stale.
+    out.append(("Date", http_date()))
     if extra:
         out.extend(extra)
     if origin:
@@ -116,6 +123,18 @@ def finish_headers(response: HttpResponse, origin: str | None,
     elif "origin" not in out[vary[0]][1].lower():
         out[vary[0]] = (out[vary[0]][0], out[vary[0]][1] + ", Origin")
     return out
+
+
+_date_cache: tuple[int, str] = (0, "")
+
+
+def http_date() -> str:
+    """The current time as an HTTP Date (IMF-fixdate), formatted once a second."""
+    global _date_cache
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache = (now, formatdate(now, usegmt=True))
+    return _date_cache[1]
 
 
 def request_delay(request: HttpRequest, configured_ms: int) -> int:

@@ -314,3 +314,17 @@ def test_standalone_serving_does_not_claim_to_record(served: tuple[MockServer, A
         addon.running()
     infos = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
     assert not any("recording" in m for m in infos), infos
+
+
+def test_a_mocked_answer_is_dated_now_not_when_it_was_recorded(served: tuple[MockServer, Any]) -> None:
+    import email.utils
+    import time
+
+    recorded = HttpResponse(200, headers=[("Date", "Tue, 01 Dec 2020 10:00:00 GMT"), ("Content-Type", "text/plain")])
+    dates = [v for k, v in finish_headers(recorded, None) if k.lower() == "date"]
+    assert len(dates) == 1 and abs(email.utils.parsedate_to_datetime(dates[0]).timestamp() - time.time()) < 5
+    addon, _ = served
+    f = _run(addon, _flow("/users/1"))
+    assert f.response is not None
+    sent = email.utils.parsedate_to_datetime(f.response.headers["Date"]).timestamp()
+    assert abs(sent - time.time()) < 5 and len(f.response.headers.get_all("Date")) == 1
