@@ -25,6 +25,7 @@ __all__ = [
     "body_to_doc",
     "format_time",
     "header",
+    "is_failed",
     "is_text",
     "wire_bytes",
 ]
@@ -202,6 +203,16 @@ class HttpResponse:
         )
 
 
+def is_failed(doc: dict[str, Any]) -> bool:
+    """Whether a stored exchange failed: no response, or an error cut the response short.
+
+    The one rule every view uses (history list and show, --status error, collections, HAR
+    export): the recorder stores an error beside a response only when the response never
+    arrived whole, and then the client got an error (mitmproxy's 502), not that response.
+    """
+    return not doc.get("response") or bool(doc.get("error"))
+
+
 @dataclass
 class Exchange:
     """One recorded request and its response (or the error that prevented one)."""
@@ -220,7 +231,7 @@ class Exchange:
     @property
     def failed(self) -> bool:
         """No complete response: none at all, or the connection broke while it was arriving."""
-        return self.response is None or bool(self.error and "response.body" in self.truncated)
+        return is_failed({"response": self.response, "error": self.error})
 
     def to_doc(self, blobs: BlobStore | None) -> dict[str, Any]:
         doc: dict[str, Any] = {

@@ -117,7 +117,8 @@ def call_query(*, since: str | None, until: str | None, method: str | None, path
     hi = parse_when(until, "until") if until else None
     if lo is not None and hi is not None and lo > hi:
         raise PostmockError("since must not be later than until")
-    return CallQuery(search=search or None, status=status, method=method or None, since=lo, until=hi,
+    statuses = ((status, status),) if status is not None else ()
+    return CallQuery(search=search or None, statuses=statuses, method=method or None, since=lo, until=hi,
                      limit=limit, path=path, kind=kind.lower() if kind else None)
 
 

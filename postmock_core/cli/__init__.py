@@ -9,14 +9,14 @@ import pkgutil
 import sys
 
 from postmock_core import __version__
-from postmock_core.cli.common import add_home_option
+from postmock_core.cli.common import Parser, add_home_option, help_when_incomplete, set_wide
 from postmock_core.errors import PostmockError
 
 __all__ = ["build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="postmock",
         description=(
             "Record HTTP(S) traffic through mitmproxy, turn it into Postman-style collections, "
@@ -28,7 +28,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details to stderr")
     add_home_option(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
     # Each module `postmock_core.cli.<noun>` with a `register(sub)` adds its own commands.
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if info.name.startswith("_") or info.name == "common":
@@ -37,14 +36,23 @@ def build_parser() -> argparse.ArgumentParser:
         register = getattr(module, "register", None)
         if register is not None:
             register(sub)
+    help_when_incomplete(parser)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    try:
+        parser = build_parser()
+    except KeyboardInterrupt:  # Ctrl-C while the commands load: no traceback
+        return 130
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="postmock: %(levelname)s: %(message)s")
+    set_wide(getattr(args, "wide", False))
+    logging.basicConfig(level=logging.WARNING, format="postmock: %(levelname)s: %(message)s")
+    if args.verbose:
+        # Our own debug details, and the proxy's progress; other libraries' debug output (a
+        # password-hashing library probing its backends, say) is noise to a user.
+        logging.getLogger("postmock_core").setLevel(logging.DEBUG)
+        logging.getLogger("mitmproxy").setLevel(logging.INFO)
     try:
         result = args.func(args)
     except PostmockError as e:

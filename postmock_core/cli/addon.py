@@ -25,6 +25,6 @@ def register(sub: Any) -> None:
                 '  mitmweb -s "$(postmock addon mock)" --set postmock_mock=NAME   # serve a mock\n\n'
                 "record: the recorder (with --set postmock_mode=mock it answers for a mock's "
                 "hosts); mock: standalone mock servers, as `postmock serve` runs them.")
-    p.add_argument("name", choices=SCRIPTS, metavar="{" + ",".join(SCRIPTS) + "}",
+    p.add_argument("name", choices=SCRIPTS, metavar="SCRIPT",
                    help="record: the recording proxy's script; mock: the mock server's script")
     p.set_defaults(func=_addon)

@@ -9,11 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from postmock_core.cli.common import (
+    add_yes_option,
     command,
+    confirm,
+    group,
     parse_ids,
+    plural,
     print_json,
     print_table,
     progress,
+    warn_unreadable,
     workspace,
 )
 from postmock_core.errors import PostmockError
@@ -21,12 +26,12 @@ from postmock_core.exchange import Exchange
 from postmock_core.history.query import HistoryQuery
 from postmock_core.history.store import HistoryStore
 from postmock_core.mitm.filterexpr import compile_filter
+from postmock_core.mock.configs import MockStore
 from postmock_core.postman.collections import CollectionStore
 from postmock_core.postman.exporter import export_collection, write_export
 from postmock_core.postman.history_collection import create_collection_from_history
 from postmock_core.postman.importer import read_collection_file
 from postmock_core.postman.model import iter_examples, iter_items
-from postmock_core.store.workspace import Workspace
 
 __all__ = ["register"]
 
@@ -45,21 +50,27 @@ examples:
 """
 
 
-def _from_har(ws: Workspace, history: HistoryStore, path: Path) -> list[Exchange]:
+def _from_har(history: HistoryStore, path: Path, allow_duplicates: bool) -> list[Exchange]:
     from postmock_core.history.har import read_har
     from postmock_core.history.redaction import Redactor
 
+    if path.is_file() and path.stat().st_size == 0:
+        raise PostmockError(f"cannot import {path}: the file is empty; nothing was created")
     imported = read_har(path)
     redactor = Redactor()
     exchanges = [redactor.exchange(ex, also=imported.secrets) for ex in imported.exchanges]
     for ex in exchanges:
         ex.source = "har"
-    ids = history.append(exchanges)
-    for ex, exchange_id in zip(exchanges, ids):
+    # The collection is built from every exchange of the file; those already in history (the
+    # same HAR imported before) are not stored twice.
+    results = history.import_docs([ex.to_doc(history.blobs) for ex in exchanges], allow_duplicates)
+    for ex, (exchange_id, _) in zip(exchanges, results, strict=True):
         ex.id = exchange_id
-    plural = "s" if len(ids) != 1 else ""
-    print(f"imported {len(ids)} exchange{plural} from {path} into history (IDs {ids[0]}-{ids[-1]})"
-          if ids else f"{path} holds no exchanges")
+    new = [i for i, fresh in results if fresh]
+    span = f" (IDs {new[0]}-{new[-1]})" if len(new) > 1 else f" (ID {new[0]})" if new else ""
+    again = len(results) - len(new)
+    print(f"imported {plural(len(new), 'exchange')} from {path} into history{span}"
+          + (f"; {again} already there" if again else ""))
     return exchanges
 
 
@@ -80,30 +91,45 @@ def _create(args: argparse.Namespace) -> int:
         print(f"created empty collection {args.name!r} ({doc['info']['_postman_id']})")
         return 0
     history = HistoryStore(ws)
-    exchanges = _from_har(ws, history, Path(args.from_har)) if args.from_har else None
+    exchanges = _from_har(history, Path(args.from_har), args.allow_duplicates) if args.from_har else None
     result = create_collection_from_history(store, history, args.name, ids=parse_ids(args.ids or []),
                                             query=query if args.from_history else None,
                                             exchanges=exchanges, progress=progress)
-    skipped = len(result.skipped_failed)
-    note = f"; skipped {skipped} failed exchange{'s' if skipped != 1 else ''} (no response)" if skipped else ""
+    skipped, not_modified = len(result.skipped_failed), len(result.skipped_not_modified)
+    notes = []
+    if skipped:
+        notes.append(f"skipped {plural(skipped, 'failed exchange')} (no response)")
+    if not_modified:
+        notes.append(f"skipped {plural(not_modified, 'bodiless 304 answer')} (cache revalidations)")
     if args.json:
         print_json({"id": result.doc["info"]["_postman_id"], "name": args.name, "requests": result.requests,
-                    "examples": result.examples, "skipped_failed": result.skipped_failed})
+                    "examples": result.examples, "skipped_failed": result.skipped_failed,
+                    "skipped_not_modified": result.skipped_not_modified, "incomplete": result.incomplete})
     else:
         print(f"created collection {args.name!r} ({result.doc['info']['_postman_id']}): "
-              f"{result.requests} requests, {result.examples} examples{note}")
+              f"{plural(result.requests, 'request')}, {plural(result.examples, 'example')}"
+              + "".join(f"; {n}" for n in notes))
+        if result.incomplete:
+            print(f"  {plural(result.incomplete, 'example')} without the whole response body (a browser left "
+                  f"it out, or it was cut at postmock_body_limit): marked bodyIncomplete; add it with "
+                  f"postmock example edit --body-file")
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
-    summaries = CollectionStore(workspace(args)).list()
+    store = CollectionStore(workspace(args))
+    summaries = store.list()
+    bad = store.unreadable
+    warn_unreadable(bad, "collection")
     if args.json:
         print_json([{"id": s.id, "name": s.name, "requests": s.requests, "examples": s.examples}
-                    for s in summaries])
-    elif not summaries:
+                    for s in summaries]
+                   + [{"id": u.path.stem, "name": None, "file": str(u.path), "error": u.reason} for u in bad])
+    elif not summaries and not bad:
         print("no collections yet; create one with: postmock collection create NAME --from-history")
     else:
-        print_table([(s.id, s.requests, s.examples, s.name) for s in summaries],
+        print_table([(s.id, s.requests, s.examples, s.name) for s in summaries]
+                    + [(u.path.stem, "-", "-", f"(unreadable file {u.path.name}: {u.reason})") for u in bad],
                     ("ID", "REQUESTS", "EXAMPLES", "NAME"))
     return 0
 
@@ -140,8 +166,17 @@ def _rename(args: argparse.Namespace) -> int:
 
 
 def _delete(args: argparse.Namespace) -> int:
-    summary = CollectionStore(workspace(args)).delete(args.collection)
-    print(f"deleted collection {summary.name!r} ({summary.id}, {summary.examples} examples)")
+    ws = workspace(args)
+    store = CollectionStore(ws)
+    doc = store.load(args.collection)
+    users = [m.name for m in MockStore(ws).list() if m.collection == doc["info"]["_postman_id"]]
+    if users:
+        confirm(args, f"{'mocks' if len(users) > 1 else 'mock'} {', '.join(users)} "
+                      f"{'serve' if len(users) > 1 else 'serves'} collection {doc['info']['name']!r} and will be "
+                      f"deactivated. Delete it?")
+    summary = store.delete(doc["info"]["_postman_id"])
+    print(f"deleted collection {summary.name!r} ({summary.id}, {plural(summary.examples, 'example')})"
+          + (f"; deactivated mock{'s' if len(users) > 1 else ''} {', '.join(users)}" if users else ""))
     return 0
 
 
@@ -153,7 +188,7 @@ def _import(args: argparse.Namespace) -> int:
     examples = sum(1 for _ in iter_examples(doc))
     verb = "replaced" if replaced else "imported"
     print(f"{verb} collection {doc['info']['name']!r} ({doc['info']['_postman_id']}): "
-          f"{requests} requests, {examples} examples")
+          f"{plural(requests, 'request')}, {plural(examples, 'example')}")
     for line in normalized.notes.lines():  # one line per kind of part that was skipped
         print(f"postmock: warning: {line}", file=sys.stderr)
     return 0
@@ -169,16 +204,16 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    parser = command(sub, "collection", "create, list, show, rename, delete, import and export collections",
-                     "Collections hold requests and their saved examples (Postman Collection v2.1).")
-    actions = parser.add_subparsers(dest="collection_command", metavar="ACTION")
-    actions.required = True
+    _, actions = group(sub, "collection", "create, list, show, rename, delete, import and export collections",
+                       "Collections hold requests and their saved examples (Postman Collection v2.1).")
 
     p = command(actions, "create", "create a collection (empty, from history, or from a HAR file)", _CREATE_HELP)
     p.add_argument("name", metavar="NAME", help="name of the new collection (unique, any case)")
     p.add_argument("--from-history", action="store_true", help="build it from history entries chosen by the filters below")
     p.add_argument("--ids", nargs="+", metavar="ID", help="build it from these history IDs (3,5,9 or 3-9)")
     p.add_argument("--from-har", metavar="FILE", help="import a HAR file into history and build from it")
+    p.add_argument("--allow-duplicates", action="store_true",
+                   help="with --from-har: store exchanges already in history again")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     HistoryQuery.add_arguments(p)
     p.set_defaults(func=_create)
@@ -197,8 +232,11 @@ def register(sub: Any) -> None:
     p.add_argument("new", metavar="NEW", help="new name")
     p.set_defaults(func=_rename)
 
-    p = command(actions, "delete", "delete a collection")
+    p = command(actions, "delete", "delete a collection",
+                "Delete a collection. Mocks that serve it are deactivated: they are named, and you "
+                "are asked first (--yes skips the question; without a terminal it is required).")
     p.add_argument("collection", metavar="NAME", help="collection name or ID")
+    add_yes_option(p)
     p.set_defaults(func=_delete)
 
     p = command(actions, "import", "import a Postman Collection v2.1 or v2.0 file",
@@ -215,7 +253,8 @@ def register(sub: Any) -> None:
                    help="replace an existing collection of the same name (it keeps its ID)")
     p.set_defaults(func=_import)
 
-    p = command(actions, "export", "export a collection as a Postman Collection v2.1 file")
+    p = command(actions, "export", "export a collection as a Postman Collection v2.1 file (to stdout unless -o)")
     p.add_argument("collection", metavar="NAME", help="collection name or ID")
-    p.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write, or - for stdout")
+    p.add_argument("-o", "--output", default="-", metavar="FILE",
+                   help="file to write (default: standard output)")
     p.set_defaults(func=_export)

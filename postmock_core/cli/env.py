@@ -7,7 +7,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from postmock_core.cli.common import command, print_json, print_table, workspace
+from postmock_core.cli.common import (
+    add_yes_option,
+    command,
+    confirm,
+    group,
+    plural,
+    print_json,
+    print_table,
+    warn_unreadable,
+    workspace,
+)
+from postmock_core.mock.configs import MockStore
 from postmock_core.postman.environments import SECRET_MASK, EnvironmentStore
 from postmock_core.postman.exporter import write_export
 from postmock_core.postman.lenient import Notes
@@ -20,20 +31,26 @@ def _import(args: argparse.Namespace) -> int:
     notes = Notes()
     doc, replaced = EnvironmentStore(workspace(args)).import_file(Path(args.file), args.name, args.replace, notes)
     print(f"{'replaced' if replaced else 'imported'} environment {doc['name']!r} ({doc['id']}): "
-          f"{len(doc['values'])} variables")
+          f"{plural(len(doc['values']), 'variable')}")
     for line in notes.lines():  # one line per kind of part that was skipped
         print(f"postmock: warning: {line}", file=sys.stderr)
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
-    envs = EnvironmentStore(workspace(args)).list()
+    store = EnvironmentStore(workspace(args))
+    envs = store.list()
+    bad = store.unreadable
+    warn_unreadable(bad, "environment")
     if args.json:
-        print_json([{"id": e.id, "name": e.name, "values": e.values, "enabled": e.enabled} for e in envs])
-    elif not envs:
+        print_json([{"id": e.id, "name": e.name, "values": e.values, "enabled": e.enabled} for e in envs]
+                   + [{"id": u.path.stem, "name": None, "file": str(u.path), "error": u.reason} for u in bad])
+    elif not envs and not bad:
         print("no environments yet; import one with: postmock env import FILE")
     else:
-        print_table([(e.id, e.values, e.enabled, e.name) for e in envs], ("ID", "VALUES", "ENABLED", "NAME"))
+        print_table([(e.id, e.values, e.enabled, e.name) for e in envs]
+                    + [(u.path.stem, "-", "-", f"(unreadable file {u.path.name}: {u.reason})") for u in bad],
+                    ("ID", "VALUES", "ENABLED", "NAME"))
     return 0
 
 
@@ -75,17 +92,24 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _delete(args: argparse.Namespace) -> int:
-    doc = EnvironmentStore(workspace(args)).delete(args.environment)
-    print(f"deleted environment {doc['name']!r} ({doc['id']})")
+    ws = workspace(args)
+    store = EnvironmentStore(ws)
+    doc = store.load(args.environment)
+    users = [m.name for m in MockStore(ws).list() if m.environment == doc["id"]]
+    if users:
+        confirm(args, f"mock{'s' if len(users) > 1 else ''} {', '.join(users)} "
+                      f"{'use' if len(users) > 1 else 'uses'} environment {doc['name']!r} and will be "
+                      f"deactivated. Delete it?")
+    store.delete(doc["id"])
+    print(f"deleted environment {doc['name']!r} ({doc['id']})"
+          + (f"; deactivated mock{'s' if len(users) > 1 else ''} {', '.join(users)}" if users else ""))
     return 0
 
 
 def register(sub: Any) -> None:
-    parser = command(sub, "env", "manage Postman environments (variables a mock fills in)",
-                     "Environments are named sets of variables in Postman's environment format. A "
-                     "mock can use one; its values win over collection variables of the same name.")
-    actions = parser.add_subparsers(dest="env_command", metavar="ACTION")
-    actions.required = True
+    _, actions = group(sub, "env", "manage Postman environments (variables a mock fills in)",
+                       "Environments are named sets of variables in Postman's environment format. A "
+                       "mock can use one; its values win over collection variables of the same name.")
 
     p = command(actions, "import", "import a Postman environment file",
                 "Import a Postman environment file. What Postman's own SDK reads as an environment, "
@@ -118,11 +142,15 @@ def register(sub: Any) -> None:
     p.add_argument("key", metavar="KEY", help="variable name")
     p.set_defaults(func=_unset)
 
-    p = command(actions, "export", "export an environment as a Postman environment file")
+    p = command(actions, "export", "export an environment as a Postman environment file (to stdout unless -o)")
     p.add_argument("environment", metavar="NAME", help="environment name or ID")
-    p.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write, or - for stdout")
+    p.add_argument("-o", "--output", default="-", metavar="FILE",
+                   help="file to write (default: standard output)")
     p.set_defaults(func=_export)
 
-    p = command(actions, "delete", "delete an environment")
+    p = command(actions, "delete", "delete an environment",
+                "Delete an environment. Mocks that use it are deactivated: they are named, and you "
+                "are asked first (--yes skips the question; without a terminal it is required).")
     p.add_argument("environment", metavar="NAME", help="environment name or ID")
+    add_yes_option(p)
     p.set_defaults(func=_delete)

@@ -1,18 +1,14 @@
 """`postmock example ...`: save a history entry as an example (Postman's Save Response), list,
-show, edit (status, headers, body) and delete saved examples."""
+show and delete saved examples (`create` and `edit` are in `example_write`)."""
 
 from __future__ import annotations
 
 import argparse
-import os
-import shlex
-import subprocess
 import sys
-import tempfile
-from pathlib import Path
 from typing import Any
 
-from postmock_core.cli.common import command, parse_ids, print_json, print_table, workspace
+from postmock_core.cli import example_write
+from postmock_core.cli.common import command, group, parse_ids, print_json, print_table, workspace
 from postmock_core.errors import PostmockError
 from postmock_core.history.store import HistoryStore
 from postmock_core.postman.collections import (
@@ -20,26 +16,12 @@ from postmock_core.postman.collections import (
     find_example,
     remove_example,
 )
-from postmock_core.postman.example_edit import edit_example, save_from_history
+from postmock_core.postman.example_edit import save_from_history
 from postmock_core.postman.model import example_body, iter_examples
 
 __all__ = ["register"]
 
 Doc = dict[str, Any]
-
-_EDIT_HELP = """\
-Change a saved example. Every change is saved at once (the whole collection file is replaced
-atomically), and a running mock answers with it on the next call.
-
-examples:
-  postmock example edit Shop "200 OK" --status 503 --set-header 'Retry-After: 30'
-  postmock example edit Shop 000003-1a2b --body-file reply.json
-  echo '{"ok": false}' | postmock example edit Shop "200 OK" --body-file -
-  postmock example edit Shop "200 OK" --editor
-"""
-
-_SUFFIX = {"json": ".json", "html": ".html", "xml": ".xml", "javascript": ".js"}
-
 
 def _save(args: argparse.Namespace) -> int:
     ws = workspace(args)
@@ -92,58 +74,13 @@ def _show(args: argparse.Namespace) -> int:
         if isinstance(h, dict):
             print(f"{h.get('key')}: {h.get('value')}" + ("  (disabled)" if h.get("disabled") else ""))
     print()
+    if (ex.get("_postmock") or {}).get("bodyIncomplete"):
+        print("(the recorded body is not whole: a browser left it out, or it was cut at postmock_body_limit)")
     blob = (ex.get("_postmock") or {}).get("bodyBlob")
     if blob:
         print(f"<{len(body)} bytes of binary body; print it with --body>")
     else:
         print(body.decode("utf-8"))
-    return 0
-
-
-def _read_body(args: argparse.Namespace, ex: Doc, blobs: Any) -> bytes | None:
-    if args.body_file and args.editor:
-        raise PostmockError("give either --body-file or --editor, not both")
-    if args.body_file == "-":
-        return sys.stdin.buffer.read()
-    if args.body_file:
-        try:
-            return Path(args.body_file).read_bytes()
-        except OSError as e:
-            raise PostmockError(f"cannot read {args.body_file}: {e.strerror}") from None
-    if not args.editor:
-        return None
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
-    if not editor:
-        raise PostmockError("--editor needs $EDITOR (or $VISUAL) set, e.g. EDITOR=nano")
-    suffix = _SUFFIX.get(str(ex.get("_postman_previewlanguage")), ".txt")
-    with tempfile.TemporaryDirectory(prefix="postmock-") as tmp:
-        path = Path(tmp) / f"body{suffix}"
-        path.write_bytes(example_body(ex, blobs))
-        try:
-            code = subprocess.call([*shlex.split(editor), str(path)])
-        except OSError as e:
-            raise PostmockError(f"cannot run editor {editor!r}: {e.strerror}") from None
-        if code != 0:
-            raise PostmockError(f"editor {editor!r} exited with status {code}; the example was not changed")
-        return path.read_bytes()
-
-
-def _parse_header(text: str) -> tuple[str, str]:
-    key, sep, value = text.partition(":")
-    if not sep or not key.strip():
-        raise PostmockError(f"--set-header {text!r} must look like 'Name: value'")
-    return key.strip(), value.strip()
-
-
-def _edit(args: argparse.Namespace) -> int:
-    store = CollectionStore(workspace(args))
-    _, current = find_example(store.load(args.collection), args.example)
-    body = _read_body(args, current, store.blobs)  # outside the lock: an editor may take a while
-    doc, ex, changed = edit_example(store, args.collection, str(current.get("id")), status=args.status,
-                                    reason=args.reason,
-                                    set_headers=[_parse_header(h) for h in args.set_header or []],
-                                    remove_headers=args.remove_header or [], body=body, name=args.name)
-    print(f"updated example {ex['name']!r} ({ex['id']}) in {doc['info']['name']!r}: {', '.join(changed)}")
     return 0
 
 
@@ -155,11 +92,9 @@ def _delete(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    parser = command(sub, "example", "save, list, show, edit and delete saved examples",
-                     "Saved examples are the responses a mock answers with. EXAMPLE is an example "
-                     "ID or its (unique) name.")
-    actions = parser.add_subparsers(dest="example_command", metavar="ACTION")
-    actions.required = True
+    _, actions = group(sub, "example", "save, create, list, show, edit and delete saved examples",
+                       "Saved examples are the responses a mock answers with. EXAMPLE is an example "
+                       "ID or its (unique) name.")
 
     p = command(actions, "save", "save a history entry as an example (Save Response)",
                 "Add one history entry as a saved example to the request of COLLECTION with the "
@@ -182,20 +117,9 @@ def register(sub: Any) -> None:
     g.add_argument("--body", action="store_true", help="print only the exact body bytes")
     p.set_defaults(func=_show)
 
-    p = command(actions, "edit", "change an example's status, headers or body", _EDIT_HELP)
-    p.add_argument("collection", metavar="COLLECTION", help="collection name or ID")
-    p.add_argument("example", metavar="EXAMPLE", help="example ID or name")
-    p.add_argument("--status", type=int, metavar="CODE", help="new status code (reason follows unless --reason)")
-    p.add_argument("--reason", metavar="TEXT", help="new reason phrase, e.g. 'Service Unavailable'")
-    p.add_argument("--set-header", action="append", metavar="'NAME: VALUE'",
-                   help="set a header, replacing any of that name (repeatable)")
-    p.add_argument("--remove-header", action="append", metavar="NAME", help="remove a header (repeatable)")
-    p.add_argument("--body-file", metavar="FILE", help="new body from FILE, or - for standard input")
-    p.add_argument("--editor", action="store_true", help="edit the body in $EDITOR")
-    p.add_argument("--name", help="rename the example (names stay unique)")
-    p.set_defaults(func=_edit)
-
     p = command(actions, "delete", "delete an example")
     p.add_argument("collection", metavar="COLLECTION", help="collection name or ID")
     p.add_argument("example", metavar="EXAMPLE", help="example ID or name")
     p.set_defaults(func=_delete)
+
+    example_write.add_commands(actions)

@@ -7,14 +7,17 @@ import argparse
 import dataclasses
 import datetime as dt
 import hashlib
-import shutil
 import sys
 from typing import Any
 
 from postmock_core.cli import history_transfer
 from postmock_core.cli.common import (
+    add_yes_option,
     command,
+    confirm,
+    group,
     parse_ids,
+    plural,
     print_json,
     print_table,
     workspace,
@@ -60,8 +63,6 @@ def _local_time(ts: float) -> str:
     return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _fit(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(width - 1, 1)] + "…"
 
 
 # -- list -------------------------------------------------------------------------------------
@@ -78,12 +79,6 @@ def _list(args: argparse.Namespace) -> int:
         table = [[r["id"], _local_time(float(d.get("timestamp") or 0)), r["method"],
                   r["status"] if r["status"] is not None else "ERR", _human_ms(r["duration_ms"]),
                   _human_size(r["size"]), r["url"]] for r, (_, d) in zip(rows, found, strict=False)]
-        if sys.stdout.isatty():
-            cells = [*table, _LIST_HEADERS]
-            used = sum(max(len(str(row[c])) for row in cells) + 2 for c in range(6))
-            room = max(shutil.get_terminal_size().columns - used, 30)
-            for row in table:
-                row[-1] = _fit(str(row[-1]), room)
         print_table(table, _LIST_HEADERS)
     if more:
         print(f"(more entries match: showing the newest {query.limit}; use --limit N, "
@@ -140,8 +135,12 @@ def _show(args: argparse.Namespace) -> int:
         print("\n".join(lines))
     print()
     if ex.response is None:
-        print(f"no response: {ex.error or 'unknown error'}")
+        print(f"failed, no response: {ex.error or 'unknown error'}")
         return 0
+    if ex.failed:
+        print(f"failed, the response was cut short: {ex.error}")
+        print("(the client got an error; what arrived before the break follows)")
+        print()
     s = ex.response
     print(f"{s.http_version} {s.status} {s.reason}".rstrip())
     for k, v in s.headers:
@@ -163,10 +162,12 @@ def _delete(args: argparse.Namespace) -> int:
         until = min(before, query.until) if query.until else before
         query = dataclasses.replace(query, until=until)
     store = HistoryStore(workspace(args))
+    if args.all and not args.ids and query.is_empty and query.limit is None:
+        confirm(args, f"Delete the whole history of {store.workspace.root}?")
     deleted, missing = delete_entries(store, parse_ids(args.ids or []), query, args.all)
     if missing:
         print(f"not found: {', '.join(map(str, missing))}", file=sys.stderr)
-    print(f"deleted {len(deleted)} {'entry' if len(deleted) == 1 else 'entries'}")
+    print(f"deleted {plural(len(deleted), 'entry', 'entries')}")
     return 0 if deleted or not args.ids else 1
 
 
@@ -191,10 +192,8 @@ examples:
   postmock history delete --host tracker.example.com"""
 
 def register(sub: Any) -> None:
-    hist = sub.add_parser("history", help="browse, import and export recorded exchanges",
-                          description="Browse, import and export the recorded exchanges.")
-    hsub = hist.add_subparsers(dest="history_command", metavar="SUBCOMMAND")
-    hsub.required = True
+    _, hsub = group(sub, "history", "browse, import and export recorded exchanges",
+                    "Browse, import and export the recorded exchanges.")
 
     p = command(hsub, "list", "list recorded exchanges, newest first", _LIST_HELP)
     HistoryQuery.add_arguments(p)
@@ -215,7 +214,8 @@ def register(sub: Any) -> None:
     p.add_argument("ids", nargs="*", metavar="ID", help="exchange IDs")
     p.add_argument("--before", metavar="TIME",
                    help="delete entries older than TIME (ISO date/time or an age like 30d)")
-    p.add_argument("--all", action="store_true", help="delete the whole history")
+    p.add_argument("--all", action="store_true", help="delete the whole history (asks first unless --yes)")
+    add_yes_option(p)
     HistoryQuery.add_arguments(p)
     p.set_defaults(func=_delete)
 

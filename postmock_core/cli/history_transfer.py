@@ -13,6 +13,7 @@ from typing import Any, BinaryIO
 
 from postmock_core.cli.common import (
     command,
+    plural,
     progress,
     workspace,
 )
@@ -47,6 +48,8 @@ def _import(args: argparse.Namespace) -> int:
     loaded = []
     for name in args.files:
         path = Path(name)
+        if path.is_file() and path.stat().st_size == 0:
+            raise PostmockError(f"cannot import {path}: the file is empty; nothing was imported")
         fmt = args.format or _detect(path)
         if fmt == "har":
             from postmock_core.history.har import read_har
@@ -56,18 +59,27 @@ def _import(args: argparse.Namespace) -> int:
             from postmock_core.mitm.flowfile import read_flows
 
             loaded.append((path, read_flows(path)))
+    for path, got in loaded:
+        if not got.exchanges:
+            skipped = "; ".join(f"{c} {k}" for k, c in sorted(got.skipped.items()))
+            raise PostmockError(f"cannot import {path}: it holds no HTTP exchanges"
+                                + (f" ({skipped})" if skipped else "") + "; nothing was imported")
     redactor = Redactor()
     exchanges = [(ex, got.secrets) for _, got in loaded for ex in got.exchanges]
     docs = [redactor.exchange(ex, also=secrets).to_doc(store.blobs)
             for ex, secrets in progress(exchanges, total=len(exchanges), desc="importing")]
-    ids = store.append_docs(docs)
+    results = store.import_docs(docs, allow_duplicates=args.allow_duplicates)
     for path, got in loaded:
-        n = len(got.exchanges)
-        taken, ids = ids[:n], ids[n:]
+        mine, results = results[:len(got.exchanges)], results[len(got.exchanges):]
+        taken = [i for i, new in mine if new]
+        n = len(taken)
         span = f" (IDs {taken[0]}-{taken[-1]})" if n > 1 else f" (ID {taken[0]})" if n else ""
-        line = f"imported {n} {'exchange' if n == 1 else 'exchanges'} from {path}{span}"
-        if got.skipped:
-            line += "; skipped " + ", ".join(f"{c} {k}" for k, c in sorted(got.skipped.items()))
+        line = f"imported {plural(n, 'exchange')} from {path}{span}"
+        skips = [f"{c} {k}" for k, c in sorted(got.skipped.items())]
+        if len(mine) > n:
+            skips.append(f"{len(mine) - n} already in history (--allow-duplicates imports them again)")
+        if skips:
+            line += "; skipped " + ", ".join(skips)
         print(line)
         failed = sum(1 for ex in got.exchanges if ex.response is None)
         cut = sum(1 for ex in got.exchanges if ex.truncated)
@@ -137,7 +149,7 @@ def _export(args: argparse.Namespace) -> int:
 
             write_flows(exchanges(), out)
     where = "standard output" if target == "-" else target
-    print(f"exported {count} {'exchange' if count == 1 else 'exchanges'} to {where}",
+    print(f"exported {plural(count, 'exchange')} to {where}",
           file=sys.stderr if target == "-" else sys.stdout)
     return 0
 
@@ -146,7 +158,9 @@ _IMPORT_HELP = """\
 Import HAR 1.2 files (Chrome, Firefox, Safari, Charles, Insomnia, mitmproxy) or
 mitmproxy flow dumps (mitmdump -w). The format is detected from the content.
 Secrets are redacted before anything is stored. Every file is read and checked
-first: a bad file imports nothing, and the error names the file and JSON path."""
+first: a bad or empty file imports nothing, and the error names the file and JSON
+path. Exchanges already imported (the same file twice) are skipped unless
+--allow-duplicates."""
 
 _EXPORT_HELP = """\
 Export the selected exchanges, oldest first, as HAR 1.2 (opens in browser
@@ -163,6 +177,8 @@ def add_commands(hsub: Any) -> None:
                 _IMPORT_HELP)
     p.add_argument("files", nargs="+", metavar="FILE", help="file to import")
     p.add_argument("--format", choices=["har", "flows"], help="skip detection and read as this")
+    p.add_argument("--allow-duplicates", action="store_true",
+                   help="store exchanges already in history (imported before) again")
     p.set_defaults(func=_import)
 
     p = command(hsub, "export", "export exchanges as HAR or a mitmproxy flow dump", _EXPORT_HELP)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
-from postmock_core.cli.common import command, print_json, print_table, workspace
+from postmock_core.cli.common import command, group, print_json, print_table, workspace
+from postmock_core.mock.configs import MockStore
 from postmock_core.mock.keys import ApiKey, KeyStore
 from postmock_core.mock.manage import create_key
 
@@ -18,11 +20,20 @@ def _doc(key: ApiKey) -> dict[str, Any]:
 
 
 def _create(args: argparse.Namespace) -> int:
-    key, secret = create_key(workspace(args), args.name, tuple(args.mock or ()))
+    ws = workspace(args)
+    mocks = MockStore(ws)
+    chosen = list({m.id: m for m in (mocks.get(ref) for ref in args.mock or ())}.values())
+    key, secret = create_key(ws, args.name, tuple(m.id for m in chosen))
+    for m in chosen:
+        if not m.private:
+            print(f"postmock: warning: mock {m.name} is public: it answers without a key, so this key "
+                  f"changes nothing for it until it is private (postmock mock edit {m.name} --private)",
+                  file=sys.stderr)
     if args.json:
         print_json({**_doc(key), "key": secret})
     else:
-        print(f"created API key {key.name} ({key.id}); it is shown only this once:")
+        # The key alone on standard output, so KEY=$(postmock key create ...) catches it.
+        print(f"created API key {key.name} ({key.id}); it is shown only this once:", file=sys.stderr)
         print(secret)
     return 0
 
@@ -47,14 +58,12 @@ def _revoke(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    group = command(sub, "key", "API keys for private mocks",
-                    "Private mocks answer only calls whose x-api-key header holds an active key. "
-                    "Keys are shown once when created and stored only as hashes.")
-    verbs = group.add_subparsers(dest="verb", metavar="VERB")
-    verbs.required = True
+    _, verbs = group(sub, "key", "API keys for private mocks",
+                     "Private mocks answer only calls whose x-api-key header holds an active key. "
+                     "Keys are shown once when created and stored only as hashes.")
 
     p = command(verbs, "create", "create a key and print it once")
-    p.add_argument("--name", help="a label to tell keys apart (default: the key's ID)")
+    p.add_argument("--name", metavar="NAME", help="a unique label to tell keys apart (default: the key's ID)")
     p.add_argument("--mock", action="append", metavar="MOCK",
                    help="the key opens only this mock (name or ID; repeatable); "
                         "without --mock it opens every private mock of the workspace")
@@ -65,6 +74,6 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_list)
 
-    p = command(verbs, "revoke", "revoke a key by ID or name; it stops working at once")
-    p.add_argument("key", metavar="KEY", help="the key's ID or name")
+    p = command(verbs, "revoke", "revoke a key (the key itself, its ID or its name); it stops working at once")
+    p.add_argument("key", metavar="KEY", help="the key itself (PMAK-...), its ID or its name")
     p.set_defaults(func=_revoke)

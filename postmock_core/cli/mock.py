@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from postmock_core.cli.common import command, print_json, print_table, workspace
+from postmock_core.cli.common import command, group, print_json, print_table, workspace
 from postmock_core.errors import PostmockError
 from postmock_core.exchange import HttpRequest
 from postmock_core.history.redaction import Redactor
@@ -68,7 +68,8 @@ def _mock(args: argparse.Namespace) -> MockConfig | None:
 
 def _inputs(args: argparse.Namespace) -> tuple[Doc, Doc | None, BlobStore | None, MatchOptions]:
     """The collection, environment, blob store and options the command matches with."""
-    options = MatchOptions(match_body=args.match_body, match_headers=tuple(args.match_header or ()))
+    wanted = [h.strip().lower() for value in args.match_headers or () for h in value.split(",") if h.strip()]
+    options = MatchOptions(match_body=args.match_body, match_headers=tuple(dict.fromkeys(wanted)))
     env_ref = args.env
     if args.collection_file:
         if args.target:
@@ -127,6 +128,9 @@ def _request(args: argparse.Namespace) -> HttpRequest:
                        headers=headers, body=body)
 
 
+_RUNNERS_UP = 10  # shown without --all
+
+
 def _score(value: float | None) -> str:
     return "-" if value is None else f"{value:g}"
 
@@ -162,16 +166,25 @@ def _print(request: HttpRequest, result: MatchResult, show_all: bool) -> None:
     winner = kept[0] if result.example is not None and kept else None
     runners = kept[1:] if winner else kept
     if runners:
+        shown = runners if show_all else runners[:_RUNNERS_UP]
         print("\nrunners-up:")
         print_table([(_score(c.score), c.name, c.example_id, _why_lost(c, winner))
-                     for c in runners], ["SCORE", "EXAMPLE", "ID", "WHY IT LOST"])
+                     for c in shown], ["SCORE", "EXAMPLE", "ID", "WHY IT LOST"])
+        if len(shown) < len(runners):
+            print(f"  ... and {len(runners) - len(shown)} more with lower or equal scores (--all lists them)")
     dropped = [c for c in result.candidates if c.dropped]
-    if dropped:
-        shown = dropped if show_all else dropped[:20]
+    if dropped and show_all:
         print(f"\ndropped ({len(dropped)}):")
-        print_table([(c.name, c.example_id, c.rule) for c in shown], ["EXAMPLE", "ID", "WHY"])
-        if len(shown) < len(dropped):
-            print(f"  ... {len(dropped) - len(shown)} more (--all shows them)")
+        print_table([(c.name, c.example_id, c.rule) for c in dropped], ["EXAMPLE", "ID", "WHY"])
+    elif dropped:
+        # A big collection drops thousands of examples for a handful of reasons: count them.
+        by_reason: dict[str, list[Candidate]] = {}
+        for c in dropped:
+            by_reason.setdefault(c.rule.split(":", 1)[0].strip(), []).append(c)
+        print(f"\ndropped ({len(dropped)}; --all lists each one):")
+        print_table([(reason, len(cs), f"{cs[0].name} ({cs[0].rule})")
+                     for reason, cs in sorted(by_reason.items(), key=lambda kv: -len(kv[1]))],
+                    ["REASON", "EXAMPLES", "FOR INSTANCE"])
     if result.example is None and result.nearest:
         print("\nnearest:")
         print_table([(_score(n["score"]), n["name"], n["id"], f"{n['method']} {n['url']}", n["why"])
@@ -213,28 +226,29 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    mock = command(sub, "mock", "mock servers: create, list, edit, call logs, explain matching")
-    verbs = mock.add_subparsers(dest="verb", metavar="VERB")
-    verbs.required = True
+    _, verbs = group(sub, "mock", "mock servers: create, list, edit, call logs, explain matching")
     p = command(verbs, "explain", "show which example answers a request and why the others lost",
                 _EXPLAIN_HELP)
     p.add_argument("target", nargs="?", metavar="TARGET",
                    help="mock name or ID (uses its collection, environment and matching "
                         "options), or a collection name or ID")
-    p.add_argument("-X", "--method", default="GET", help="request method (default: GET)")
-    p.add_argument("--url", required=True, help="request path with query, or a full URL")
+    p.add_argument("-X", "--method", metavar="METHOD", default="GET", help="request method (default: GET)")
+    p.add_argument("--url", metavar="URL", required=True, help="request path with query, or a full URL")
     p.add_argument("-H", "--header", action="append", metavar="'NAME: VALUE'",
                    help="request header (repeatable), including x-mock-* headers")
     p.add_argument("--data", metavar="TEXT|@FILE",
                    help="request body; @FILE reads a file, @- standard input")
-    p.add_argument("--env", metavar="NAME", help="environment name or ID whose variables apply")
-    p.add_argument("--collection-file", metavar="PATH",
+    p.add_argument("--env", metavar="ENV", help="environment name or ID whose variables apply")
+    p.add_argument("--collection-file", metavar="FILE",
                    help="match against this collection JSON file instead of a stored one")
-    p.add_argument("--env-file", metavar="PATH", help="environment JSON file whose variables apply")
+    p.add_argument("--env-file", metavar="FILE", help="environment JSON file whose variables apply")
     p.add_argument("--match-body", action="store_true", help="drop examples whose body differs")
-    p.add_argument("--match-header", action="append", metavar="NAME",
-                   help="drop examples whose value of this header differs (repeatable)")
-    p.add_argument("--all", action="store_true", help="list every dropped example")
+    p.add_argument("--match-headers", action="append", metavar="NAMES",
+                   help="drop examples whose values of these request headers differ (comma-separated, "
+                        "repeatable), as mock create --match-headers")
+    p.add_argument("--all", action="store_true",
+                   help="list every runner-up and dropped example (default: the best 10 "
+                        "runners-up and a count of dropped examples per reason)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=_explain)
 

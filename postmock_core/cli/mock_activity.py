@@ -4,12 +4,19 @@ outage is simulated, and what it was asked."""
 from __future__ import annotations
 
 import argparse
+import base64
+import dataclasses
 import datetime as dt
+import hashlib
+import json
+import shlex
+import sys
 from pathlib import Path
 from typing import Any
 
 from postmock_core.cli.common import (
     command,
+    group,
     parse_headers,
     print_json,
     print_table,
@@ -17,11 +24,23 @@ from postmock_core.cli.common import (
     workspace,
 )
 from postmock_core.errors import PostmockError
-from postmock_core.mock.calllog import CallLog, CallQuery, merged_calls, parse_when
+from postmock_core.history.query import parse_status
+from postmock_core.mock.calllog import NO_MATCH, CallLog, CallQuery, merged_calls, parse_when
 from postmock_core.mock.configs import MockStore
+from postmock_core.postman.model import status_phrase
 from postmock_core.store.workspace import Workspace
 
 __all__ = ["add_commands"]
+
+_CALLS_HELP = """\
+Every call to a mock is logged: time, method, path, status, which example answered (or No
+matching requests) and its score, with the request and response headers and bodies. Newest
+first; --follow streams new calls until Ctrl-C. `show MOCK ID` prints one call in full.
+
+examples:
+  postmock mock calls shop --status 4xx --since 13:00
+  postmock mock calls shop --follow --json | jq .path
+  postmock mock calls show shop 12"""
 
 
 # -- server responses -------------------------------------------------------------------------
@@ -83,14 +102,33 @@ def _call_row(call_id: int, doc: dict[str, Any]) -> tuple[Any, ...]:
 _CALL_HEADERS = ["ID", "TIME", "METHOD", "PATH", "STATUS", "SCORE", "EXAMPLE"]
 
 
+def _json_line(data: Any) -> None:
+    """One compact JSON object per line (JSON Lines), flushed: what a follower reads as it comes."""
+    sys.stdout.write(json.dumps(data, sort_keys=True, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _query(args: argparse.Namespace) -> CallQuery:
+    statuses: list[tuple[int, int]] = []
+    for value in args.status or []:
+        statuses.extend(parse_status(part) for part in value.split(",") if part.strip())
+    limit = args.limit if args.limit is not None else (10 if args.follow else 50)
+    return CallQuery(search=args.search, statuses=tuple(statuses), method=args.method,
+                     since=parse_when(args.since, "--since") if args.since else None,
+                     until=parse_when(args.until, "--until") if args.until else None,
+                     limit=limit or None)  # 0: no limit, as in history list
+
+
 def _calls(args: argparse.Namespace) -> int:
+    if args.mock == "show" and args.rest:
+        return _show_call(args)
+    if args.rest:
+        raise PostmockError(f"unexpected {' '.join(args.rest)!r}: give one MOCK, or: postmock mock calls "
+                            f"show MOCK ID")
     ws = workspace(args)
     mock = MockStore(ws).get(args.mock)
     log = CallLog(ws, mock.id)
-    query = CallQuery(search=args.search, status=args.status, method=args.method,
-                      since=parse_when(args.since) if args.since else None,
-                      until=parse_when(args.until) if args.until else None,
-                      limit=args.limit if args.limit is not None else (10 if args.follow else 50))
+    query = _query(args)
     if args.call_log:
         if args.follow:
             raise PostmockError("--follow reads one call log; drop --call-log, or --follow")
@@ -104,7 +142,7 @@ def _calls(args: argparse.Namespace) -> int:
         print_json([{"id": i, **d} for i, d in past])
     elif args.json:
         for i, d in past:
-            print_json({"id": i, **d})
+            _json_line({"id": i, **d})
     elif past:
         print_table([_call_row(i, d) for i, d in past], _CALL_HEADERS)
     elif not args.follow:
@@ -112,13 +150,12 @@ def _calls(args: argparse.Namespace) -> int:
                                                           or args.since or args.until else ""))
     if not args.follow:
         return 0
-    live = CallQuery(search=query.search, status=query.status, method=query.method, since=query.since,
-                     until=query.until)
+    live = dataclasses.replace(query, limit=None)
     last = max((i for i, _ in past), default=None)
     try:
         for i, d in log.follow(live, after=last, poll=0.3):
             if args.json:
-                print_json({"id": i, **d})
+                _json_line({"id": i, **d})
             else:
                 print("  ".join("" if c is None else str(c) for c in _call_row(i, d)), flush=True)
     except KeyboardInterrupt:
@@ -126,21 +163,95 @@ def _calls(args: argparse.Namespace) -> int:
     return 0
 
 
+def _body_text(body: Any) -> str:
+    if not isinstance(body, dict):
+        return "<no body>"
+    if "text" in body:
+        text = str(body["text"])
+    else:
+        data = base64.b64decode(str(body.get("base64", "")))
+        text = f"<{len(data)} bytes binary, sha256 {hashlib.sha256(data).hexdigest()}>"
+    if body.get("truncated_from"):
+        text += f"\n(the log keeps the first part of this {body['truncated_from']}-byte body)"
+    return text
+
+
+def _show_call(args: argparse.Namespace) -> int:
+    if len(args.rest) != 2:
+        raise PostmockError("usage: postmock mock calls show MOCK ID")
+    ws = workspace(args)
+    mock = MockStore(ws).get(args.rest[0])
+    try:
+        wanted = int(args.rest[1])
+    except ValueError:
+        raise PostmockError(f"{args.rest[1]!r} is not a call ID: give the number from postmock mock calls "
+                            f"{mock.name}") from None
+    doc = next((d for i, d in CallLog(ws, mock.id).query() if i == wanted), None)
+    if doc is None:
+        raise PostmockError(f"no call {wanted} in the log of mock {mock.name}; see: postmock mock calls {mock.name}")
+    if args.json:
+        print_json({"id": wanted, **doc})
+        return 0
+    target = doc.get("path", "") + (f"?{doc['query']}" if doc.get("query") else "")
+    when = dt.datetime.fromtimestamp(float(doc.get("timestamp", 0))).strftime("%Y-%m-%d %H:%M:%S")
+    print(f"call {wanted} to mock {mock.name}  {when}  {doc.get('duration_ms', 0):g} ms")
+    print()
+    print(f"{doc.get('method')} {target}")
+    for k, v in (doc.get("request") or {}).get("headers") or []:
+        print(f"{k}: {v}")
+    print()
+    print(_body_text((doc.get("request") or {}).get("body")))
+    print()
+    status = int(doc.get("status") or 0)
+    print(f"{status} {status_phrase(status)}".rstrip())
+    for k, v in (doc.get("response") or {}).get("headers") or []:
+        print(f"{k}: {v}")
+    print()
+    print(_body_text((doc.get("response") or {}).get("body")))
+    print()
+    example, score = doc.get("example") or {}, doc.get("score")
+    if example.get("id"):
+        shown = "selected by x-mock-response-id/-name" if score is None else f"score {score:g}"
+        print(f"answered by example {example.get('name')!r} ({example['id']}), {shown}")
+        return 0
+    print(f"answered by no example: {example.get('name') or NO_MATCH}")
+    nearest = _nearest(doc)
+    if nearest:
+        print("\nnearest examples:")
+        print_table([("-" if n.get("score") is None else f"{n['score']:g}", n.get("name"), n.get("id"),
+                      f"{n.get('method')} {n.get('url')}", n.get("why")) for n in nearest],
+                    ["SCORE", "EXAMPLE", "ID", "REQUEST", "WHY"])
+    print(f"\nwhy, as the collection stands now: postmock mock explain {shlex.quote(mock.name)} "
+          f"-X {doc.get('method')} --url {shlex.quote(target)}")
+    return 0
+
+
+def _nearest(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The near misses the mock sent back in its 404 body (postmock.nearest), if any."""
+    body = (doc.get("response") or {}).get("body")
+    if not isinstance(body, dict) or "text" not in body:
+        return []
+    try:
+        data = json.loads(body["text"])
+    except ValueError:
+        return []
+    found = (data.get("postmock") or {}).get("nearest") if isinstance(data, dict) else None
+    return [n for n in found if isinstance(n, dict)] if isinstance(found, list) else []
+
+
 def add_commands(verbs: Any) -> None:
     """Add `server-response` and `calls` to the `mock` command."""
-    sr = command(verbs, "server-response", "simulate outages: responses that answer every call",
-                 "Server responses simulate an outage: while one is active it answers every call "
-                 "to the mock, whatever was asked.")
-    sverbs = sr.add_subparsers(dest="sr_verb", metavar="VERB")
-    sverbs.required = True
+    _, sverbs = group(verbs, "server-response", "simulate outages: responses that answer every call",
+                      "Server responses simulate an outage: while one is active it answers every call "
+                      "to the mock, whatever was asked.")
     p = command(sverbs, "add", "add a server response")
     p.add_argument("mock", metavar="MOCK", help="mock name or ID")
-    p.add_argument("--name", required=True, help="its name")
-    p.add_argument("--status", type=int, required=True, help="a 5xx status, e.g. 503")
-    p.add_argument("-H", "--header", action="append", metavar="'K: V'", help="a response header (repeatable)")
+    p.add_argument("--name", required=True, metavar="NAME", help="its name")
+    p.add_argument("--status", type=int, required=True, metavar="STATUS", help="a 5xx status, e.g. 503")
+    p.add_argument("-H", "--header", action="append", metavar="'NAME: VALUE'", help="a response header (repeatable)")
     body = p.add_mutually_exclusive_group()
-    body.add_argument("--body", help="the response body text")
-    body.add_argument("--body-file", metavar="F", help="read the body from a file")
+    body.add_argument("--body", metavar="TEXT", help="the response body text")
+    body.add_argument("--body-file", metavar="FILE", help="read the body from a file")
     p.add_argument("--activate", action="store_true", help="make it active at once")
     p.set_defaults(func=_sr_add)
     p = command(sverbs, "list", "list a mock's server responses")
@@ -152,23 +263,27 @@ def add_commands(verbs: Any) -> None:
                              ("delete", _sr_delete, "delete it")):
         p = command(sverbs, verb, text)
         p.add_argument("mock", metavar="MOCK", help="mock name or ID")
-        p.add_argument("response", metavar="SR", help="server response name or ID")
+        p.add_argument("response", metavar="RESPONSE", help="server response name or ID")
         p.set_defaults(func=func)
 
-    p = command(verbs, "calls", "show a mock's call log, or follow it live",
-                "Every call to a mock is logged: time, method, path, status, which example "
-                "answered (or No matching requests) and its score. Newest first; --follow streams "
-                "new calls until Ctrl-C.")
+    p = command(verbs, "calls", "show a mock's call log, follow it live, or show one call",
+                _CALLS_HELP)
     p.add_argument("mock", metavar="MOCK", help="mock name or ID")
+    p.add_argument("rest", nargs="*", help=argparse.SUPPRESS)  # `show MOCK ID`
     p.add_argument("--search", metavar="TEXT", help="only calls whose path, example or bodies contain TEXT")
-    p.add_argument("--status", type=int, help="only calls answered with this status")
-    p.add_argument("--method", help="only calls with this method")
-    p.add_argument("--since", metavar="T", help="only calls at or after T (2026-11-21, 2026-11-21T10:00, 30m, 2h, 1d)")
-    p.add_argument("--until", metavar="T", help="only calls at or before T")
-    p.add_argument("--limit", type=whole_number, metavar="N", help="at most N calls (default 50; 10 with --follow)")
+    p.add_argument("--status", action="append", metavar="STATUS",
+                   help="only calls answered with this status: 404, a class like 4xx or a range like "
+                        "200-299 (repeatable)")
+    p.add_argument("--method", metavar="METHOD", help="only calls with this method")
+    p.add_argument("--since", metavar="TIME", help="only calls at or after TIME: 2026-11-21, "
+                                                   "2026-11-21T10:00, 13:30 (today), or an age like 30m, 2h, 1d")
+    p.add_argument("--until", metavar="TIME", help="only calls before TIME (same forms as --since)")
+    p.add_argument("--limit", type=whole_number, metavar="N",
+                   help="at most N calls (default 50; 10 with --follow; 0 for all)")
     p.add_argument("--follow", "-f", action="store_true", help="keep printing new calls until Ctrl-C")
     p.add_argument("--call-log", action="append", metavar="DIR",
                    help="read the call log a `postmock serve --call-log DIR` host wrote, instead of the "
                         "workspace's own; repeat it to merge several hosts' logs, newest first")
-    p.add_argument("--json", action="store_true", help="print JSON (one object per call with --follow)")
+    p.add_argument("--json", action="store_true",
+                   help="print a JSON array; with --follow, one JSON object per line (JSON Lines)")
     p.set_defaults(func=_calls)

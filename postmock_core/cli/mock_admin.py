@@ -9,6 +9,7 @@ from typing import Any
 from postmock_core.cli import mock_activity
 from postmock_core.cli.common import (
     command,
+    plural,
     print_json,
     print_table,
     whole_number,
@@ -96,7 +97,7 @@ def _show(args: argparse.Namespace) -> int:
         ("Delay", f"{d['delay_ms']} ms"),
         ("Match body", "yes" if d["match_body"] else "no"),
         ("Match headers", ", ".join(d["match_headers"]) or "none"),
-        ("On miss", d["on_miss"]), ("Call log", f"{d['calls']} call(s), keeps {d['call_log_cap']}"),
+        ("On miss", d["on_miss"]), ("Call log", f"{plural(d['calls'], 'call')}, keeps {d['call_log_cap']}"),
         ("Seed", "none (dynamic values are random)" if d["seed"] is None else str(d["seed"])),
         ("Created", d["created"]), ("Updated", d["updated"]),
     ]
@@ -169,13 +170,14 @@ def _mock_options(p: argparse.ArgumentParser, editing: bool) -> None:
         p.add_argument("--private", action="store_true", help="require a valid x-api-key (postmock key create)")
         p.add_argument("--match-body", action="store_true",
                        help="only examples whose request body matches the call's answer")
-    p.add_argument("--match-headers", metavar="'A,B'",
+    p.add_argument("--match-headers", metavar="NAMES",
                    help="only examples whose listed request headers match the call's answer "
                         "(comma-separated names; '' for none)")
     p.add_argument("--on-miss", choices=ON_MISS, default=None if editing else "error",
                    help="when no example matches: error (Postman's 404, default), passthrough (forward "
                         "to the real API), record (forward and save the exchange to history)")
-    p.add_argument("--port", type=int, help="the port of the mock's URL (default: a free one from 7300)")
+    p.add_argument("--port", type=int, metavar="PORT",
+                   help="the port of the mock's URL; 0 or none picks a free one from 7300")
     p.add_argument("--call-log-cap", type=whole_number, metavar="N",
                    help="calls kept in the mock's log (0: the workspace setting call_log_cap)")
     p.add_argument("--seed", type=_seed, metavar="N",
@@ -191,7 +193,7 @@ def add_commands(verbs: Any) -> None:
     p = command(verbs, "create", "create a mock server for a collection",
                 "Create a mock server for a collection. It gets an ID and a stable URL "
                 "http://127.0.0.1:PORT; run it with `postmock serve NAME`.")
-    p.add_argument("--collection", required=True, metavar="C", help="the collection (name or ID); fixed for the mock's life")
+    p.add_argument("--collection", required=True, metavar="COLLECTION", help="the collection (name or ID); fixed for the mock's life")
     p.add_argument("--name", help="the mock's name (default: the collection's)")
     p.add_argument("--save-url-to-env", metavar="ENV",
                    help="store the mock URL in variable 'url' of this environment (created if missing)")

@@ -147,7 +147,7 @@ def register(sub: Any) -> None:
     p.add_argument("--call-log", metavar="DIR",
                    help="write the call logs into DIR rather than the workspace: for hosts serving one "
                         "shared, read-only workspace; `postmock mock calls M --call-log DIR ...` merges them")
-    p.add_argument("--port", type=int, metavar="P",
+    p.add_argument("--port", type=int, metavar="PORT",
                    help="serve the one named mock at port P instead of its own")
     p.add_argument("--admin", metavar="HOST:PORT", default=None,
                    help="where the admin API and dashboard listen (default: 127.0.0.1:7299; if that "

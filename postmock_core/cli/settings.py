@@ -6,7 +6,7 @@ import argparse
 import dataclasses
 from typing import Any
 
-from postmock_core.cli.common import command, print_json, print_table, workspace
+from postmock_core.cli.common import command, group, print_json, print_table, workspace
 from postmock_core.store.settings import describe, load_settings, save_setting
 
 __all__ = ["register"]
@@ -32,10 +32,8 @@ def _set(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     keys = ", ".join(sorted(describe()))
-    group = command(sub, "settings", "show or change workspace settings",
-                    f"Workspace-wide settings, kept in settings.json. Known: {keys}.")
-    verbs = group.add_subparsers(dest="verb", metavar="VERB")
-    verbs.required = True
+    _, verbs = group(sub, "settings", "show or change workspace settings",
+                     f"Workspace-wide settings, kept in settings.json. Known: {keys}.")
 
     p = command(verbs, "show", "show every setting and its value")
     p.add_argument("--json", action="store_true", help="print JSON")

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from postmock_core.errors import NotFoundError, PostmockError
-from postmock_core.exchange import Exchange, HttpRequest, body_from_doc
+from postmock_core.exchange import Exchange, HttpRequest, body_from_doc, is_failed
 from postmock_core.history.query import HistoryQuery
 from postmock_core.history.store import HistoryStore
 
@@ -33,7 +33,7 @@ def body_size(body: Any) -> int:
 def summary(exchange_id: int, doc: Doc) -> Doc:
     """The stable per-entry object of a listing: id, time, method, url, status, duration, size."""
     req = doc.get("request") or {}
-    resp = doc.get("response")
+    resp = None if is_failed(doc) else doc.get("response")  # a response cut short never arrived
     return {
         "id": exchange_id,
         "time": doc.get("time"),

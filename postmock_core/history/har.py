@@ -28,6 +28,7 @@ from postmock_core.exchange import (
     wire_bytes,
 )
 from postmock_core.history import codecs
+from postmock_core.history.formats import right_command
 from postmock_core.history.redaction import redact_url
 
 __all__ = ["HarError", "Imported", "exchanges_from_har", "looks_like_har", "read_har"]
@@ -69,6 +70,8 @@ def read_har(path: Path) -> Imported:
         raw = path.read_bytes()
     except OSError as e:
         raise PostmockError(f"cannot read {path}: {e.strerror}") from e
+    if not raw.strip():
+        raise HarError(name, "$", "the file is empty")
     if raw[:1] == b"\x78":
         try:
             raw = zlib.decompress(raw)
@@ -283,6 +286,11 @@ def _response(r: _Reader, entry: dict[str, Any],
         else:
             body = _encode_text(text, header(headers, "content-type") or content.get("mimeType"))
     body, headers = _undo_encoding(body, headers)
+    mime = content.get("mimeType")
+    if (body or missing) and not header(headers, "content-type") and isinstance(mime, str) and mime.strip() \
+            and mime.strip().lower() != "x-unknown":
+        # Browsers often leave the header out of the HAR but always give content.mimeType.
+        headers = [*headers, ("Content-Type", mime.strip())]
     return HttpResponse(status=int(status), reason=str(resp.get("statusText") or ""),
                         headers=headers, body=body,
                         http_version=_version(resp.get("httpVersion"))), None, missing
@@ -304,6 +312,9 @@ def exchanges_from_har(data: Any, name: str = "HAR") -> Imported:
     r = _Reader(name)
     if not isinstance(data, dict):
         raise r.fail("$", "expected a JSON object with a 'log'")
+    hint = right_command(data, "har")
+    if hint:
+        raise r.fail("$", f"not a HAR file{hint}")
     log = r.get(data, "log", "$", dict)
     entries = r.get(log, "entries", "$.log", list)
     out = Imported()

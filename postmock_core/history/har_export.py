@@ -69,7 +69,7 @@ def exchange_to_entry(ex: Exchange) -> dict[str, Any]:
             request["postData"]["encoding"] = "base64"
         if "x-www-form-urlencoded" in mime.lower() and "encoding" not in post:
             request["postData"]["params"] = _pairs(parse_qsl(post["text"], keep_blank_values=True))
-    if ex.response:
+    if ex.response and not ex.failed:
         s = ex.response
         response: dict[str, Any] = {
             "status": s.status, "statusText": s.reason, "httpVersion": s.http_version,

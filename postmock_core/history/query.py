@@ -18,7 +18,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from postmock_core.errors import PostmockError
-from postmock_core.exchange import Exchange
+from postmock_core.exchange import Exchange, is_failed
 
 if TYPE_CHECKING:
     from postmock_core.history.store import HistoryStore
@@ -33,6 +33,7 @@ FilterCompiler = Callable[[str], ExchangePredicate]
 
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$", re.IGNORECASE)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_TIME_OF_DAY = re.compile(r"^\d{1,2}:\d{2}(?::\d{2})?$")
 _STATUS_CLASS = re.compile(r"^([1-5])xx$", re.IGNORECASE)
 _STATUS_RANGE = re.compile(r"^(\d{3})\s*-\s*(\d{3})$")
 # Statuses that select exchanges which never got a response.
@@ -75,12 +76,19 @@ def parse_moment(value: str, option: str = "--since",
         return now
     if lowered in ("today", "yesterday"):
         return _local_midnight(parse_day(lowered, option))
+    if _TIME_OF_DAY.match(text):  # 13:33 or 13:33:05: that time today, local
+        try:
+            clock = dt.time.fromisoformat(text if len(text.split(":")[0]) == 2 else "0" + text)
+        except ValueError:
+            pass
+        else:
+            return dt.datetime.combine(now.date(), clock).astimezone()
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
         raise PostmockError(
             f"{option} {value!r} is not a time: use an ISO date or time like 2026-11-21 or "
-            f"2026-11-21T10:30, or an age like 30m, 2h, 1d") from None
+            f"2026-11-21T10:30, a time of day like 13:30, or an age like 30m, 2h, 1d") from None
     return moment.astimezone() if moment.tzinfo is None else moment
 
 
@@ -100,7 +108,7 @@ def parse_status(value: str) -> tuple[int, int]:
         return (int(text), int(text))
     raise PostmockError(
         f"--status {value!r} is not a status: use a code like 404, a class like 4xx, "
-        f"a range like 200-299, or 'error' for exchanges without a response")
+        f"a range like 200-299, or 'error' for failed exchanges")
 
 
 def _split(values: Iterable[str] | None) -> tuple[str, ...]:
@@ -148,8 +156,8 @@ class HistoryQuery:
         g.add_argument("--method", action="append", metavar="METHOD",
                        help="HTTP method, any case (repeatable, or GET,POST)")
         g.add_argument("--status", action="append", metavar="STATUS",
-                       help="status 404, class 4xx, range 200-299, or 'error' for no response "
-                            "(repeatable)")
+                       help="status 404, class 4xx, range 200-299, or 'error' for failed "
+                            "exchanges: no response, or one cut short (repeatable)")
         g.add_argument("--path", metavar="GLOB",
                        help="URL path without the query, glob like '/api/*' ('*' also "
                             "matches '/')")
@@ -253,7 +261,8 @@ class HistoryQuery:
 
     def _status_ok(self, doc: Doc) -> bool:
         resp = doc.get("response")
-        status = int(resp.get("status", 0)) if isinstance(resp, dict) else 0
+        # A response cut short is not what the client got: it counts as an error.
+        status = 0 if is_failed(doc) or not isinstance(resp, dict) else int(resp.get("status", 0))
         return any(lo <= status <= hi for lo, hi in self._status_ranges)
 
     def matches(self, doc: Doc, blobs: BlobStore | None = None) -> bool:

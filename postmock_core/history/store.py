@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -9,13 +10,20 @@ from typing import Any
 from postmock_core.exchange import Exchange
 from postmock_core.store.blobs import BlobStore
 from postmock_core.store.segments import SegmentedStore, WriterBatch
+from postmock_core.store.storage import dumps
 from postmock_core.store.workspace import Workspace
 
-__all__ = ["SEGMENT_SIZE", "HistoryStore"]
+__all__ = ["FINGERPRINT", "SEGMENT_SIZE", "HistoryStore", "fingerprint"]
 
 SEGMENT_SIZE = 500
+FINGERPRINT = "fingerprint"
 
 Doc = dict[str, Any]
+
+
+def fingerprint(doc: Doc) -> str:
+    """What makes two imported exchanges the same: everything stored but the fingerprint."""
+    return hashlib.sha256(dumps({k: v for k, v in doc.items() if k != FINGERPRINT}, compact=True)).hexdigest()
 
 
 class HistoryStore:
@@ -47,6 +55,28 @@ class HistoryStore:
     def append_docs(self, docs: Sequence[Doc]) -> list[int]:
         """Store already-encoded exchange documents; return their new IDs."""
         return self._store.append(docs)
+
+    def import_docs(self, docs: Sequence[Doc], allow_duplicates: bool = False) -> list[tuple[int, bool]]:
+        """Store imported documents, each marked with its fingerprint; one already in history
+        (the same file imported twice) is skipped unless `allow_duplicates`.
+
+        Returns (ID, stored now) per document, in order: a skipped one gets the ID it has.
+        """
+        marked = [{**d, FINGERPRINT: fingerprint(d)} for d in docs]
+        if allow_duplicates:
+            return [(i, True) for i in self._store.append(marked)] if marked else []
+        known = {str(d[FINGERPRINT]): i for i, d in self.iter_docs(newest_first=False) if d.get(FINGERPRINT)}
+        fresh: dict[str, Doc] = {}  # also drops repeats within this one import
+        for d in marked:
+            if d[FINGERPRINT] not in known:
+                fresh.setdefault(str(d[FINGERPRINT]), d)
+        new_ids = dict(zip(fresh, self._store.append(list(fresh.values())) if fresh else [], strict=True))
+        out, seen = [], set()
+        for d in marked:
+            fp = str(d[FINGERPRINT])
+            out.append((known[fp], False) if fp in known else (new_ids[fp], fp not in seen))
+            seen.add(fp)
+        return out
 
     def delete(self, ids: Iterable[int]) -> list[int]:
         """Delete the given IDs; return those that existed."""

@@ -27,7 +27,7 @@ from postmock_core.matching.bodies import bodies_match
 from postmock_core.matching.examples import Example, load_examples
 from postmock_core.matching.fieldmatch import headers_match, score_query
 from postmock_core.matching.index import Entry, MatchIndex
-from postmock_core.matching.nearmiss import Miss, nearest
+from postmock_core.matching.nearmiss import Miss, NearMisses, nearest
 from postmock_core.matching.pathscore import PENALTIES, describe_miss, score_path
 from postmock_core.matching.request import MatchOptions, MatchRequest, header_names
 from postmock_core.store.blobs import BlobStore
@@ -52,7 +52,6 @@ NOT_FOUND: dict[str, str] = {
 
 _UID = re.compile(r"^\d+-(.+)$")  # Postman example UIDs are <userId>-<responseId>
 _DEFAULT = MatchOptions()
-_NEAR_POOL = 30  # examples looked at per bucket when naming the nearest misses
 
 
 @dataclass(slots=True)
@@ -125,14 +124,7 @@ class Matcher:
         self.entries = sorted((Entry.build(ex) for ex in self.examples if not ex.error),
                               key=lambda e: e.tie)
         self.index = MatchIndex(self.entries, header_names(",".join(options.match_headers)))
-        # Buckets to look for near misses in, nearest first: same method, length and first segment;
-        # same method and first segment; same method and length.
-        self._by_shape: dict[tuple[str, int, str], list[Entry]] = {}
-        for e in self.entries:
-            first = e.pat.lower[0] if e.pat.lower else ""
-            for key in ((e.ex.method, len(e.pat.segs), first), (e.ex.method, -1, first),
-                        (e.ex.method, len(e.pat.segs), "\x00")):
-                self._by_shape.setdefault(key, []).append(e)
+        self.near = NearMisses(self.entries)
         log.debug("matcher ready: %d examples, %d unreadable", len(self.entries),
                   len(self.unreadable))
 
@@ -154,7 +146,7 @@ class Matcher:
         else:
             found = self._lookup(rq, misses, False) or self._lookup(rq, misses, True)
         scored = [s for e, rule, caps in found if (s := self._score(rq, e, rule, caps, misses))]
-        return self._result(rq, scored, misses, brute_force)
+        return self._result(rq, scored, misses)
 
     # -- finding path matches -------------------------------------------------------------
 
@@ -235,8 +227,7 @@ class Matcher:
             caps = {**caps, **qcaps}
         return _Scored(round(score, 4), e, "; ".join(parts), caps)
 
-    def _result(self, rq: MatchRequest, scored: list[_Scored], misses: list[Miss],
-                brute_force: bool) -> MatchResult:
+    def _result(self, rq: MatchRequest, scored: list[_Scored], misses: list[Miss]) -> MatchResult:
         # Beyond Postman: a concrete path beats a templated one of equal score, as in OpenAPI
         # (`/releases/latest` before `/releases/{id}`), before the ID tie-break.
         scored.sort(key=lambda s: (-s.score, s.entry.wildcards, s.entry.tie))
@@ -245,29 +236,13 @@ class Matcher:
         candidates += [Candidate(m.entry.ex.id, m.entry.ex.name, m.score, m.why or "path", True)
                        for m in misses]
         if not scored:
-            if not brute_force:
-                misses = misses + self._near(rq)
+            # The same ranking for a live miss and for explain: what was dropped, and the
+            # examples most like the path (which the index may never have visited).
             return MatchResult(None, None, candidates, dict(NOT_FOUND), 404,
-                               nearest=nearest(misses, rq.path))
+                               nearest=nearest(misses + self.near.similar(rq.method, rq.path), rq.path))
         best = scored[0]
         return MatchResult(best.entry.ex, best.score, candidates, None, best.entry.ex.status,
                            best.rule, best.caps)
-
-    def _near(self, rq: MatchRequest) -> list[Miss]:
-        """Likely near misses the index did not visit: other methods, similar paths (bounded)."""
-        r = rq.path
-        out = []
-        others = [m for m in self.index.tries if m != rq.method]
-        for e in self.index.same_path(r, others):
-            q, _, _ = score_query(e.query, rq.query)
-            res = score_path(e.pat, r)
-            score = 100 - PENALTIES[res[0]] + q if res else None
-            out.append(Miss(e, f"method: example is {e.ex.method}", score))
-        first = r.lower[0] if r.lower else ""
-        n = len(r.segs)
-        for key in ((rq.method, n, first), (rq.method, -1, first), (rq.method, n, "\x00")):
-            out.extend(Miss(e, None) for e in self._by_shape.get(key, ())[:_NEAR_POOL])
-        return out
 
     # -- x-mock-response-id / -name ------------------------------------------------------
 

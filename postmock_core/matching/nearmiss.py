@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import heapq
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from postmock_core.matching.index import Entry
 from postmock_core.matching.pathscore import ID, WILDCARD, RequestPath, describe_miss, typo_close
 
-__all__ = ["Miss", "nearest", "similarity"]
+__all__ = ["Miss", "NearMisses", "nearest", "similarity"]
+
+_CACHE = 1024  # request paths whose nearest examples are remembered (misses repeat)
 
 
 @dataclass(slots=True)
@@ -58,3 +61,28 @@ def nearest(misses: Iterable[Miss], r: RequestPath, limit: int = 3) -> list[dict
         out.append({"id": ex.id, "name": ex.name, "method": ex.method,
                     "url": ex.url or ex.display_path, "score": m.score, "why": why})
     return out
+
+
+class NearMisses:
+    """The examples most like a request path, by `similarity`, whatever the lookup saw.
+
+    A live miss (through the index) and `mock explain` (every example scanned) both rank these
+    beside their own misses, so a 404's `postmock.nearest` names what explain names. The
+    ranking is remembered per path: a client retrying an unknown path costs one scan.
+    """
+
+    def __init__(self, entries: Sequence[Entry]) -> None:
+        self.entries = entries
+        self._cache: dict[tuple[str, tuple[str, ...], bool], list[Miss]] = {}
+
+    def similar(self, method: str, r: RequestPath, limit: int = 3) -> list[Miss]:
+        key = (method, r.lower, r.ts)
+        found = self._cache.get(key)
+        if found is None:
+            best = heapq.nsmallest(limit, self.entries, key=lambda e: (-similarity(e, r), e.tie))
+            found = [Miss(e, None if e.ex.method == method else f"method: example is {e.ex.method}")
+                     for e in best]
+            if len(self._cache) >= _CACHE:
+                self._cache.clear()
+            self._cache[key] = found
+        return found

@@ -261,7 +261,8 @@ def score_path(p: PathPattern, r: RequestPath,
 def describe_miss(p: PathPattern, r: RequestPath) -> str:
     """Why no path rule matched, naming the first segment that differs."""
     if len(p.segs) != len(r.segs):
-        return f"path has {len(p.segs)} segments, the request has {len(r.segs)}"
+        return (f"path has {len(p.segs)} segment{'' if len(p.segs) == 1 else 's'}, "
+                f"the request has {len(r.segs)}")
     for i, kind in enumerate(p.kinds):
         want, got = p.segs[i], r.segs[i]
         if kind == WILDCARD:

@@ -28,14 +28,19 @@ from mitmproxy.net.http.url import parse_authority
 from postmock_core.exchange import HttpRequest, wire_bytes
 from postmock_core.history.redaction import Redactor
 from postmock_core.mitm.flows import request_from_flow
+from postmock_core.mitm.modeswitch import ModeSwitch
 from postmock_core.mitm.options import (
+    HOME_OPTION,
     add_home_option,
+    check_given_values,
     one_line_option_errors,
+    report_unknown_options,
     workspace_from_options,
 )
 from postmock_core.mitm.recorder import SKIP_METADATA, Recorder
 from postmock_core.mock.configs import MockConfig
 from postmock_core.mock.forward import Forwarder
+from postmock_core.mock.replies import http_date
 from postmock_core.mock.runtime import MockCatalog, MockRuntime, deactivation_reason
 from postmock_core.mock.service import CallListener, MockService, Reply
 from postmock_core.store.workspace import Workspace
@@ -69,6 +74,7 @@ def _names(values: Sequence[str] | str) -> list[str]:
 
 def _mitm_response(reply: Reply, head: bool) -> http.Response:
     fields = [(wire_bytes(k), wire_bytes(v)) for k, v in reply.headers]  # lone surrogates too
+    fields.append((b"Date", http_date().encode()))  # uvicorn adds it on the other engine
     if reply.status not in (204, 304) and not 100 <= reply.status < 200:
         fields.append((b"Content-Length", str(len(reply.body)).encode()))
     reason = (reply.reason or http.status_codes.RESPONSES.get(reply.status, "")).encode("utf-8", "replace")
@@ -131,7 +137,9 @@ class MockServer:
         # Standalone, misses a mock records go through a Recorder this addon drives itself: kept
         # out of mitmproxy's addon chain, it costs nothing on the calls it does not record. In
         # a recording proxy the proxy's own Recorder records them (they are left unmarked).
-        self.recorder = Recorder() if standalone else None
+        self.recorder = Recorder(announce=False) if standalone else None
+        # In a recording proxy, `postmock mode record|mock` switches postmock_mode (a sub-addon).
+        self.addons = [] if standalone else [ModeSwitch()]
         self.ws: Workspace | None = None
         self.service: MockService | None = None
         self.redactor = Redactor()
@@ -161,10 +169,14 @@ class MockServer:
             "recorded while postmock_record is true). Can be switched at any time.",
             choices=list(_MODES),
         )
+        check_given_values(loader, (HOME_OPTION, "postmock_mock", "postmock_mode"))
 
     @one_line_option_errors
     def configure(self, updated: set[str]) -> None:
         opts = ctx.options
+        # mitmproxy enforces `choices` only for its own command-line flags, not for `set`.
+        if "postmock_mode" in updated and opts.postmock_mode not in _MODES:
+            raise exceptions.OptionsError(f"postmock_mode={opts.postmock_mode!r}: use one of {', '.join(_MODES)}")
         if self.recorder is not None:
             self.recorder.configure(updated)
         if "postmock_home" in updated or self.ws is None:
@@ -185,6 +197,8 @@ class MockServer:
             self.service.forwarder.verify = not opts.ssl_insecure
         if updated.intersection({"postmock_home", "postmock_mock", "postmock_mode"}):
             self._select(opts.postmock_mock)
+            if self.is_running:
+                self._announce()
 
     def _open(self) -> MockService:
         if self.service is None:
@@ -199,8 +213,9 @@ class MockServer:
         names = _names(value)
         if not names and not self.standalone:
             if ctx.options.postmock_mode == "mock":
-                log.warning("postmock: postmock_mode is mock but postmock_mock names no mock: "
-                            "nothing is mocked; set postmock_mock=NAME")
+                raise exceptions.OptionsError(
+                    "postmock_mode=mock needs postmock_mock=NAME: the mock(s) whose collection's "
+                    "hosts are answered (see: postmock mock list)")
             self.runtimes, self.by_port = {}, {}
             return
         service = self._open()
@@ -222,7 +237,8 @@ class MockServer:
         if unknown:
             known = ", ".join(sorted(m.name for m in mocks.values())) or "none yet"
             message = f"postmock_mock: no mock named {', '.join(map(repr, unknown))} (known: {known})"
-            if self.standalone and not chosen and not user_mode:
+            # In a recording proxy an unknown mock would leave its hosts going to the real API.
+            if not self.standalone or (not chosen and not user_mode):
                 raise exceptions.OptionsError(message)
             log.warning("postmock: %s; calls for it are answered with mockNotFoundError", message)
         self.runtimes = {m.id: service.runtime(m.id) for m in chosen}
@@ -243,13 +259,36 @@ class MockServer:
 
     def running(self) -> None:
         self.is_running = True
+        report_unknown_options(ctx.options)
         if self.recorder is not None:
             self.recorder.running()
+        self._announce()
+
+    def _announce(self) -> None:
+        """Say what is mocked now: one line per mock, true to the current mode."""
+        mocks = [m for m in (rt.config() for rt in self.runtimes.values()) if m is not None]
+        if self.standalone:
+            for mock in mocks:
+                log.info("postmock: mock %s answers at %s", mock.name, mock.url)
+                if mock.on_miss == "record" and self.ws is not None:
+                    log.info("postmock: misses of mock %s are recorded into %s", mock.name,
+                             self.ws.root / "history")
+            return
+        if ctx.options.postmock_mode != "mock":
+            if mocks:
+                log.info("postmock: record mode: mock %s is not answering; switch with: postmock mode mock",
+                         ", ".join(m.name for m in mocks))
+            return
         for rt in self.runtimes.values():
-            mock = rt.config()
-            if mock is not None:
-                where = mock.url if self.standalone else "its collection's hosts (postmock_mode=mock)"
-                log.info("postmock: mock %s answers at %s", mock.name, where)
+            config = rt.config()
+            if config is None:
+                continue
+            hosts = ", ".join(f"{h}:{p}" for h, p in sorted(rt.hosts()))
+            if hosts:
+                log.info("postmock: mock mode: mock %s answers for %s", config.name, hosts)
+            else:
+                log.warning("postmock: mock mode: mock %s answers for no host: its collection has no "
+                            "baseUrl and no request with a full URL", config.name)
 
     def done(self) -> None:
         if self.service is not None:

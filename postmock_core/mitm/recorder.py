@@ -28,8 +28,11 @@ from postmock_core.history.redaction import DEFAULT_HEADERS, DEFAULT_KEYS
 from postmock_core.mitm import record_writer
 from postmock_core.mitm.flows import flow_mode
 from postmock_core.mitm.options import (
+    HOME_OPTION,
     add_home_option,
+    check_given_values,
     one_line_option_errors,
+    report_unknown_options,
     workspace_from_options,
 )
 from postmock_core.store.pipewriter import ChildWriter, flush_request, wait_flushed
@@ -45,6 +48,9 @@ DEFAULT_BODY_LIMIT = record_writer.DEFAULT_BODY_LIMIT
 QUEUE_CAP = record_writer.QUEUE_CAP
 SEND_INTERVAL = 0.05
 
+OPTIONS = (HOME_OPTION, "postmock_record", "postmock_record_filter", "postmock_redact_headers",
+           "postmock_redact_keys", "postmock_redact_extra_headers", "postmock_redact_extra_keys",
+           "postmock_body_limit")
 _REDACT_OPTIONS = {"postmock_redact_headers", "postmock_redact_keys",
                    "postmock_redact_extra_headers", "postmock_redact_extra_keys", "postmock_body_limit"}
 
@@ -57,7 +63,10 @@ def _names(values: Sequence[str]) -> list[str]:
 class Recorder:
     """mitmproxy addon that records exchanges into the postmock history store."""
 
-    def __init__(self) -> None:
+    def __init__(self, announce: bool = True) -> None:
+        # A mock server's own recorder stores only the misses of mocks set to record: it does
+        # not claim to be recording.
+        self.announce = announce
         self.home: Path | None = None
         self.filter: flowfilter.TFilter | None = None
         self.active = True
@@ -115,6 +124,7 @@ class Recorder:
             "The largest request or response body stored, in bytes; a larger one is cut to this "
             "size and the exchange is marked truncated. 0 stores bodies whole.",
         )
+        check_given_values(loader, OPTIONS)
 
     @one_line_option_errors
     def configure(self, updated: set[str]) -> None:
@@ -124,7 +134,10 @@ class Recorder:
             if home != self.home:
                 self.home = home
                 self._enqueue("home", home)
-                log.info("recording into %s", home / "history")
+                if self.announce:
+                    log.info("recording into %s", home / "history")
+                else:
+                    log.debug("misses of mocks set to record go into %s", home / "history")
         if "postmock_record_filter" in updated:
             expr = opts.postmock_record_filter
             try:
@@ -146,11 +159,13 @@ class Recorder:
             self._enqueue("config", self._config)
         if "postmock_record" in updated and opts.postmock_record != self.active:
             self.active = opts.postmock_record
-            log.info("recording %s", "resumed" if self.active else "paused")
+            log.log(logging.INFO if self.announce else logging.DEBUG,
+                    "recording %s", "resumed" if self.active else "paused")
 
     # -- hooks (on the event loop: keep them cheap) ---------------------------------------------
     def running(self) -> None:
         self.is_running = True
+        report_unknown_options(ctx.options)
         self._start()
 
     def response(self, flow: http.HTTPFlow) -> None:

@@ -81,7 +81,7 @@ def response_type(doc: dict[str, Any]) -> str:
 @dataclass(frozen=True)
 class CallQuery:
     search: str | None = None
-    status: int | None = None
+    statuses: tuple[tuple[int, int], ...] = ()  # inclusive ranges, as `parse_status` gives them
     method: str | None = None
     since: float | None = None
     until: float | None = None
@@ -90,7 +90,7 @@ class CallQuery:
     kind: str | None = None  # a `response_type`
 
     def matches(self, doc: dict[str, Any]) -> bool:
-        if self.status is not None and doc.get("status") != self.status:
+        if self.statuses and not any(lo <= int(doc.get("status") or 0) <= hi for lo, hi in self.statuses):
             return False
         if self.method and str(doc.get("method", "")).upper() != self.method.upper():
             return False
@@ -101,7 +101,7 @@ class CallQuery:
         ts = float(doc.get("timestamp", 0))
         if self.since is not None and ts < self.since:
             return False
-        if self.until is not None and ts > self.until:
+        if self.until is not None and ts >= self.until:  # --until excludes T, as in history
             return False
         if self.search:
             needle = self.search.lower()

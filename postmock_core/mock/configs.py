@@ -155,7 +155,12 @@ class MockStore:
             raise PostmockError(f"port {port} is out of range: use 1 to 65535")
         other = next((m for m in mocks if m.port == port and m.id != exclude), None)
         if other:
-            raise PostmockError(f"port {port} already belongs to mock {other.name!r}; choose another --port")
+            raise PostmockError(f"port {port} already belongs to mock {other.name!r}; choose another --port "
+                                f"(or --port 0 for a free one)")
+        # Caught now rather than when the mock is first served, perhaps far from this command.
+        if not _port_free(port):
+            raise PostmockError(f"port {port} is in use by another program on 127.0.0.1; choose another "
+                                f"--port (or --port 0 for a free one)")
 
     def _pick_port(self, mocks: builtins.list[MockConfig]) -> int:
         taken = {m.port for m in mocks}
@@ -169,7 +174,7 @@ class MockStore:
             table = db.table(TABLE)
             mocks = [MockConfig.from_doc(d) for d in table.all()]
             self._check_name(name, mocks)
-            if port is None:
+            if not port:  # none or 0: a free one
                 port = self._pick_port(mocks)
             else:
                 self._check_port(port, mocks)
@@ -190,7 +195,9 @@ class MockStore:
             current = self._find(ident, mocks)
             if "name" in changes:
                 self._check_name(changes["name"], mocks, exclude=current.id)
-            if "port" in changes:
+            if changes.get("port") == 0:
+                changes["port"] = self._pick_port([m for m in mocks if m.id != current.id])
+            elif "port" in changes and changes["port"] != current.port:
                 self._check_port(changes["port"], mocks, exclude=current.id)
             new = dataclasses.replace(current, **changes, updated=_now())
             doc_id = next(d.doc_id for d in docs if d.get("id") == current.id)

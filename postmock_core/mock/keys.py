@@ -78,19 +78,31 @@ class KeyStore:
             name = check_name(name, "a key name", 80)
         secret = PREFIX + secrets.token_urlsafe(24)
         key_id = "key-" + secrets.token_hex(4)
+        if name is not None and (not name.strip() or name.startswith(PREFIX)):
+            raise PostmockError(f"a key name must be a non-empty label that does not start with {PREFIX}")
         key = ApiKey(id=key_id, name=name or key_id, hash=hash_key(secret), hint=secret[-4:],
                      created=_now(), mocks=tuple(mocks))
         with transaction(self.path) as db:
-            db.table(TABLE).insert({**key.__dict__, "mocks": list(key.mocks)})
+            table = db.table(TABLE)
+            # Names are unique (any case), so `revoke NAME` always means one key.
+            if any(str(d.get("name", "")).lower() == key.name.lower() for d in table.all()):
+                raise PostmockError(f"a key named {key.name!r} already exists; choose another --name")
+            table.insert({**key.__dict__, "mocks": list(key.mocks)})
         return key, secret
 
     def revoke(self, ident: str) -> ApiKey:
-        """Revoke a key by ID or name; it stops working at once in every running mock."""
+        """Revoke a key given as the key itself, its ID or its name; every running mock refuses
+        it from the next call."""
+        digest = hash_key(ident)
         with transaction(self.path) as db:
             table = db.table(TABLE)
-            docs = [d for d in table.all() if ident in (d.get("id"), d.get("name"))]
+            docs = [d for d in table.all() if hmac.compare_digest(str(d.get("hash", "")), digest)]
+            docs = docs or [d for d in table.all() if ident == d.get("id")
+                            or ident.lower() == str(d.get("name", "")).lower()]
             if not docs:
-                raise NotFoundError(f"no API key {ident!r}; see: postmock key list")
+                shown = ident[:len(PREFIX) + 2] + "…" if ident.startswith(PREFIX) else ident
+                raise NotFoundError(f"no API key {shown!r} (give the key, its ID or its name); "
+                                    f"see: postmock key list")
             if len(docs) > 1:
                 raise PostmockError(f"several keys are named {ident!r}; revoke by ID (postmock key list)")
             found = docs[0]

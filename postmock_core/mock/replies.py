@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import math
+import time
+from email.utils import formatdate
 from typing import Any
 
 from postmock_core.exchange import HttpRequest, HttpResponse
@@ -19,6 +21,7 @@ __all__ = [
     "bad_gateway",
     "error_body",
     "finish_headers",
+    "http_date",
     "invalid_credentials",
     "is_preflight",
     "json_response",
@@ -121,9 +124,11 @@ def preflight(request: HttpRequest) -> HttpResponse:
 
 def finish_headers(response: HttpResponse, origin: str | None,
                    extra: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
-    """The headers to send: recorded framing dropped, `extra` added, CORS for `origin`; no value
-    holds a line break."""
-    out = [(k, v) for k, v in response.headers if k.lower() not in _FRAMING and k.lower() not in _CORS]
+    """The headers to send: recorded framing and Date dropped, `extra` added, CORS for `origin`;
+    no value holds a line break. The engine sends the current Date, as a live server does (a
+    recorded one would tell caches the answer is stale; a reply kept for reuse must not carry one)."""
+    out = [(k, v) for k, v in response.headers
+           if k.lower() not in _FRAMING and k.lower() not in _CORS and k.lower() != "date"]
     if extra:
         out.extend(extra)
     if origin:
@@ -141,13 +146,26 @@ def finish_headers(response: HttpResponse, origin: str | None,
 
 
 def passthrough_headers(response: HttpResponse, origin: str | None) -> list[tuple[str, str]]:
-    """A passed-through answer's headers: framing dropped, CORS added unless the API sent its own."""
-    out = [(k, v) for k, v in response.headers if k.lower() not in _FRAMING]
+    """A passed-through answer's headers: framing and Date dropped (the engine sends its own), CORS
+    added unless the API sent its own."""
+    out = [(k, v) for k, v in response.headers if k.lower() not in _FRAMING and k.lower() != "date"]
     if not any(k.lower() == "access-control-allow-origin" for k, _ in out):
         out.append(("Access-Control-Allow-Origin", origin or "*"))
         if origin:
             out.append(("Access-Control-Allow-Credentials", "true"))
     return out
+
+
+_date_cache: tuple[int, str] = (0, "")
+
+
+def http_date() -> str:
+    """The current time as an HTTP Date (IMF-fixdate), formatted once a second."""
+    global _date_cache
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache = (now, formatdate(now, usegmt=True))
+    return _date_cache[1]
 
 
 def request_delay(request: HttpRequest, configured_ms: int) -> int:

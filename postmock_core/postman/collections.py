@@ -21,7 +21,14 @@ from postmock_core.postman.importer import Normalized, safe_id
 from postmock_core.postman.model import SCHEMA_V21, iter_examples, iter_items
 from postmock_core.store.blobs import BlobStore
 from postmock_core.store.names import check_name
-from postmock_core.store.storage import CorruptStoreError, file_lock, read_json, write_json
+from postmock_core.store.storage import (
+    CorruptStoreError,
+    UnreadableFile,
+    file_lock,
+    read_each,
+    read_json,
+    write_json,
+)
 from postmock_core.store.workspace import Workspace
 
 __all__ = ["CollectionStore", "CollectionSummary", "example_name_taken", "find_example",
@@ -83,6 +90,7 @@ class CollectionStore:
         self.dir = workspace.dir("collections")
         self.lock_path = self.dir / "collections"
         self._blobs: BlobStore | None = None
+        self.unreadable: list[UnreadableFile] = []  # files the last look at every collection skipped
 
     @property
     def blobs(self) -> BlobStore:
@@ -106,10 +114,13 @@ class CollectionStore:
         return doc
 
     def _all(self) -> list[tuple[Path, Doc]]:
-        return [(p, self._read(p)) for p in self._files()]
+        # A corrupt file must not break commands about other collections: it is set aside in
+        # `unreadable`, and named when it may be the one asked for.
+        docs, self.unreadable = read_each(self._files(), self._read)
+        return docs
 
     def list(self) -> list[CollectionSummary]:
-        """Every collection, by name."""
+        """Every readable collection, by name (`unreadable` then lists the others)."""
         return sorted((_summary(doc, p) for p, doc in self._all()), key=lambda s: s.name.lower())
 
     def resolve(self, name_or_id: str) -> Path:
@@ -122,7 +133,8 @@ class CollectionStore:
         for path, doc in self._all():
             if str(doc["info"].get("name", "")).strip().lower() == wanted:
                 return path
-        raise NotFoundError(f"no collection named {name_or_id!r}; see: postmock collection list")
+        raise NotFoundError(f"no collection named {name_or_id!r}; see: postmock collection list"
+                            + _unreadable_note(self.unreadable, "collection"))
 
     def load(self, name_or_id: str) -> Doc:
         """The stored document of a collection."""
@@ -222,6 +234,13 @@ class CollectionStore:
             summary = _summary(self._read(path), path)
             os.unlink(path)
         return summary
+
+
+def _unreadable_note(unreadable: list[UnreadableFile], what: str) -> str:
+    if not unreadable:
+        return ""
+    files = ", ".join(u.path.name for u in unreadable)
+    return f" (it may be in an unreadable {what} file: {files})"
 
 
 def example_name_taken(doc: Doc, name: str, except_id: str | None = None) -> bool:

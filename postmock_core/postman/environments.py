@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from postmock_core.errors import NotFoundError, PostmockError
+from postmock_core.history.formats import right_command
 from postmock_core.postman.importer import safe_id
 from postmock_core.postman.jsonpath import (
     DocumentError,
@@ -27,7 +28,14 @@ from postmock_core.postman.jsonpath import (
 )
 from postmock_core.postman.lenient import Notes, members, one_line, text_value
 from postmock_core.store.names import check_name
-from postmock_core.store.storage import CorruptStoreError, file_lock, read_json, write_json
+from postmock_core.store.storage import (
+    CorruptStoreError,
+    UnreadableFile,
+    file_lock,
+    read_each,
+    read_json,
+    write_json,
+)
 from postmock_core.store.workspace import Workspace
 
 __all__ = ["SECRET_MASK", "EnvironmentStore", "EnvironmentSummary", "environment_variables", "normalize_environment",
@@ -67,9 +75,8 @@ def normalize_environment(data: Any, name: str | None = None, notes: Notes | Non
         raise DocumentError("$", f"not a Postman environment: the top level is {describe(data)}")
     check_depth(data)
     if "values" not in data:
-        hint = " (this looks like a collection: use `postmock collection import`)" \
-            if "item" in data and "info" in data else ""
-        raise DocumentError("$", f"not a Postman environment: it needs \"values\"{hint}")
+        raise DocumentError("$", f"not a Postman environment: it needs \"values\""
+                                 f"{right_command(data, 'environment')}")
     doc = dict(data)
     out = []
     for v in members(data["values"], notes, "odd env value"):
@@ -111,12 +118,19 @@ def _check_name(name: str) -> str:
     return check_name(name, "an environment name")
 
 
+def _unreadable_note(unreadable: list[UnreadableFile]) -> str:
+    if not unreadable:
+        return ""
+    return f" (it may be in an unreadable environment file: {', '.join(u.path.name for u in unreadable)})"
+
+
 class EnvironmentStore:
     """Domain verbs over environment files, names unique case-insensitively."""
 
     def __init__(self, workspace: Workspace) -> None:
         self.dir = workspace.dir("environments")
         self.lock_path = self.dir / "environments"
+        self.unreadable: list[UnreadableFile] = []  # files the last look at every environment skipped
 
     def _files(self) -> list[Path]:
         return sorted(p for p in self.dir.glob("*.json") if not p.name.startswith("."))
@@ -128,7 +142,9 @@ class EnvironmentStore:
         return doc
 
     def _all(self) -> list[tuple[Path, Doc]]:
-        return [(p, self._read(p)) for p in self._files()]
+        # One corrupt file must not break commands about the other environments.
+        docs, self.unreadable = read_each(self._files(), self._read)
+        return docs
 
     def list(self) -> list[EnvironmentSummary]:
         out = []
@@ -147,7 +163,8 @@ class EnvironmentStore:
     def resolve(self, name_or_id: str) -> Path:
         path = self._find(name_or_id)
         if path is None:
-            raise NotFoundError(f"no environment named {name_or_id!r}; see: postmock env list")
+            raise NotFoundError(f"no environment named {name_or_id!r}; see: postmock env list"
+                                + _unreadable_note(self.unreadable))
         return path
 
     def load(self, name_or_id: str) -> Doc:
@@ -198,7 +215,8 @@ class EnvironmentStore:
         with file_lock(self.lock_path):
             path = self._find(name_or_id)
             if path is None and not create:
-                raise NotFoundError(f"no environment named {name_or_id!r}; see: postmock env list")
+                raise NotFoundError(f"no environment named {name_or_id!r}; see: postmock env list"
+                                    + _unreadable_note(self.unreadable))
             doc = self._read(path) if path else {
                 "id": str(uuid.uuid4()), "name": _check_name(name_or_id), "values": [],
                 "_postman_variable_scope": "environment"}

@@ -9,7 +9,7 @@ from typing import Any
 from postmock_core.errors import NotFoundError, PostmockError
 from postmock_core.history.store import HistoryStore
 from postmock_core.postman.collections import CollectionStore, example_name_taken, find_example
-from postmock_core.postman.from_history import add_exchange
+from postmock_core.postman.from_history import add_exchange, is_revalidation
 from postmock_core.postman.model import set_example_body, status_phrase
 from postmock_core.store.blobs import BlobStore
 from postmock_core.store.names import check_name
@@ -95,6 +95,9 @@ def save_from_history(store: CollectionStore, history: HistoryStore, collection:
     if ex.failed:
         raise PostmockError(f"history entry {history_id} has no response ({ex.error or 'failed'}); "
                             f"only answered requests can be saved as examples")
+    if is_revalidation(ex):
+        raise PostmockError(f"history entry {history_id} is a 304 Not Modified without a body (a cache "
+                            f"revalidation); save the exchange that carried the body instead")
     if name:
         name = check_name(name, "an example name")
     with store.edit(collection) as doc:

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from postmock_core.exchange import Exchange, HttpRequest, wire_bytes
+from postmock_core.postman.base_urls import BaseUrls
 from postmock_core.postman.example_names import facts_for_exchange, name_for_new, unique_names
 from postmock_core.postman.model import (
     SCHEMA_V21,
@@ -31,7 +32,8 @@ from postmock_core.postman.model import (
 )
 from postmock_core.store.blobs import BlobStore
 
-__all__ = ["BuildResult", "add_exchange", "collection_from_exchanges", "is_id_segment"]
+__all__ = ["BuildResult", "add_exchange", "collection_from_exchanges", "example_url", "is_id_segment",
+           "is_revalidation", "request_body_doc"]
 
 Doc = dict[str, Any]
 
@@ -43,6 +45,14 @@ _ID_PATTERNS = (
     re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9_-]{12,}$"),
 )
 _SAFE_QUERY = "/:@!$'()*,;="
+# Hop-by-hop and framing headers describe one connection, not the request: never saved.
+# Host and Content-Length follow from the URL and the body (which an edit may change).
+_TRANSPORT = frozenset({"connection", "keep-alive", "proxy-connection", "proxy-authorization",
+                        "proxy-authenticate", "te", "trailer", "transfer-encoding", "upgrade", "host",
+                        "content-length", "http2-settings"})
+# A request in the collection is what a client sends to any {{baseUrl}}; its HTTP library
+# negotiates compression itself. The example's original request keeps this for matching.
+_CLIENT_ONLY = frozenset({"accept-encoding"})
 _LANGUAGES = ("json", "xml", "html", "javascript")
 
 
@@ -115,25 +125,36 @@ def _url(var: str, req: HttpRequest, as_params: bool) -> Doc:
     return {"raw": raw, **url}
 
 
+def request_body_doc(data: bytes, content_type: str | None, blobs: BlobStore) -> Doc:
+    """A saved request's `body`: raw text (with its language), or a blob for other bytes."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"mode": "file", "file": {"src": None},
+                "_postmock": {"bodyBlob": blobs.put(data), "bodySize": len(data)}}
+    body: Doc = {"mode": "raw", "raw": text}
+    ctype = (content_type or "").lower()
+    language = next((lang for lang in _LANGUAGES if lang in ctype), None)
+    if language:
+        body["options"] = {"raw": {"language": language}}
+    return body
+
+
 def _request(ex: Exchange, var: str, as_params: bool, blobs: BlobStore) -> Doc:
+    """The request of a collection item (`as_params`: its URL shape) or of an example."""
     req = ex.request
+    dropped = _TRANSPORT | _CLIENT_ONLY if as_params else _TRANSPORT
     out: Doc = {"method": req.method.upper(),
-                "header": [{"key": k, "value": v} for k, v in req.headers],
+                "header": [{"key": k, "value": v} for k, v in req.headers if k.lower() not in dropped],
                 "url": _url(var, req, as_params)}
     if req.body:
-        ctype = (req.header("content-type") or "").lower()
-        try:
-            text = req.body.decode("utf-8")
-        except UnicodeDecodeError:
-            out["body"] = {"mode": "file", "file": {"src": None},
-                           "_postmock": {"bodyBlob": blobs.put(req.body), "bodySize": len(req.body)}}
-        else:
-            body: Doc = {"mode": "raw", "raw": text}
-            language = next((lang for lang in _LANGUAGES if lang in ctype), None)
-            if language:
-                body["options"] = {"raw": {"language": language}}
-            out["body"] = body
+        out["body"] = request_body_doc(req.body, req.header("content-type"), blobs)
     return out
+
+
+def example_url(doc: Doc, req: HttpRequest) -> Doc:
+    """The URL object of an example's original request for `req` (its origin a collection variable)."""
+    return _url(BaseUrls(doc).get(req, alone=True), req, False)
 
 
 def _example(ex: Exchange, var: str, blobs: BlobStore) -> Doc:
@@ -153,42 +174,14 @@ def _example(ex: Exchange, var: str, blobs: BlobStore) -> Doc:
     set_example_body(example, resp.body, blobs)
     if ex.id is not None:
         example["_postmock"] = {**(example.get("_postmock") or {}), "historyId": ex.id}
+    if "response.body" in ex.truncated:  # left out by a browser, or cut at postmock_body_limit
+        example["_postmock"] = {**(example.get("_postmock") or {}), "bodyIncomplete": True}
     return example
 
 
-# -- variables --------------------------------------------------------------------------------
-def _var_name(origin: str, host: str, taken: set[str], alone: bool) -> str:
-    if alone and "baseUrl" not in taken:
-        return "baseUrl"
-    stem = "baseUrl_" + re.sub(r"[^A-Za-z0-9]+", "_", host).strip("_")
-    candidates = [stem, stem + "_" + re.sub(r"[^A-Za-z0-9]+", "_", origin.split("//", 1)[-1]).strip("_")]
-    for c in candidates:
-        if c not in taken:
-            return c
-    n = 2
-    while f"{candidates[-1]}_{n}" in taken:
-        n += 1
-    return f"{candidates[-1]}_{n}"
-
-
-class _Variables:
-    """Origin -> collection variable name, reusing the collection's existing ones."""
-
-    def __init__(self, doc: Doc) -> None:
-        self.doc = doc
-        self.by_origin = {str(v.get("value", "")).rstrip("/").lower(): str(v["key"])
-                          for v in doc.get("variable") or [] if isinstance(v, dict) and "key" in v}
-        self.taken = set(self.by_origin.values())
-
-    def get(self, req: HttpRequest, alone: bool) -> str:
-        origin = req.origin
-        key = origin.lower()
-        if key not in self.by_origin:
-            name = _var_name(origin, req.host, self.taken, alone and not self.taken)
-            self.by_origin[key] = name
-            self.taken.add(name)
-            self.doc.setdefault("variable", []).append({"key": name, "value": origin, "type": "string"})
-        return self.by_origin[key]
+def is_revalidation(ex: Exchange) -> bool:
+    """A bodiless 304: a cache saying "still fresh", which answers nothing on its own."""
+    return ex.response is not None and ex.response.status == 304 and not ex.response.body
 
 
 # -- building ---------------------------------------------------------------------------------
@@ -198,6 +191,8 @@ class BuildResult:
     requests: int = 0
     examples: int = 0
     skipped_failed: list[int] = field(default_factory=list)
+    skipped_not_modified: list[int] = field(default_factory=list)
+    incomplete: int = 0  # examples whose recorded body is not whole
 
 
 def collection_from_exchanges(name: str, exchanges: Iterable[Exchange], blobs: BlobStore) -> BuildResult:
@@ -209,10 +204,14 @@ def collection_from_exchanges(name: str, exchanges: Iterable[Exchange], blobs: B
     for ex in exchanges:
         if ex.failed:  # a response cut short is not what the API answers
             result.skipped_failed.append(ex.id or 0)
+        elif is_revalidation(ex):
+            result.skipped_not_modified.append(ex.id or 0)
         else:
             kept.append(ex)
-    variables = _Variables(doc)
+            result.incomplete += "response.body" in ex.truncated
     origins = {ex.request.origin.lower() for ex in kept}
+    hosts = [h for h, _ in {(ex.request.host.lower(), ex.request.origin.lower()) for ex in kept}]
+    variables = BaseUrls(doc, frozenset(h for h in hosts if hosts.count(h) > 1))
     groups: dict[tuple[str, str, tuple[str, ...]], int] = {}
     members: list[list[Exchange]] = []
     for ex in kept:
@@ -272,7 +271,7 @@ def add_exchange(doc: Doc, ex: Exchange, blobs: BlobStore, name: str | None = No
     """
     if ex.response is None:
         raise ValueError("the exchange has no response")
-    variables = _Variables(doc)
+    variables = BaseUrls(doc)
     values = {v["key"]: str(v.get("value", "")) for v in doc.get("variable") or [] if isinstance(v, dict)}
     item = next((it for _, it in iter_items(doc) if _matches(it, ex.request, values)), None)
     var = variables.get(ex.request, alone=True)

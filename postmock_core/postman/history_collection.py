@@ -54,7 +54,10 @@ def create_collection_from_history(
     result = collection_from_exchanges(name, progress(exchanges, len(exchanges), "building"),
                                        history.blobs)
     if not result.examples:
-        raise PostmockError(f"all {len(result.skipped_failed)} selected exchanges failed (no response); "
-                            f"nothing was created")
+        skipped, not_modified = len(result.skipped_failed), len(result.skipped_not_modified)
+        why = [f"{skipped} failed (no response)" if skipped else "",
+               f"{not_modified} bodiless 304 (cache revalidations)" if not_modified else ""]
+        raise PostmockError(f"none of the selected exchanges can be an example: "
+                            f"{', '.join(w for w in why if w)}; nothing was created")
     store.save(result.doc)
     return result

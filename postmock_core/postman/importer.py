@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from postmock_core.errors import PostmockError
+from postmock_core.history.formats import right_command
 from postmock_core.postman.auth import normalize_auth
 from postmock_core.postman.jsonpath import DocumentError, check_depth, describe, load_json_file
 from postmock_core.postman.lenient import Notes, members, one_line, text_value, truthy
@@ -227,8 +228,8 @@ def _no_items(data: Doc) -> DocumentError:
         return DocumentError("$", "this is a Postman Collection v1 file; export it again from "
                                   "Postman as Collection v2.1")
     if "item" not in data:
-        hint = " (this looks like an environment: use `postmock env import`)" if "values" in data else ""
-        return DocumentError("$", f"not a Postman collection: it has no \"item\" list{hint}")
+        return DocumentError("$", f"not a Postman collection: it has no \"item\" list"
+                                  f"{right_command(data, 'collection')}")
     return DocumentError("$.item", f"the collection has no items: expected a list of requests and "
                                    f"folders, got {describe(data['item'])}")
 

@@ -12,9 +12,10 @@ import fcntl
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from tinydb import TinyDB
 from tinydb.middlewares import CachingMiddleware, Middleware
@@ -29,13 +30,17 @@ __all__ = [
     "CorruptStoreError",
     "StagedWrites",
     "StatCacheMiddleware",
+    "UnreadableFile",
     "atomic_write",
     "file_lock",
+    "read_each",
     "read_json",
     "snapshot",
     "transaction",
     "write_json",
 ]
+
+T = TypeVar("T")
 
 
 class CorruptStoreError(PostmockError):
@@ -47,6 +52,29 @@ class CorruptStoreError(PostmockError):
             f"restore it from a backup or move it aside"
         )
         self.path = path
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class UnreadableFile:
+    """A store file a listing skipped, and why: one bad file never hides the others."""
+
+    path: Path
+    reason: str
+
+
+def read_each(paths: Iterable[Path], read: Callable[[Path], T]) -> tuple[list[tuple[Path, T]], list[UnreadableFile]]:
+    """Read every file with `read`; those that fail are returned apart instead of raising."""
+    good: list[tuple[Path, T]] = []
+    bad: list[UnreadableFile] = []
+    for path in paths:
+        try:
+            good.append((path, read(path)))
+        except CorruptStoreError as e:
+            bad.append(UnreadableFile(path, e.reason))
+        except PostmockError as e:
+            bad.append(UnreadableFile(path, str(e)))
+    return good, bad
 
 
 def _write_temp(path: Path, data: bytes) -> str:

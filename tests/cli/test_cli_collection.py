@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -15,6 +16,8 @@ import pytest
 from postmock_core.cli import main
 from postmock_core.exchange import Exchange, HttpRequest, HttpResponse
 from postmock_core.history.store import HistoryStore
+from postmock_core.postman.collections import CollectionStore
+from postmock_core.postman.model import iter_examples
 from postmock_core.store.workspace import Workspace
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "postman"
@@ -113,7 +116,7 @@ def test_create_from_har(home: Path, tmp_path: Path, capsys: pytest.CaptureFixtu
     path.write_text(json.dumps(har))
     assert run(home, "collection", "create", "Har", "--from-har", str(path)) == 0
     out = capsys.readouterr().out
-    assert "imported 1 exchange from" in out and "1 requests, 1 examples" in out
+    assert "imported 1 exchange from" in out and "1 request, 1 example" in out
     assert HistoryStore(Workspace.open(home)).count() == 1
     assert run(home, "collection", "show", "Har", "--json") == 0
     doc = json.loads(capsys.readouterr().out)
@@ -152,7 +155,7 @@ def test_import_export_reimport(home: Path, tmp_path: Path, capsys: pytest.Captu
 @pytest.mark.parametrize("content, expected", [
     ("not json at all", "$: not valid JSON (line 1 column 1"),
     ("[1, 2]", "$: not a Postman collection: the top level is an array"),
-    ('{"values": []}', "$: not a Postman collection: it has no \"item\" list (this looks like an environment"),
+    ('{"values": []}', "$: not a Postman collection: it has no \"item\" list (this is a Postman environment: use postmock env import FILE)"),
     ('{"info": {"name": "x"}, "item": null}', "$.item: the collection has no items"),
 ])
 def test_files_without_items_exit_2_with_one_line_and_change_nothing(home: Path, tmp_path: Path, content: str,
@@ -193,3 +196,113 @@ def test_parts_the_sdk_drops_are_skipped_with_one_warning_per_kind(home: Path, t
     assert run(home, "example", "list", "Loose", "--json") == 0
     examples = json.loads(capsys.readouterr().out)
     assert [e["code"] for e in examples] == [200, 200]
+def test_one_corrupt_file_breaks_no_other_command(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(home, "collection", "create", "Other") == 0
+    assert run(home, "env", "set", "Dev", "a", "1") == 0
+    ws = Workspace.open(home)
+    (ws.dir("collections") / "broken-1.json").write_text("{not json")
+    (ws.dir("environments") / "broken-2.json").write_text("[]")
+    capsys.readouterr()
+    assert run(home, "collection", "list") == 0
+    out, err = capsys.readouterr()
+    assert "Other" in out and "(unreadable file broken-1.json: not valid JSON" in out
+    assert "collection file" in err and "broken-1.json" in err
+    assert run(home, "collection", "list", "--json") == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [c["name"] for c in listed] == ["Other", None] and "not valid JSON" in listed[1]["error"]
+    assert run(home, "mock", "create", "--collection", "Other", "--env", "Dev") == 0
+    assert run(home, "env", "list") == 0
+    out, _ = capsys.readouterr()
+    assert "Dev" in out and "(unreadable file broken-2.json: not a stored environment)" in out
+    assert run(home, "collection", "show", "Missing") == 2
+    assert "it may be in an unreadable collection file: broken-1.json" in capsys.readouterr().err
+    assert (ws.dir("collections") / "broken-1.json").read_text() == "{not json"  # never rewritten
+
+
+def _on_a_terminal(home: Path, answer: str, *argv: str) -> tuple[int, str]:
+    """Run the real postmock with a pseudo-terminal for stdin/stdout; type `answer` at its prompt."""
+    import pty
+    import select
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "postmock"), "--home", str(home), *argv],
+                            stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+    os.close(slave)
+    seen, deadline = b"", time.monotonic() + 60
+    while b"[y/N]" not in seen and time.monotonic() < deadline:
+        if select.select([master], [], [], 0.2)[0]:
+            try:
+                seen += os.read(master, 4096)
+            except OSError:
+                break
+    os.write(master, answer.encode() + b"\n")
+    code = proc.wait(60)
+    with contextlib.suppress(OSError):
+        while select.select([master], [], [], 0.2)[0]:
+            chunk = os.read(master, 4096)
+            if not chunk:
+                break
+            seen += chunk
+    os.close(master)
+    return code, seen.decode(errors="replace")
+
+
+def test_deleting_what_mocks_use_names_them_and_asks(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(home, "collection", "create", "Shop") == 0
+    assert run(home, "env", "set", "Dev", "a", "1") == 0
+    assert run(home, "mock", "create", "--collection", "Shop", "--env", "Dev", "--name", "shop") == 0
+    capsys.readouterr()
+    # No terminal to ask on: refused, and nothing changes.
+    assert run(home, "collection", "delete", "Shop") == 2
+    err = capsys.readouterr().err
+    assert "mock shop serves collection 'Shop' and will be deactivated" in err and "--yes" in err
+    assert run(home, "env", "delete", "Dev") == 2
+    assert "mock shop uses environment 'Dev'" in capsys.readouterr().err
+    assert run(home, "history", "delete", "--all") == 2
+    assert "Delete the whole history" in capsys.readouterr().err
+    # On a terminal: asked, and "n" keeps it.
+    code, shown = _on_a_terminal(home, "n", "collection", "delete", "Shop")
+    assert code == 2 and "will be deactivated. Delete it? [y/N]" in shown and "nothing was changed" in shown
+    assert run(home, "collection", "show", "Shop") == 0
+    code, shown = _on_a_terminal(home, "y", "env", "delete", "Dev")
+    assert code == 0 and "deleted environment 'Dev'" in shown and "deactivated mock shop" in shown
+    capsys.readouterr()
+    assert run(home, "collection", "delete", "Shop", "--force") == 0
+    assert "deactivated mock shop" in capsys.readouterr().out
+    assert run(home, "history", "delete", "--all", "--yes") == 0
+
+
+def _entry(url: str, status: int, content: dict, headers: list | None = None) -> dict:
+    return {"startedDateTime": "2026-11-21T10:00:00.000Z", "time": 5,
+            "request": {"method": "GET", "url": url, "httpVersion": "HTTP/1.1", "headers": [],
+                        "queryString": [], "cookies": [], "headersSize": -1, "bodySize": 0},
+            "response": {"status": status, "statusText": "", "httpVersion": "HTTP/1.1",
+                         "headers": headers or [], "cookies": [], "content": content, "redirectURL": "",
+                         "headersSize": -1, "bodySize": -1},
+            "cache": {}, "timings": {"send": 0, "wait": 5, "receive": 0}}
+
+
+def test_browser_hars_give_honest_examples(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    har = {"log": {"version": "1.2", "creator": {"name": "Firefox", "version": "130"}, "entries": [
+        _entry("https://shop.test/app.js", 304, {"size": 0, "mimeType": "text/javascript"}),
+        _entry("https://shop.test/logo.png", 200, {"size": 4312, "mimeType": "image/png"}),  # body left out
+        _entry("https://shop.test/api/cart", 200, {"size": 9, "mimeType": "application/json", "text": '{"n": 1}'}),
+        _entry("https://shop.test/style.css", 304, {"size": 0, "mimeType": "text/css"}),
+    ]}}
+    path = tmp_path / "firefox.har"
+    path.write_text(json.dumps(har))
+    assert run(home, "collection", "create", "Browser", "--from-har", str(path)) == 0
+    out = capsys.readouterr().out
+    assert "2 requests, 2 examples; skipped 2 bodiless 304 answers (cache revalidations)" in out
+    assert "1 example without the whole response body" in out
+    doc = CollectionStore(Workspace.open(home)).load("Browser")
+    by_path = {ex["originalRequest"]["url"]["raw"]: ex for _, ex in iter_examples(doc)}
+    logo, cart = by_path["{{baseUrl}}/logo.png"], by_path["{{baseUrl}}/api/cart"]
+    # Content-Type from the HAR's mimeType when the header was left out.
+    assert {"key": "Content-Type", "value": "image/png"} in logo["header"]
+    assert {"key": "Content-Type", "value": "application/json"} in cart["header"]
+    assert logo["_postmock"]["bodyIncomplete"] is True and "bodyIncomplete" not in cart.get("_postmock", {})
+    assert run(home, "example", "show", "Browser", logo["id"]) == 0
+    assert "the recorded body is not whole" in capsys.readouterr().out
+    assert run(home, "example", "save", "Browser", "--from-history", "1") == 2
+    assert "304 Not Modified without a body" in capsys.readouterr().err

@@ -52,7 +52,7 @@ def test_import_list_show_set_unset_export(tmp_path: Path, capsys: pytest.Captur
 
 @pytest.mark.parametrize("content, expected", [
     ("{", "$: not valid JSON"),
-    ('{"info": {}, "item": []}', "use `postmock collection import`"),
+    ('{"info": {}, "item": []}', "this is a Postman collection: use postmock collection import FILE"),
     ('{"name": "x", "variables": [{"key": "a", "value": "1"}]}', '$: not a Postman environment: it needs "values"'),
 ])
 def test_bad_environment_files(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str,

@@ -135,3 +135,49 @@ def test_files_stay_private(home: Path) -> None:
         assert stat.S_IMODE(os.stat(p).st_mode) == 0o600
     assert not [p for p in coll_dir.iterdir() if p.name.endswith(".tmp")]
     assert json.loads(next(coll_dir.glob("*.json")).read_text())["info"]["name"] == "Users"
+
+
+def _pm(home: Path, *argv: str, stdin: bytes = b"") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(Path(sys.executable).parent / "postmock"), "--home", str(home), *argv],
+                          input=stdin.decode(), capture_output=True, text=True, timeout=60)
+
+
+def test_examples_written_by_hand_answer_like_recorded_ones(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert main(["--home", str(home), "collection", "create", "Shop"]) == 0
+    nowhere = _pm(home, "example", "create", "Shop", "--url", "/users/42")
+    assert nowhere.returncode == 2 and "no {{baseUrl}}" in nowhere.stderr and "full URL" in nowhere.stderr
+    made = _pm(home, "example", "create", "Shop", "--url", "https://api.shop.test/users/42", "--status", "404",
+               "--set-header", "Content-Type: application/json", "--body-file", "-", "--name", "user 42 missing",
+               stdin=b'{"error": "no such user"}')
+    assert made.returncode == 0, made.stderr
+    assert "created example 'user 42 missing'" in made.stdout and "a new request" in made.stdout
+    (tmp_path / "order.json").write_text('{"sku": "A1"}')
+    (tmp_path / "created.json").write_text('{"id": 9}')
+    post = _pm(home, "example", "create", "Shop", "-X", "POST", "--url", "/orders",
+               "--set-request-header", "Content-Type: application/json", "--data", f"@{tmp_path / 'order.json'}",
+               "--status", "201", "--body-file", str(tmp_path / "created.json"))
+    assert post.returncode == 0, post.stderr
+    doc = CollectionStore(Workspace.open(home)).load("Shop")
+    assert doc["variable"] == [{"key": "baseUrl", "value": "https://api.shop.test", "type": "string"}]
+    (_, missing), (_, created) = list(iter_examples(doc))
+    assert (missing["code"], missing["body"]) == (404, '{"error": "no such user"}')
+    assert created["originalRequest"]["body"]["raw"] == '{"sku": "A1"}' and created["code"] == 201
+    # A mock answers them as it answers recorded examples.
+    hit = _pm(home, "mock", "explain", "Shop", "-X", "POST", "--url", "/orders", "--json")
+    assert hit.returncode == 0 and json.loads(hit.stdout)["match"]["status"] == 201
+
+    # edit changes the request it answers too: method, URL, query, headers, body.
+    edited = _pm(home, "example", "edit", "Shop", "user 42 missing", "-X", "DELETE", "--url", "/users/7?a=1",
+                 "--set-query", "page=2", "--remove-query", "a", "--set-request-header", "X-Tenant: acme",
+                 "--data", "@-", stdin=b"gone")
+    assert edited.returncode == 0, edited.stderr
+    assert "request method, request URL, request query, request headers, request body" in edited.stdout
+    examples = [e for _, e in iter_examples(CollectionStore(Workspace.open(home)).load("Shop"))]
+    original = next(e for e in examples if e["name"] == "user 42 missing")["originalRequest"]
+    assert original["method"] == "DELETE" and original["url"]["raw"] == "{{baseUrl}}/users/7?page=2"
+    assert original["header"] == [{"key": "X-Tenant", "value": "acme"}] and original["body"]["raw"] == "gone"
+    moved = _pm(home, "mock", "explain", "Shop", "-X", "DELETE", "--url", "/users/7?page=2", "--json")
+    assert json.loads(moved.stdout)["match"]["name"] == "user 42 missing"
+    both = _pm(home, "example", "edit", "Shop", "user 42 missing", "--data", "@-", "--body-file", "-")
+    assert both.returncode == 2 and "not both" in both.stderr

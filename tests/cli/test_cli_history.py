@@ -164,7 +164,7 @@ def test_delete_before_and_filters_and_all(capsys: pytest.CaptureFixture[str], h
     code, out, _ = run(capsys, home, "history", "delete", "--status", "error")
     assert out.strip() == "deleted 1 entry"
     assert [i for i, _ in store(home).iter_docs()] == [3, 2]
-    code, out, _ = run(capsys, home, "history", "delete", "--all")
+    code, out, _ = run(capsys, home, "history", "delete", "--all", "--yes")
     assert out.strip() == "deleted 2 entries" and store(home).count() == 0
     # IDs keep growing after deletes.
     code, out, _ = run(capsys, home, "history", "import", str(FIXTURES / "insomnia.har"))
@@ -273,3 +273,73 @@ def test_corrupt_segment_is_one_line_and_left_untouched(home: Path) -> None:
         assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
         assert str(segment) in done.stderr and "corrupt" in done.stderr
         assert segment.read_bytes() == broken
+
+
+def _cut_short(home: Path) -> None:
+    """What the recorder stores when the upstream hangs up mid-body: headers, and the error."""
+    from postmock_core.exchange import Exchange, HttpRequest, HttpResponse
+
+    ok = Exchange(HttpRequest("GET", "http", "api.test", 80, "/ok"),
+                  HttpResponse(200, "OK", [("Content-Type", "application/json")], b'{"ok": true}'),
+                  timestamp=1_800_000_000.0)
+    cut = Exchange(HttpRequest("GET", "http", "api.test", 80, "/cut"),
+                   HttpResponse(200, "OK", [("Content-Length", "1000")], b""), timestamp=1_800_000_001.0,
+                   error="peer closed connection without sending complete message body",
+                   truncated=["response.body"])
+    store(home).append([ok, cut])
+
+
+def test_a_response_cut_short_is_a_failure_in_every_view(capsys: pytest.CaptureFixture[str], home: Path,
+                                                         tmp_path: Path) -> None:
+    _cut_short(home)
+    _, out, _ = run(capsys, home, "history", "list")
+    row = next(line for line in out.splitlines() if line.endswith("/cut"))
+    assert "ERR" in row.split() and "200" not in row.split()
+    _, out, _ = run(capsys, home, "history", "list", "--json")
+    listed = {r["url"]: r for r in json.loads(out)}
+    assert listed["http://api.test/cut"]["status"] is None and listed["http://api.test/cut"]["error"]
+    _, out, _ = run(capsys, home, "history", "list", "--status", "error", "--json")
+    assert [r["id"] for r in json.loads(out)] == [2]
+    _, out, _ = run(capsys, home, "history", "list", "--status", "2xx", "--json")
+    assert [r["id"] for r in json.loads(out)] == [1]
+    _, out, _ = run(capsys, home, "history", "show", "2")
+    assert "failed, the response was cut short: peer closed connection" in out
+    _, out, _ = run(capsys, home, "collection", "create", "C", "--from-history")
+    assert "1 example; skipped 1 failed exchange" in out
+    har = tmp_path / "out.har"
+    run(capsys, home, "history", "export", "--har", str(har))
+    entries = json.loads(har.read_text())["log"]["entries"]
+    assert [e["response"]["status"] for e in entries] == [200, 0]
+    assert entries[1]["response"]["_error"].startswith("peer closed")
+
+
+def test_imports_name_the_right_command_refuse_empty_files_and_skip_duplicates(
+        capsys: pytest.CaptureFixture[str], home: Path, tmp_path: Path) -> None:
+    postman = Path(__file__).parents[1] / "fixtures" / "postman"
+    code, _, err = run(capsys, home, "history", "import", str(postman / "app_export_v21.postman_collection.json"))
+    assert code == 2 and "this is a Postman collection: use postmock collection import FILE" in err
+    code, _, err = run(capsys, home, "history", "import", str(postman / "dev.postman_environment.json"))
+    assert code == 2 and "use postmock env import FILE" in err
+    code, _, err = run(capsys, home, "collection", "import", str(FIXTURES / "chrome.har"))
+    assert code == 2 and "this is a HAR file: use postmock history import FILE" in err
+    code, _, err = run(capsys, home, "env", "import", str(FIXTURES / "chrome.har"))
+    assert code == 2 and "use postmock history import FILE" in err
+    empty = tmp_path / "empty.har"
+    empty.write_bytes(b"")
+    code, _, err = run(capsys, home, "history", "import", str(empty))
+    assert code == 2 and "the file is empty; nothing was imported" in err
+    no_entries = tmp_path / "none.har"
+    no_entries.write_text('{"log": {"version": "1.2", "entries": []}}')
+    code, _, err = run(capsys, home, "history", "import", str(no_entries))
+    assert code == 2 and "holds no HTTP exchanges" in err
+    assert store(home).count() == 0
+
+    _import_chrome(capsys, home)
+    code, out, _ = run(capsys, home, "history", "import", str(FIXTURES / "chrome.har"))
+    assert code == 0 and "imported 0 exchanges" in out and "4 already in history" in out
+    assert store(home).count() == 4
+    code, out, _ = run(capsys, home, "collection", "create", "Chrome", "--from-har", str(FIXTURES / "chrome.har"))
+    assert code == 0 and "4 already there" in out and "examples" in out
+    assert store(home).count() == 4
+    code, out, _ = run(capsys, home, "history", "import", str(FIXTURES / "chrome.har"), "--allow-duplicates")
+    assert code == 0 and "imported 4 exchanges" in out and store(home).count() == 8

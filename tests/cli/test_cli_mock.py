@@ -180,15 +180,28 @@ def test_forbid_public_mocks(home: Path, workspace: Workspace) -> None:
     assert shown["forbid_public_mocks"] is True
 
 
-def test_serve_refuses_a_busy_port(home: Path, workspace: Workspace) -> None:
+def test_a_busy_port_is_caught_at_create_and_at_serve(home: Path, workspace: Workspace) -> None:
     import socket
 
+    port = free_port()
+    postmock(home, "mock", "create", "--collection", "Users API", "--name", "m1", "--port", str(port))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         s.listen()
-        port = s.getsockname()[1]
-        postmock(home, "mock", "create", "--collection", "Users API", "--name", "m1", "--port", str(port))
+        busy = s.getsockname()[1]
+        assert f"port {busy} is in use by another program" in _error(
+            home, "mock", "create", "--collection", "Users API", "--name", "m2", "--port", str(busy))
+        assert "--port 0 for a free one" in _error(home, "mock", "edit", "m1", "--port", str(busy))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", port))
+        s.listen()
         assert f"port {port} of mock 'm1' is in use" in _error(home, "serve", "m1")
+    # --port 0 picks a free port, at create and at edit.
+    made = postmock(home, "mock", "create", "--collection", "Users API", "--name", "m3", "--port", "0")
+    picked = MockStore(workspace).get("m3").port
+    assert picked and f"http://127.0.0.1:{picked}" in made.stdout
+    postmock(home, "mock", "edit", "m3", "--port", "0")
+    assert MockStore(workspace).get("m3").port not in (0, port)
 
 
 def test_key_commands(home: Path) -> None:
@@ -214,3 +227,73 @@ def test_every_command_has_help(home: Path) -> None:
                  ["settings", "set", "--help"]):
         out = postmock(home, *args).stdout
         assert "usage:" in out and len(out) > 200
+
+
+def _log_calls(workspace: Workspace, mock_id: str, n: int) -> None:
+    """n answered calls, then a miss whose 404 body names its nearest example, as a live mock logs them."""
+    import time
+
+    from postmock_core.exchange import HttpRequest, HttpResponse
+    from postmock_core.mock.calllog import CallLog, call_doc
+
+    now = time.time()
+    docs = [call_doc(HttpRequest("GET", path=f"/users/{i}", headers=[("Accept", "application/json")]),
+                     HttpResponse(200, headers=[("Content-Type", "application/json")], body=b'{"id": 1}'),
+                     now - 60 + i * 0.01, 2.0, "000001-aaaa", "Ada", 79.0) for i in range(n)]
+    miss = {"error": {"name": "mockRequestNotFoundError"},
+            "postmock": {"nearest": [{"score": 60, "name": "Ada", "id": "000001-aaaa", "method": "GET",
+                                      "url": "/users/1", "why": "path: typo"}]}}
+    docs.append(call_doc(HttpRequest("POST", path="/orders", query=[("dry", "1")], body=b'{"sku": "A1"}',
+                                     headers=[("Content-Type", "application/json")]),
+                         HttpResponse(404, headers=[("Content-Type", "application/json")],
+                                      body=json.dumps(miss).encode()), now - 1, 1.0, None, None, None))
+    CallLog(workspace, mock_id).append(docs, cap=1000)
+
+
+def test_call_log_filters_limits_and_json_lines(home: Path, workspace: Workspace) -> None:
+    import subprocess
+
+    from support.mockkit import POSTMOCK
+
+    mock = MockStore(workspace).create("m1", CollectionStore(workspace).load("Users API")["info"]["_postman_id"],
+                                       port=free_port())
+    _log_calls(workspace, mock.id, 60)
+    assert len(json.loads(postmock(home, "mock", "calls", "m1", "--json").stdout)) == 50
+    assert len(json.loads(postmock(home, "mock", "calls", "m1", "--limit", "0", "--json").stdout)) == 61
+    misses = json.loads(postmock(home, "mock", "calls", "m1", "--status", "4xx", "--json").stdout)
+    assert [c["status"] for c in misses] == [404]
+    assert len(json.loads(postmock(home, "mock", "calls", "m1", "--status", "200-299", "--limit", "0",
+                                   "--json").stdout)) == 60
+    assert postmock(home, "mock", "calls", "m1", "--until", "23:59:59", "--since", "00:00").returncode == 0
+    assert "--until 'bogus' is not a time" in _error(home, "mock", "calls", "m1", "--until", "bogus")
+    # --follow --json: JSON Lines, one call per line.
+    proc = subprocess.Popen([POSTMOCK, "--home", str(home), "mock", "calls", "m1", "--follow", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines = [proc.stdout.readline() for _ in range(10)]  # type: ignore[union-attr]
+    proc.terminate()
+    proc.wait(10)
+    assert [json.loads(line)["id"] for line in lines] == list(range(52, 62))
+
+
+def test_call_show_prints_one_call_in_full(home: Path, workspace: Workspace) -> None:
+    mock = MockStore(workspace).create("m1", CollectionStore(workspace).load("Users API")["info"]["_postman_id"],
+                                       port=free_port())
+    _log_calls(workspace, mock.id, 1)
+    hit = postmock(home, "mock", "calls", "show", "m1", "1").stdout
+    assert "GET /users/0" in hit and "Accept: application/json" in hit and '{"id": 1}' in hit
+    assert "answered by example 'Ada' (000001-aaaa), score 79" in hit
+    miss = postmock(home, "mock", "calls", "show", "m1", "2").stdout
+    assert "POST /orders?dry=1" in miss and '{"sku": "A1"}' in miss and "404 Not Found" in miss
+    assert "answered by no example: No matching requests" in miss
+    assert "nearest examples:" in miss and "path: typo" in miss
+    assert "postmock mock explain m1 -X POST --url '/orders?dry=1'" in miss
+    assert json.loads(postmock(home, "mock", "calls", "show", "m1", "2", "--json").stdout)["status"] == 404
+    assert "no call 9" in _error(home, "mock", "calls", "show", "m1", "9")
+
+
+def test_a_key_for_a_public_mock_warns(home: Path) -> None:
+    postmock(home, "mock", "create", "--collection", "Users API", "--name", "open", "--port", str(free_port()))
+    made = postmock(home, "key", "create", "--name", "ci", "--mock", "open")
+    assert made.stdout.strip().startswith("PMAK-") and len(made.stdout.strip().splitlines()) == 1
+    assert "mock open is public: it answers without a key" in made.stderr
+    assert "revoked API key ci" in postmock(home, "key", "revoke", made.stdout.strip()).stdout

@@ -407,3 +407,14 @@ def test_call_log_contents_and_cap(rig: Rig) -> None:
 def test_engine_logged_no_traceback(rig: Rig) -> None:
     # Last in the module: every test above has run against this engine by now.
     assert "Traceback" not in rig.output()
+
+
+def test_an_answer_carries_one_current_date(rig: Rig) -> None:
+    """Every engine dates its answer when it sends it, once, never with the recorded Date."""
+    import email.utils
+
+    with rig.client("plain") as c:
+        r = c.get("/users/1")
+    dates = r.headers.get_list("date")
+    assert len(dates) == 1, dates
+    assert abs(email.utils.parsedate_to_datetime(dates[0]).timestamp() - time.time()) < 60

@@ -89,3 +89,30 @@ def test_switching_a_running_proxy_between_record_and_mock(tmp_path: Any, worksp
         assert again.json()["name"] == "Alan Turing"
         wait_until(lambda: len(paths(workspace)) == 2, 10, message="recording resumed")
     assert paths(workspace) == [(port, "/users/1"), (port, "/users/2")]  # the mocked call is not there
+
+
+def test_postmock_mode_switches_a_running_proxy(tmp_path: Any, workspace: Workspace, upstream: str) -> None:
+    from support.mockkit import postmock
+
+    make_mock(workspace, "api", free_port(), collection=users_collection("API", upstream))
+    args = ["-s", str(RECORD_ADDON), "--set", f"postmock_home={workspace.root}"]
+    home = workspace.root
+    with run_mitmdump(tmp_path, args) as proxy, proxied(proxy.url) as c:
+        assert c.get(f"{upstream}/users/1").json()["name"] == "Ada Lovelace"
+        shown = wait_until(lambda: postmock(home, "mode").stdout.strip() or None, 10, message="status")
+        assert f"proxy {proxy.proc.pid}" in shown and "record mode" in shown
+        refused = postmock(home, "mode", "mock", check=False)  # no mock named yet
+        assert refused.returncode == 2 and "postmock mode mock --mock NAME" in refused.stderr
+        ghost = postmock(home, "mode", "mock", "--mock", "ghost", check=False)
+        assert ghost.returncode == 2 and "ghost" in ghost.stderr and "Traceback" not in ghost.stderr
+
+        switched = postmock(home, "mode", "mock", "--mock", "api")
+        assert "mock mode, mock api" in switched.stdout
+        mocked = c.get(f"{upstream}/users/1")
+        assert mocked.json() == {"id": 1, "name": "Ada"} and mocked.headers["X-Mock-Score"] == "100"
+
+        assert "record mode" in postmock(home, "mode", "record").stdout
+        assert c.get(f"{upstream}/users/2").json()["name"] == "Alan Turing"
+    assert "no recording proxy is running" in postmock(home, "mode").stdout  # it cleaned up
+    out = proxy.output()
+    assert "mock mode: mock api answers for 127.0.0.1" in out and "Traceback" not in out

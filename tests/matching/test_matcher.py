@@ -469,3 +469,23 @@ def test_equal_scores_go_to_the_more_specific_path_before_the_id(ids: tuple[str,
     # The ID tie-break still settles examples equally specific.
     same = [ex("/x/{{a}}", name="one", id="2"), ex("/x/{{b}}", name="two", id="1")]
     assert run(coll(*same), req("/x/y")).example.name == "two"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("method, url", [
+    ("GET", "/search?q=ada"),         # shares neither its first segment nor its length with any example
+    ("GET", "/v2/orders/7/items/3"),  # deeper than every example
+    ("DELETE", "/users/1"),           # the path is there, for other methods
+    ("GET", "/userz/1"),              # a typo of an example path
+])
+def test_a_live_miss_names_the_nearest_examples_explain_names(method: str, url: str) -> None:
+    examples = [ex(f"https://api.test/users/{i}", name=f"user {i}") for i in range(40)]
+    examples += [ex("https://api.test/users", "POST", 201, name="create"),
+                 ex("https://api.test/orders/7", name="order 7"),
+                 ex("https://api.test/health", name="health")]
+    matcher = Matcher(coll(*examples))
+    path, _, query = url.partition("?")
+    request = HttpRequest(method, path=path, query=[tuple(q.split("=")) for q in query.split("&")] if query else [])
+    live, explained = matcher.match(request), matcher.explain(request)
+    assert live.example is None and explained.example is None
+    assert live.nearest and live.nearest == explained.nearest
+    assert not_found_body(live)["postmock"]["nearest"] == explained.nearest

@@ -264,3 +264,67 @@ def test_finish_headers_drops_framing_and_merges_vary() -> None:
     out = dict(finish_headers(resp, None))
     assert "Content-Encoding" not in out and "Transfer-Encoding" not in out and "Content-Length" not in out
     assert out["Vary"] == "Accept, Origin" and out["Access-Control-Allow-Origin"] == "*"
+
+
+def test_proxy_mode_options_are_validated_and_rolled_back(workspace: Workspace) -> None:
+    from mitmproxy import exceptions
+
+    make_mock(workspace, "users", 7398, collection=users_collection("U", "http://api.users.test:8080"))
+    addon = MockServer(standalone=False)
+    with taddons.context(addon) as tctx:
+        tctx.configure(addon, postmock_home=str(workspace.root))
+        addon.is_running = True
+        # A typo in the mode is refused, never taken as "record" or "mock".
+        with pytest.raises(exceptions.OptionsError, match="use one of record, mock"):
+            tctx.configure(addon, postmock_mode="mocks")
+        assert tctx.options.postmock_mode == "record"
+        # Mock mode with no mock to answer would silently send every call to the real API.
+        with pytest.raises(exceptions.OptionsError, match="needs postmock_mock"):
+            tctx.configure(addon, postmock_mode="mock")
+        assert tctx.options.postmock_mode == "record"
+        # A mock that does not exist is refused in a recording proxy too.
+        with pytest.raises(exceptions.OptionsError, match="no mock named 'ghost'"):
+            tctx.configure(addon, postmock_mock="ghost")
+        assert tctx.options.postmock_mock == ""
+        tctx.configure(addon, postmock_mock="users", postmock_mode="mock")
+        assert addon._runtime_for(_flow("/users/1", host="api.users.test", port=8080))[0]
+    addon.done()
+
+
+def test_proxy_start_up_line_tells_the_current_mode(workspace: Workspace, caplog: Any) -> None:
+    make_mock(workspace, "users", 7397, collection=users_collection("U", "http://api.users.test:8080"))
+    addon = MockServer(standalone=False)
+    with taddons.context(addon) as tctx, caplog.at_level(logging.INFO):
+        tctx.configure(addon, postmock_home=str(workspace.root), postmock_mock="users")
+        addon.running()
+        lines = [r.getMessage() for r in caplog.records]
+        assert any(line.startswith("postmock: record mode: mock users is not answering") for line in lines)
+        assert not any("answers" in line for line in lines)
+        caplog.clear()
+        tctx.configure(addon, postmock_mode="mock")
+        assert "postmock: mock mode: mock users answers for api.users.test:8080" in [
+            r.getMessage() for r in caplog.records]
+    addon.done()
+
+
+def test_standalone_serving_does_not_claim_to_record(served: tuple[MockServer, Any], caplog: Any) -> None:
+    addon, tctx = served
+    with caplog.at_level(logging.DEBUG):
+        tctx.configure(addon, postmock_home=tctx.options.postmock_home + "/../other-home")
+        addon.running()
+    infos = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert not any("recording" in m for m in infos), infos
+
+
+def test_a_mocked_answer_is_dated_now_not_when_it_was_recorded(served: tuple[MockServer, Any]) -> None:
+    import email.utils
+    import time
+
+    recorded = HttpResponse(200, headers=[("Date", "Tue, 01 Dec 2020 10:00:00 GMT"), ("Content-Type", "text/plain")])
+    # The recorded Date never goes out; each engine dates the answer as it sends it.
+    assert not [v for k, v in finish_headers(recorded, None) if k.lower() == "date"]
+    addon, _ = served
+    f = _run(addon, _flow("/users/1"))
+    assert f.response is not None
+    sent = email.utils.parsedate_to_datetime(f.response.headers["Date"]).timestamp()
+    assert abs(sent - time.time()) < 5 and len(f.response.headers.get_all("Date")) == 1

@@ -38,14 +38,23 @@ def test_revocation_by_another_process_is_seen_at_once(workspace: Workspace) -> 
     assert not serving.verify(secret)
 
 
-def test_revoke_errors(workspace: Workspace) -> None:
+def test_revoke_errors_and_unique_names(workspace: Workspace) -> None:
     store = KeyStore(workspace)
-    with pytest.raises(PostmockError, match="no API key"):
+    with pytest.raises(PostmockError, match="no API key 'nope'"):
         store.revoke("nope")
+    with pytest.raises(PostmockError, match="no API key 'PMAK-ab…'"):  # a key is never echoed whole
+        store.revoke("PMAK-abcdefghijklmnop")
     store.create("twin")
-    store.create("twin")
-    with pytest.raises(PostmockError, match="several keys"):
-        store.revoke("twin")
+    with pytest.raises(PostmockError, match="a key named 'Twin' already exists"):
+        store.create("Twin")
+
+
+def test_revoke_by_the_key_itself_its_id_or_its_name(workspace: Workspace) -> None:
+    store = KeyStore(workspace)
+    (by_key, secret), (by_id, id_secret), (by_name, name_secret) = (store.create(n) for n in ("a", "b", "c"))
+    assert store.revoke(secret).id == by_key.id and not store.verify(secret)
+    assert store.revoke(by_id.id).id == by_id.id and not store.verify(id_secret)
+    assert store.revoke("C").id == by_name.id and not store.verify(name_secret)
 
 
 def test_a_key_for_one_mock_does_not_open_another(tmp_path) -> None:

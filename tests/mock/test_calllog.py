@@ -44,11 +44,12 @@ def test_query_filters(workspace: Workspace) -> None:
     log.append([_call(1), _call(2, status=404, example=None), _call(3, method="POST"),
                 _call(4, started=5_000)], cap=100)
     paths = lambda q: [d["path"] for _, d in log.query(q)]
-    assert paths(CallQuery(status=404)) == ["/users/2"]
+    assert paths(CallQuery(statuses=((404, 404),))) == ["/users/2"]
+    assert paths(CallQuery(statuses=((400, 499),))) == ["/users/2"]
     assert paths(CallQuery(method="post")) == ["/users/3"]
     assert paths(CallQuery(search="no matching")) == ["/users/2"]
     assert paths(CallQuery(since=4_000)) == ["/users/4"]
-    assert paths(CallQuery(until=1_002)) == ["/users/2", "/users/1"]
+    assert paths(CallQuery(until=1_003)) == ["/users/2", "/users/1"]  # --until excludes T
     assert paths(CallQuery(limit=2)) == ["/users/4", "/users/3"]
 
 

@@ -66,7 +66,7 @@ def _with_secret_env(ws: Workspace) -> MockRuntime:
 
 def test_secret_environment_values_are_masked_in_a_404(workspace: Workspace) -> None:
     rt = _with_secret_env(workspace)
-    miss = rt.decide(_get("/itemz"), None)
+    miss = rt.decide(_get("/items/x/y"), None)  # a miss whose nearest example is /items
     assert miss.kind == "miss" and miss.response is not None
     text = miss.response.body.decode()
     assert ENV_SECRET not in text and "/items?key=******" in text, text

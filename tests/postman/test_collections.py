@@ -115,8 +115,10 @@ def test_corrupt_file_is_reported_and_left_alone(store: CollectionStore) -> None
     store.save(sample())
     path = store.dir / "c-1.json"
     path.write_text("{broken")
-    with pytest.raises(CorruptStoreError, match="c-1.json"):
+    with pytest.raises(PostmockError, match="unreadable collection file: c-1.json"):
         store.load("Shop")
+    with pytest.raises(CorruptStoreError, match="c-1.json"):
+        store.load("c-1")
     assert path.read_text() == "{broken"
 
 

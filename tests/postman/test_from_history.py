@@ -79,12 +79,31 @@ def test_each_host_gets_a_variable(blobs: BlobStore) -> None:
         exchange("/a"), exchange("/b", host="127.0.0.1", port=8001), exchange("/c", host="127.0.0.1", port=8002),
     ], blobs).doc
     variables = {v["key"]: v["value"] for v in doc["variable"]}
+    # A host alone names its variable; a host seen on several ports gets the port in every name.
     assert variables == {"baseUrl_api_example_com": "https://api.example.com",
-                         "baseUrl_127_0_0_1": "https://127.0.0.1:8001",
-                         "baseUrl_127_0_0_1_127_0_0_1_8002": "https://127.0.0.1:8002"}
+                         "baseUrl_127_0_0_1_8001": "https://127.0.0.1:8001",
+                         "baseUrl_127_0_0_1_8002": "https://127.0.0.1:8002"}
     raws = [item["request"]["url"]["raw"] for _, item in iter_items(doc)]
-    assert raws == ["{{baseUrl_api_example_com}}/a", "{{baseUrl_127_0_0_1}}/b",
-                    "{{baseUrl_127_0_0_1_127_0_0_1_8002}}/c"]
+    assert raws == ["{{baseUrl_api_example_com}}/a", "{{baseUrl_127_0_0_1_8001}}/b",
+                    "{{baseUrl_127_0_0_1_8002}}/c"]
+    # Saving an exchange from yet another port later names it the same way.
+    add_exchange(doc, exchange("/d", host="127.0.0.1", port=8003), blobs)
+    assert doc["variable"][-1] == {"key": "baseUrl_127_0_0_1_8003", "value": "https://127.0.0.1:8003",
+                                   "type": "string"}
+
+
+def test_saved_requests_carry_no_transport_headers(blobs: BlobStore) -> None:
+    recorded = exchange("/users", method="POST", body=b"{}")
+    recorded.request.headers = [("Host", "127.0.0.1:37029"), ("Content-Length", "2"), ("Connection", "keep-alive"),
+                                ("Accept-Encoding", "gzip, br"), ("Keep-Alive", "timeout=5"),
+                                ("Transfer-Encoding", "chunked"), ("Accept", "application/json"),
+                                ("Content-Type", "application/json"), ("X-Tenant", "acme")]
+    doc = collection_from_exchanges("x", [recorded], blobs).doc
+    item = doc["item"][0]
+    assert [h["key"] for h in item["request"]["header"]] == ["Accept", "Content-Type", "X-Tenant"]
+    # The example's original request keeps what a mock may match on, not the connection's framing.
+    assert [h["key"] for h in item["response"][0]["originalRequest"]["header"]] == [
+        "Accept-Encoding", "Accept", "Content-Type", "X-Tenant"]
 
 
 def test_failed_exchanges_are_skipped_and_counted(blobs: BlobStore) -> None:

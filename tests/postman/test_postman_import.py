@@ -139,7 +139,7 @@ def test_base64_marked_bodies_come_back_as_blobs(tmp_path: Path) -> None:
 @pytest.mark.parametrize("data, where, problem", [
     ([], "$", "the top level is an array"),
     ({"info": {"name": "x"}}, "$", 'it has no "item" list'),
-    ({"name": "x", "values": []}, "$", "looks like an environment"),
+    ({"name": "x", "values": []}, "$", "this is a Postman environment: use postmock env import FILE"),
     ({"requests": [], "order": []}, "$", "Collection v1"),
     ({"info": {"name": "x"}, "item": None}, "$.item", "the collection has no items"),
     ({"info": {"name": "x"}, "item": 0}, "$.item", "the collection has no items"),
