@@ -99,10 +99,9 @@ class MockHandle:
     `api_key` is set for a private mock (send it as the `x-api-key` header).
     """
 
-    def __init__(self, served: ServedMock, api_key: str | None = None, allow_misses: bool = False,
-                 url: str | None = None) -> None:
+    def __init__(self, served: ServedMock, api_key: str | None = None, allow_misses: bool = False) -> None:
         self.served = served
-        self.url = url or served.url
+        self.url = served.url
         self.api_key = api_key
         self.allow_misses = allow_misses
         self._calls: list[Call] = []
@@ -110,6 +109,9 @@ class MockHandle:
         self._reported = 0  # misses already turned into a test failure
         self._stopped = False
         served.service.listener = self._on_call
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.url} ({len(self._calls)} call(s))>"
 
     @property
     def mock(self) -> MockConfig:

@@ -38,15 +38,18 @@ def _fail_on_misses(handles: list[MockHandle]) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     """A test that passed but whose mock found no answer for a call fails here, as a test failure;
-    a test that failed gets what its mocks noticed added to its report."""
+    a test that failed gets what its mocks noticed (misses too) added to its report."""
     handles = item.stash.get(_HANDLES, [])
     try:
         result = yield
     except BaseException:
-        for handle in handles:
-            notes = handle.notes()
-            if notes:
-                item.add_report_section("call", "postmock", notes)
+        if handles:
+            from postmock_core.pytest_plugin.serving import miss_report
+
+            notes = [n for n in (h.notes() for h in handles) if n]
+            misses = miss_report(handles)  # reported here, so teardown does not add an error
+            for text in [*notes, *([misses] if misses else [])]:
+                item.add_report_section("call", "postmock", text)
         raise
     if handles:
         _fail_on_misses(handles)

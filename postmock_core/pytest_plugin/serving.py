@@ -103,6 +103,9 @@ class Postmock:
         self._on_serve = on_serve
         self.handles: list[MockHandle] = []
 
+    def __repr__(self) -> str:
+        return f"<postmock: {len(self.handles)} mock(s) served>"
+
     def serve(self, collection: Source, *, env: Source | None = None, match_body: bool = False,
               match_headers: Iterable[str] = (), delay: int | str | None = None, private: bool = False,
               on_miss: str = "error", allow_misses: bool = False) -> MockHandle:

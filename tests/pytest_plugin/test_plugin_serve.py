@@ -6,8 +6,12 @@ import json
 import shutil
 from pathlib import Path
 
+import httpx  # noqa: F401 - imported here once: pytest runs in-process unload what they import
 import pytest
+import requests  # noqa: F401 - likewise
 from support.mockkit import users_collection
+
+import postmock_core.pytest_plugin.serving  # noqa: F401 - likewise: the engine loads once
 
 pytest_plugins = ["pytester"]
 
@@ -104,6 +108,11 @@ def test_a_miss_fails(postmock):
     httpx.get(mock.url + "/orders/5")
 
 
+def test_fails_on_its_own(postmock):
+    mock = postmock.serve("users.postman_collection.json")
+    assert httpx.get(mock.url + "/orders/5").status_code == 200
+
+
 def test_missing_file(postmock):
     postmock.serve("nowhere.json")
 
@@ -111,6 +120,10 @@ def test_missing_file(postmock):
 def test_bad_option(postmock):
     postmock.serve("users.postman_collection.json", on_miss="panic")
 '''
+
+
+# Plugins the sample project does not use, and that would be imported again on every run.
+QUIET = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:anyio")
 
 
 @pytest.fixture
@@ -122,14 +135,14 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
 
 def test_a_sample_project_serves_collections_and_asserts_on_calls(project: pytest.Pytester) -> None:
     project.makepyfile(test_sample=SAMPLE)
-    result = project.runpytest("-p", "no:cacheprovider")
+    result = project.runpytest(*QUIET)
     result.assert_outcomes(passed=6)
 
 
 def test_a_call_that_finds_no_example_fails_the_test_with_the_nearest(project: pytest.Pytester) -> None:
     project.makepyfile(test_misses=MISSES)
-    result = project.runpytest("-p", "no:cacheprovider")
-    result.assert_outcomes(failed=3)
+    result = project.runpytest(*QUIET)
+    result.assert_outcomes(failed=4)
     out = result.stdout.str()
     result.stdout.fnmatch_lines([
         "*postmock: 2 call(s) to the mock at http://127.0.0.1:* found no answer:",
@@ -140,7 +153,10 @@ def test_a_call_that_finds_no_example_fails_the_test_with_the_nearest(project: p
         "(pass allow_misses=True to allow calls that find no answer)",
         "FAILED test_misses.py::test_a_miss_fails*",
     ])
+    # A test that fails by itself gets its misses in its report, and no second error at teardown.
+    result.stdout.fnmatch_lines(["*Captured postmock call*", "postmock: 1 call(s) to the mock at *",
+                                 "  GET /orders/5 -> 404 No matching requests"])
     result.stdout.fnmatch_lines(["*postmock: error: cannot import nowhere.json: No such file or directory*"])
     result.stdout.fnmatch_lines(["*postmock: error: on_miss='panic' is not one of error, passthrough, record*"])
     # User errors are one line each, not a traceback into the plugin.
-    assert "postmock_core" not in out
+    assert "postmock_core/" not in out
