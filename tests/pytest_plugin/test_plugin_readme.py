@@ -30,12 +30,17 @@ def python_examples() -> list[str]:
     return re.findall(r"```python\n(.*?)```", section, re.DOTALL)
 
 
-def test_the_readme_examples_pass(pytester: pytest.Pytester) -> None:
+def test_the_readme_examples_pass_recording_and_replaying(pytester: pytest.Pytester) -> None:
     examples = python_examples()
     assert len(examples) >= 2
     (pytester.path / "tests").mkdir()
     (pytester.path / "tests" / "users.postman_collection.json").write_text(json.dumps(USERS))
-    for n, code in enumerate(examples):
-        pytester.makepyfile(**{f"test_readme_{n}": code})
-    tests = sum(code.count("\ndef test_") for code in examples)
+    url, stop = sampleapi.start_in_thread()
+    try:
+        for n, code in enumerate(examples):
+            pytester.makepyfile(**{f"test_readme_{n}": code.replace("https://api.example.com", url)})
+        tests = sum(code.count("\ndef test_") for code in examples)
+        pytester.runpytest(*QUIET, "--postmock-record-mode=once").assert_outcomes(passed=tests)
+    finally:
+        stop()
     pytester.runpytest(*QUIET).assert_outcomes(passed=tests)
