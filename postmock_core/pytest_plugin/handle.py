@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from postmock_core.exchange import HttpRequest, header
+from postmock_core.matching.matcher import NOT_FOUND
 from postmock_core.mock.calllog import NO_MATCH
 from postmock_core.mock.configs import MockConfig
 from postmock_core.mock.service import Reply
@@ -68,10 +69,14 @@ class Call:
             return f"{self.method} {self.target} -> {self.status}: the API did not answer: {self.error}"
         lines = [f"{self.method} {self.target} -> {self.status} {NO_MATCH}"]
         try:
-            nearest = json.loads(self.response_body)["postmock"]["nearest"]
+            body = json.loads(self.response_body)
+            message = body["error"]["message"]
+            nearest = body["postmock"]["nearest"]
         except (ValueError, KeyError, TypeError):
-            nearest = []
-        if not nearest:
+            message, nearest = None, []
+        if message and message != NOT_FOUND["message"]:  # a selector header that found nothing
+            lines.append(f"    {message}")
+        elif not nearest:
             lines.append("    no example has this method")
         for n in nearest:
             score = "" if n.get("score") is None else f", score {n['score']:g}"

@@ -108,6 +108,11 @@ def test_a_miss_fails(postmock):
     httpx.get(mock.url + "/orders/5")
 
 
+def test_a_selector_that_finds_nothing(postmock):
+    mock = postmock.serve("users.postman_collection.json")
+    httpx.get(mock.url + "/users/1", headers={"x-mock-response-name": "Nobody"})
+
+
 def test_fails_on_its_own(postmock):
     mock = postmock.serve("users.postman_collection.json")
     assert httpx.get(mock.url + "/orders/5").status_code == 200
@@ -142,7 +147,7 @@ def test_a_sample_project_serves_collections_and_asserts_on_calls(project: pytes
 def test_a_call_that_finds_no_example_fails_the_test_with_the_nearest(project: pytest.Pytester) -> None:
     project.makepyfile(test_misses=MISSES)
     result = project.runpytest(*QUIET)
-    result.assert_outcomes(failed=4)
+    result.assert_outcomes(failed=5)
     out = result.stdout.str()
     result.stdout.fnmatch_lines([
         "*postmock: 2 call(s) to the mock at http://127.0.0.1:* found no answer:",
@@ -152,6 +157,11 @@ def test_a_call_that_finds_no_example_fails_the_test_with_the_nearest(project: p
         "    nearest: *",
         "(pass allow_misses=True to allow calls that find no answer)",
         "FAILED test_misses.py::test_a_miss_fails*",
+    ])
+    result.stdout.fnmatch_lines([
+        "  GET /users/1 -> 404 No matching requests",
+        "    No GET example has the name 'Nobody' given in x-mock-response-name. Double check the "
+        "header value and the request method.",
     ])
     # A test that fails by itself gets its misses in its report, and no second error at teardown.
     result.stdout.fnmatch_lines(["*Captured postmock call*", "postmock: 1 call(s) to the mock at *",
