@@ -184,6 +184,33 @@ def test_a_recording_loads_in_postmans_sdk(project: pytest.Pytester) -> None:
     ]
 
 
+PASSTHROUGH = '''
+import os
+
+import httpx
+
+USERS = {"info": {"name": "Users"}, "variable": [{"key": "baseUrl", "value": os.environ["SAMPLE_API"]}],
+         "item": [{"name": "User", "request": {"method": "GET", "url": "{{baseUrl}}/users/1"},
+                   "response": [{"name": "Mocked Ada", "code": 200, "body": "mocked"}]}]}
+
+
+def test_misses_go_to_the_api(postmock):
+    mock = postmock.serve(USERS, on_miss="passthrough")
+    assert httpx.get(mock.url + "/users/1").text == "mocked"
+    assert httpx.get(mock.url + "/search", params={"q": "grace"}).json()["count"] == 1
+    assert [(c.kind, c.status) for c in mock.calls] == [("mocked", 200), ("passthrough", 200)]
+    assert mock.misses == []
+'''
+
+
+def test_serve_passes_misses_on_to_the_api_when_asked(
+        pytester: pytest.Pytester, api: tuple[str, Callable[[], None]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SAMPLE_API", api[0])
+    pytester.makepyfile(test_passthrough=PASSTHROUGH)
+    run(pytester).assert_outcomes(passed=1)
+
+
 PARALLEL = '''
 import os
 

@@ -77,6 +77,11 @@ def test_serve_a_dict_with_an_environment_and_the_api_url_in_the_environment(pos
     assert len(mock.calls) == 1
 
 
+def test_serve_with_an_environment_file(postmock):
+    mock = postmock.serve(GREETING, env="greeting.postman_environment.json")
+    assert httpx.get(mock.url + "/hello").text == "Howdy, you"
+
+
 def test_serve_a_v20_file(postmock):
     mock = postmock.serve("v20.postman_collection.json")
     assert httpx.get(mock.url + "/status", params={"full": "1"}).json() == {"up": True}
@@ -87,6 +92,7 @@ def test_a_private_mock_wants_its_key(postmock):
     assert httpx.get(mock.url + "/users/1").status_code == 401
     assert httpx.get(mock.url + "/users/1", headers={"x-api-key": mock.api_key}).status_code == 200
     assert [c.kind for c in mock.calls] == ["unauthorized", "mocked"]
+    assert postmock.serve("users.postman_collection.json", delay="2g").mock.delay_ms == 300
 
 
 def test_matching_options_and_allowed_misses(postmock):
@@ -135,13 +141,15 @@ QUIET = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:anyio"
 def project(pytester: pytest.Pytester) -> pytest.Pytester:
     (pytester.path / "users.postman_collection.json").write_text(json.dumps(users_collection()))
     shutil.copy(FIXTURES / "v20.postman_collection.json", pytester.path)
+    (pytester.path / "greeting.postman_environment.json").write_text(json.dumps(
+        {"name": "Greeting", "values": [{"key": "greeting", "value": "Howdy", "enabled": True}]}))
     return pytester
 
 
 def test_a_sample_project_serves_collections_and_asserts_on_calls(project: pytest.Pytester) -> None:
     project.makepyfile(test_sample=SAMPLE)
     result = project.runpytest(*QUIET)
-    result.assert_outcomes(passed=6)
+    result.assert_outcomes(passed=7)
 
 
 def test_a_call_that_finds_no_example_fails_the_test_with_the_nearest(project: pytest.Pytester) -> None:
@@ -160,8 +168,8 @@ def test_a_call_that_finds_no_example_fails_the_test_with_the_nearest(project: p
     ])
     result.stdout.fnmatch_lines([
         "  GET /users/1 -> 404 No matching requests",
-        "    No GET example has the name 'Nobody' given in x-mock-response-name. Double check the "
-        "header value and the request method.",
+        ("    No GET example has the name 'Nobody' given in x-mock-response-name. Double check the "
+        "header value and the request method."),
     ])
     # A test that fails by itself gets its misses in its report, and no second error at teardown.
     result.stdout.fnmatch_lines(["*Captured postmock call*", "postmock: 1 call(s) to the mock at *",
