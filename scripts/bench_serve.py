@@ -229,16 +229,17 @@ def _ms(text: str) -> float:
 
 
 def wrk(port: int, n: int, connections: int, duration: float, script: Path) -> dict[str, float] | None:
-    """One wrk run; None when any answer was not 2xx (the run is void)."""
+    """One wrk run; None when any answer was not 2xx, or a call failed or timed out (wrk's 2 s):
+    the run is void."""
     out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--latency", "-s", str(script),
                           f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=False,
                          timeout=duration + 60).stdout
-    if "Non-2xx" in out or "Socket errors" in out and re.search(r"(read|write|timeout) [1-9]", out):
+    if "Non-2xx" in out or re.search(r"Socket errors:.*(read|write|timeout) [1-9]", out):
         return None
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     p50 = re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE)
     p99 = re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE)
-    if not (rps and p50 and p99):
+    if not (rps and p50 and p99) or float(rps.group(1)) == 0:
         return None
     return {"rps": float(rps.group(1)), "p50": _ms(p50.group(1)), "p99": _ms(p99.group(1))}
 
@@ -252,7 +253,7 @@ def measure(server: str, n: int, conns: list[int], args: argparse.Namespace, tmp
         wrk(port, n, max(conns), warm, script)
         for c in conns:
             runs = [r for r in (wrk(port, n, c, args.duration, script) for _ in range(args.runs)) if r]
-            results[c] = max(runs, key=lambda r: r["rps"]) if runs else "void (non-2xx answers)"
+            results[c] = max(runs, key=lambda r: r["rps"]) if runs else "void (non-2xx, errors or timeouts)"
     return results
 
 
