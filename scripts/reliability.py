@@ -140,11 +140,12 @@ def fuzz(tmp: Path, args: argparse.Namespace) -> tuple[bool, Figures]:
     ok = code == 0
     atheris_tried, note = _atheris(tmp, args)
     ok = ok and note != "failed"
-    sdk = (f"; SDK differential: {TOTALS['collections tried']} collection variants, "
-           f"{TOTALS['collections accepted by the SDK']} accepted by the SDK, "
-           f"{TOTALS['collections imported by postmock']} imported by postmock with the same counts, "
-           f"{TOTALS['environments tried']} environment variants, "
-           f"{TOTALS['environments imported by postmock']}/{TOTALS['environments accepted by the SDK']} imported")
+    sdk = (f"; SDK differential: {TOTALS['collections tried']:,} collection variants, "
+           f"{TOTALS['collections accepted by the SDK']:,} accepted by the SDK and imported by postmock "
+           f"with the same counts, {TOTALS['collections imported though the SDK throws on them']:,} more "
+           f"the SDK crashed on repaired and imported, every export loaded by the SDK; "
+           f"{TOTALS['environments tried']:,} environment variants, "
+           f"{TOTALS['environments accepted by the SDK']:,} accepted and imported")
     return ok, {"fuzz": f"{hypothesis_tried + atheris_tried} inputs ({hypothesis_tried} hypothesis, "
                         f"{atheris_tried} atheris{'' if note in ('ok', 'failed') else ': ' + note}), "
                         f"{'no findings' if ok else 'FINDINGS'}{sdk}"}

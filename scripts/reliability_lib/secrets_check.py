@@ -249,4 +249,7 @@ def _traversal(tmp: Path, ws: Workspace, report: SecretsReport) -> None:
     report.escaped += [str(p) for p in Path("/").glob("evil*")] + [str(p) for p in tmp.parent.glob("evil*")]
     evil = [p for p in ws.root.rglob("*evil*")]
     report.escaped += [f"a file named after imported data: {p}" for p in evil]
+    # An imported file's blob reference to a path outside the blob store is dropped, not kept.
+    report.escaped += [f"a stored reference to a hostile blob path: {p}" for p in (ws.root / "collections").glob("*.json")
+                       if "evil-blob" in p.read_text(encoding="utf-8", errors="replace")]
     report.not_private += [p for p in private_problems(ws.root) if p not in report.not_private]
