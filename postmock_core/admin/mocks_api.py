@@ -2,6 +2,9 @@
 
 Each route converts between Postman's JSON and postmock's core types and calls one verb of
 `mock.manage` (the same ones the CLI calls).
+
+It runs past the ~300-line guide because it is the whole `/mocks` resource of Postman's API
+(the mock, publish, server responses, "mock these"); one resource reads best as one router.
 """
 
 from __future__ import annotations

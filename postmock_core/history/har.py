@@ -5,6 +5,9 @@ export: bodies are already decoded there, so Content-Encoding is dropped; HTTP/2
 headers are dropped; entries without a response become failed exchanges. Everything is
 converted before anything is stored, so a bad file imports nothing and the error names the
 file, the JSON path and the problem.
+
+It runs past the ~300-line guide because every exporter's dialect (browsers, Charles, Insomnia)
+is handled in the one reader, where their differences can be seen side by side.
 """
 
 from __future__ import annotations

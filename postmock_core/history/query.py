@@ -4,6 +4,8 @@ A `HistoryQuery` is data. The CLI builds one from the shared flags (`add_argumen
 `from_args`); `matches` checks one stored document, cheap fields first, and only runs the
 filter expression's predicate (compiled at the edge, by `mitm.filterexpr`) when one is given,
 because that is the slow path.
+
+A little past the ~300-line guide: the selection flags and the query they build are one idea.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ configurations (`mocks.json`), its collection, its environment, the API keys, th
 Each is a `WatchedFile`, so an edit is used on the next call (one made by another process
 once `RELOAD_CHECK` has passed, 5 ms), and the matcher (a `Served`) is rebuilt only when the
 collection, the environment or a matching option changed.
+
+A little past the ~300-line guide: the catalog, the runtime and its rebuild share the reload
+machinery that keeps a running mock in step with the files.
 """
 
 from __future__ import annotations
