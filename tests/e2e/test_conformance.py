@@ -374,7 +374,7 @@ def test_mock_whose_collection_was_deleted_is_deactivated(rig: Rig) -> None:
     standalone_only(rig)
     with rig.client("orphan") as c:
         assert c.get("/users/1").status_code == 200
-        postmock(rig.home, "collection", "delete", "orphan API")
+        postmock(rig.home, "collection", "delete", "orphan API", "--yes")
         r = c.get("/users/1")
     assert r.status_code == 404
     error = r.json()["error"]

@@ -83,8 +83,13 @@ def test_two_workers_share_each_port_and_each_follows_the_workspace(tmp_path: Pa
         port = free_port()
         postmock(workspace.root, "mock", "create", "--collection", "shared collection", "--name", "later",
                  "--port", str(port))
-        wait_until(lambda: all(r.status_code == 200 for r in fresh_gets(f"http://127.0.0.1:{port}/users/1", 24)),
-                   20, message="every worker to serve the new mock")
+        def every_worker_serves_it() -> bool:
+            try:
+                return all(r.status_code == 200 for r in fresh_gets(f"http://127.0.0.1:{port}/users/1", 24))
+            except httpx.ConnectError:  # not open yet in some worker
+                return False
+
+        wait_until(every_worker_serves_it, 20, message="every worker to serve the new mock")
         assert served.stop() == 0
     # 24 + 24 calls, written by whichever worker answered each.
     assert CallLog(workspace, mock.id).count() == 48

@@ -29,10 +29,10 @@ def answers(url: str) -> int | None:
 
 def test_serves_every_mock_as_they_are_created_moved_and_deleted(tmp_path: Path, workspace: Workspace) -> None:
     first = make_mock(workspace, "first", free_port())
-    holder = socket.socket()
-    holder.bind(("127.0.0.1", 0))
+    busy = make_mock(workspace, "busy", free_port())
+    holder = socket.socket()  # another program takes the port after the mock was made
+    holder.bind(("127.0.0.1", busy.port))
     holder.listen()
-    busy = make_mock(workspace, "busy", holder.getsockname()[1])
     with run_serve(workspace.root, [first], tmp_path, names=[]) as served:
         assert answers(first.url) == 200
         out = served.output()
