@@ -35,6 +35,9 @@ def test_serves_every_mock_as_they_are_created_moved_and_deleted(tmp_path: Path,
     holder.listen()
     with run_serve(workspace.root, [first], tmp_path, names=[]) as served:
         assert answers(first.url) == 200
+        # The busy port is reported once it was tried, which may be just after the first answer.
+        wait_until(lambda: f"port {busy.port} of mock 'busy' is in use" in served.output(), 20,
+                   message="the busy port to be reported")
         out = served.output()
         assert first.url in out
         assert out.count(f"port {busy.port} of mock 'busy' is in use") == 1 and "other mocks still serve" in out
