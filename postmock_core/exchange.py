@@ -144,6 +144,12 @@ class HttpRequest:
     def header(self, name: str, default: str | None = None) -> str | None:
         return header(self.headers, name, default)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled by position: several times faster than a dataclass's default (the call log
+        # hands every answered call to its writer process this way).
+        return (HttpRequest, (self.method, self.scheme, self.host, self.port, self.path, self.query,
+                              self.headers, self.body, self.http_version))
+
     def to_doc(self, blobs: BlobStore | None) -> dict[str, Any]:
         return {
             "method": self.method,
@@ -182,6 +188,9 @@ class HttpResponse:
 
     def header(self, name: str, default: str | None = None) -> str | None:
         return header(self.headers, name, default)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (HttpResponse, (self.status, self.reason, self.headers, self.body, self.http_version))
 
     def to_doc(self, blobs: BlobStore | None) -> dict[str, Any]:
         return {

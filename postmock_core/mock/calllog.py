@@ -15,7 +15,7 @@ from postmock_core.mock.privacy import log_view
 from postmock_core.store.segments import SegmentedStore, WriterBatch
 from postmock_core.store.workspace import Workspace
 
-__all__ = ["NO_MATCH", "RESPONSE_TYPES", "CallLog", "CallQuery", "call_doc", "merged_calls", "parse_when",
+__all__ = ["NO_MATCH", "RESPONSE_TYPES", "CallDocs", "CallLog", "CallQuery", "call_doc", "merged_calls", "parse_when",
            "response_type"]
 
 NO_MATCH = "No matching requests"
@@ -33,21 +33,70 @@ def _body(data: bytes, content_type: str | None) -> dict[str, Any] | None:
 def call_doc(request: HttpRequest, response: HttpResponse, started: float, duration_ms: float,
              example_id: str | None, example_name: str | None, score: float | None, *,
              redactor: Redactor | None = None, found: SecretValues | None = None,
-             masks: SecretValues | None = None) -> dict[str, Any]:
+             masks: SecretValues | None = None, when: str | None = None) -> dict[str, Any]:
     """The log entry for one answered call; `request` should already be redacted (see `log_view`
-    for the rest)."""
+    for the rest). `when`: `started` formatted, when already known."""
     request, response = log_view(request, response, redactor, found, masks)
+    return _doc(request, response.status, _message_doc(response), started, when or format_time(started),
+                duration_ms, example_id, example_name, score)
+
+
+class CallDocs:
+    """`call_doc` for many calls, remembering what repeats between them: the log view of a
+    response that many calls got (a static example's), and the date and time to the second."""
+
+    def __init__(self) -> None:
+        # By (response, masks) identity; the value keeps both alive so no id is reused.
+        self._responses: dict[tuple[int, int], tuple[HttpResponse, Any, dict[str, Any]]] = {}
+        self._second = -1
+        self._stamp = ""
+
+    def time(self, started: float) -> str:
+        """`format_time(started)`, formatting each second once."""
+        second = int(started // 1)
+        micro = round((started - second) * 1_000_000)  # as datetime rounds it
+        if micro >= 1_000_000:
+            second, micro = second + 1, micro - 1_000_000
+        if second != self._second:
+            self._second, self._stamp = second, format_time(second)[:-5]
+        return f"{self._stamp}.{micro // 1000:03d}Z"
+
+    def doc(self, request: HttpRequest, response: HttpResponse, started: float, duration_ms: float,
+            example_id: str | None, example_name: str | None, score: float | None, *,
+            redactor: Redactor | None = None, found: SecretValues | None = None,
+            masks: SecretValues | None = None) -> dict[str, Any]:
+        """What `call_doc` gives for the same call."""
+        if redactor is not None or found:
+            return call_doc(request, response, started, duration_ms, example_id, example_name, score,
+                            redactor=redactor, found=found, masks=masks, when=self.time(started))
+        key = (id(response), id(masks))
+        kept = self._responses.get(key)
+        if kept is None:
+            shown = log_view(request, response, None, None, masks)[1] if masks else response
+            kept = self._responses[key] = (response, masks, _message_doc(shown))
+        if masks:
+            request = log_view(request, response, None, None, masks)[0]
+        return _doc(request, response.status, kept[2], started, self.time(started), duration_ms,
+                    example_id, example_name, score)
+
+
+def _message_doc(message: HttpRequest | HttpResponse) -> dict[str, Any]:
+    return {"headers": [list(h) for h in message.headers],
+            "body": _body(message.body, message.header("content-type"))}
+
+
+def _doc(request: HttpRequest, status: int, response: dict[str, Any], started: float, when: str,
+         duration_ms: float, example_id: str | None, example_name: str | None,
+         score: float | None) -> dict[str, Any]:
     return {
-        "time": format_time(started),
+        "time": when,
         "timestamp": started,
         "method": request.method,
         "path": request.path,
         "query": request.query_string,
-        "request": {"headers": [list(h) for h in request.headers],
-                    "body": _body(request.body, request.header("content-type"))},
-        "status": response.status,
-        "response": {"headers": [list(h) for h in response.headers],
-                     "body": _body(response.body, response.header("content-type"))},
+        "request": _message_doc(request),
+        "status": status,
+        "response": response,
         "example": {"id": example_id, "name": example_name or NO_MATCH},
         "score": score,
         "duration_ms": round(duration_ms, 3),

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 from postmock_core.exchange import HttpRequest, HttpResponse
 from postmock_core.history.redaction import Redactor, SecretValues
-from postmock_core.mock.calllog import CallLog, call_doc
+from postmock_core.mock.calllog import CallDocs, CallLog
 from postmock_core.store.pipewriter import (
     ChildWriter,
     Emit,
@@ -70,6 +70,7 @@ def write_calls(ws: Workspace, calls: list[Call], logs: dict[str, CallLog], sess
     for c in calls:
         by_mock.setdefault(c.mock_id, []).append(c)
     n = 0
+    making = CallDocs()
     for mock_id, mine in by_mock.items():
         call_log = logs.get(mock_id)
         if call_log is None:
@@ -80,8 +81,8 @@ def write_calls(ws: Workspace, calls: list[Call], logs: dict[str, CallLog], sess
                 stored[mock_id] = call_log.stored_seq(session)
             mine = [c for c in mine if c.seq > stored[mock_id]]  # resent, but stored before
             writer = (session, [c.seq for c in mine], stored[mock_id])
-        docs = [call_doc(c.request, c.response, c.started, c.duration_ms, c.example_id, c.example_name, c.score,
-                         redactor=c.redactor, found=c.found, masks=c.masks) for c in mine]
+        docs = [making.doc(c.request, c.response, c.started, c.duration_ms, c.example_id, c.example_name, c.score,
+                           redactor=c.redactor, found=c.found, masks=c.masks) for c in mine]
         call_log.append(docs, mine[-1].cap if mine else 0, writer)
         if writer is not None and mine:
             stored[mock_id] = mine[-1].seq

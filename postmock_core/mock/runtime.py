@@ -56,6 +56,7 @@ Doc = dict[str, Any]
 # process are seen on the next call.
 RELOAD_CHECK = 0.005
 _SELECTORS = ("x-mock-response-id", "x-mock-response-name", "x-mock-response-code")
+_NO_MASKS = SecretValues()  # shared, never added to
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,17 +270,25 @@ class MockRuntime:
 
     def masks(self) -> SecretValues:
         """The mock's secret environment values, masked wherever it shows more than an answer."""
-        mock = self.config()
-        served = self.served(mock) if mock is not None else None
-        return served.masks if isinstance(served, Served) else SecretValues()
+        return self.current()[2]
 
-    # -- deciding -----------------------------------------------------------------------------
-    def decide(self, request: HttpRequest, api_key: str | None, standalone: bool = True) -> Decision:
-        """How to answer `request` (already redacted); `api_key` is the raw x-api-key header."""
+    def current(self) -> tuple[MockConfig | None, Served | str | None, SecretValues]:
+        """(configuration, matcher or why it is deactivated, secret environment values) as they
+        are now: looked up once per call, so every part of one answer sees the same version."""
         mock = self.config()
         if mock is None:
-            return Decision("not-found", mock_not_found())
+            return None, None, _NO_MASKS
         served = self.served(mock)
+        return mock, served, served.masks if isinstance(served, Served) else _NO_MASKS
+
+    # -- deciding -----------------------------------------------------------------------------
+    def decide(self, request: HttpRequest, api_key: str | None, standalone: bool = True,
+               now: tuple[MockConfig | None, Served | str | None, SecretValues] | None = None) -> Decision:
+        """How to answer `request` (already redacted); `api_key` is the raw x-api-key header;
+        `now` is what `current()` gave for this call (looked up when not given)."""
+        mock, served, _ = self.current() if now is None else now
+        if mock is None or served is None:
+            return Decision("not-found", mock_not_found())
         if isinstance(served, str):
             return Decision("not-found", mock_not_found(served))
         delay = request_delay(request, mock.delay_ms)

@@ -123,9 +123,9 @@ class MockService:
         if runtime is None:
             mock, decision = None, Decision("not-found", mock_not_found())
         else:
-            mock = runtime.config()
-            decision = runtime.decide(redacted, request.header("x-api-key"), standalone)
-            masks = runtime.masks()
+            now = runtime.current()
+            mock, masks = now[0], now[2]
+            decision = runtime.decide(redacted, request.header("x-api-key"), standalone, now)
         origin = request.header("origin")
         if decision.response is None:
             reply, logged = await self._forward(decision, request, origin, standalone, started, t0)
@@ -139,7 +139,7 @@ class MockService:
             self.writer.add(mock.id, self._cap(mock), redacted, logged, started, duration_ms,
                             reply.example_id, reply.example_name, reply.score,
                             redactor=self.redactor if reply.upstream is not None else None,
-                            found=found, masks=masks)
+                            found=found or None, masks=masks or None)
         if self.listener is not None:
             self.listener(mock, redacted, reply, duration_ms)
         return reply

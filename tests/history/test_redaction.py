@@ -7,7 +7,7 @@ import json
 import pytest
 
 from postmock_core.exchange import Exchange, HttpRequest, HttpResponse
-from postmock_core.history.redaction import DEFAULT_HEADERS, DEFAULT_KEYS, PLACEHOLDER, Redactor
+from postmock_core.history.redaction import DEFAULT_HEADERS, DEFAULT_KEYS, PLACEHOLDER, Redactor, SecretValues
 
 R = Redactor()
 
@@ -136,3 +136,17 @@ def test_content_length_follows_a_redacted_body() -> None:
     assert out.header("content-length") == str(len(out.body))
     untouched = Redactor().request(HttpRequest("POST", headers=[("Content-Length", "3")], body=b"abc"))
     assert untouched.header("content-length") == "3"
+
+
+def test_header_lines_found_clean_are_remembered_per_rules() -> None:
+    """A redactor remembers the header lines it found nothing in; a secret is never one of them."""
+    redactor = Redactor()
+    plain = [("Host", "api.example.com:8080"), ("Accept", "application/json")]
+    secret = ("X-Note", "token=abcdef123456")
+    for _ in range(2):  # the second time the clean lines come from memory
+        found = SecretValues()
+        out = redactor.request(HttpRequest("GET", path="/a", headers=[*plain, secret]), found=found)
+        assert out.headers[:2] == plain and "abcdef123456" not in out.headers[2][1]
+        assert found.values == {"abcdef123456"}
+    stricter = Redactor.build(headers=["accept"])
+    assert stricter.request(HttpRequest("GET", path="/a", headers=plain)).headers[1][1] != "application/json"

@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from postmock_core.mock.calllog import NO_MATCH, CallLog, CallQuery, call_doc, parse_when
+from postmock_core.history.redaction import Redactor, SecretValues
+from postmock_core.mock.calllog import NO_MATCH, CallDocs, CallLog, CallQuery, call_doc, parse_when
 from postmock_core.mock.callwriter import CallWriter
 from postmock_core.errors import PostmockError
 from postmock_core.exchange import HttpRequest, HttpResponse
@@ -29,6 +30,32 @@ def test_call_doc_shape() -> None:
     assert doc["method"] == "GET" and doc["path"] == "/users/7" and doc["query"] == "q=x"
     assert doc["status"] == 200 and doc["example"] == {"id": None, "name": NO_MATCH}
     assert doc["response"]["body"] == {"text": '{"id": 7}'}
+
+
+def test_call_docs_agree_with_call_doc() -> None:
+    """The batch builder remembers responses and seconds; every entry is what call_doc makes."""
+    making = CallDocs()
+    shared = HttpResponse(200, "OK", [("Content-Type", "application/json")], b'{"token": "s3cret-env-value"}')
+    masks = SecretValues(["s3cret-env-value"], mask="*****", min_length=1)
+    secret_req = HttpRequest("GET", path="/a", headers=[("Authorization", "Bearer abcdefgh12345")])
+    found = SecretValues()
+    redacted = Redactor().request(secret_req, found=found)
+    upstream = HttpResponse(200, "OK", [("X-Echo", "Bearer abcdefgh12345")], b"abcdefgh12345")
+    cases = [
+        (HttpRequest("GET", path="/users/1", query=[("q", "x")]), shared, 1_700_000_000.9999996, {}),
+        (HttpRequest("GET", path="/users/2"), shared, 1_700_000_001.0004, {}),
+        (HttpRequest("GET", path="/users/3"), shared, 1_700_000_001.5, {"masks": masks}),
+        (HttpRequest("GET", path="/users/4?k=s3cret-env-value"), shared, 1_700_000_002.25, {"masks": masks}),
+        (redacted, upstream, 1_700_000_059.9995, {"found": found, "redactor": Redactor()}),
+        (HttpRequest("GET", path="/users/5"), shared, 1_700_000_060.0, {}),
+    ]
+    for request, response, started, extra in cases:
+        got = making.doc(request, response, started, 1.25, "ex", "name", 1.0, **extra)
+        assert got == call_doc(request, response, started, 1.25, "ex", "name", 1.0, **extra)
+    masked = making.doc(cases[2][0], shared, 1.0, 1.0, "ex", "name", 1.0, masks=masks)
+    assert "s3cret-env-value" not in str(masked) and "*****" in str(masked)
+    assert "abcdefgh12345" not in str(making.doc(redacted, upstream, 1.0, 1.0, None, None, None,
+                                                  found=found, redactor=Redactor()))
 
 
 def test_cap_keeps_the_newest(workspace: Workspace) -> None:

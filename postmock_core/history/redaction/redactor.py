@@ -34,6 +34,9 @@ from postmock_core.history.redaction.values import SecretValues
 
 __all__ = ["Redactor", "redact_url"]
 
+# Clean header lines remembered per redactor (then forgotten all at once).
+CLEAN_CAP = 4096
+
 _USERINFO = re.compile(r"(?<=//)[^/?#@\s]*@")
 
 
@@ -70,6 +73,11 @@ class Redactor:
     def rules(self) -> Rules:
         return Rules.build(self.headers, self.keys, self.query_keys)
 
+    @cached_property
+    def _clean_headers(self) -> set[tuple[str, str]]:
+        # Header lines these rules found nothing in: the same ones come on every call.
+        return set()
+
     # -- first pass: by place -------------------------------------------------------------------
     def _decoded(self, headers: Headers, body: bytes, places: list[str]) -> tuple[Headers, bytes]:
         """A body still in its Content-Encoding is decoded; one that cannot be is not kept."""
@@ -91,14 +99,23 @@ class Redactor:
         rules = self.rules
         new_body = redact_body(body, header(headers, "content-type"), rules, found, places)
         out = []
+        clean = self._clean_headers
         for k, v in headers:
+            if (k, v) in clean:  # seen before, with nothing to redact (a server's hot path)
+                out.append((k, v))
+                continue
             where = f"header:{k.lower()}"
             if rules.header(k):
                 nv = redact_credential(k, v, found)
                 if nv != v:
                     places.append(where)
             else:
+                seen = len(places)
                 nv = scrub_text(v, rules, found, places, where)
+                if nv == v and len(places) == seen:
+                    if len(clean) >= CLEAN_CAP:
+                        clean.clear()
+                    clean.add((k, v))
             out.append((k, nv))
         return _with_length(out, new_body, original), new_body
 
