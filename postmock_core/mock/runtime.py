@@ -59,6 +59,11 @@ _SELECTORS = ("x-mock-response-id", "x-mock-response-name", "x-mock-response-cod
 _NO_MASKS = SecretValues()  # shared, never added to
 
 
+def _read_in_steps(data: bytes) -> Any:
+    # A collection's bulk is its `item` tree: walked in steps, each request decoded whole.
+    return loads_in_steps(data, depth=16, walk=("item",))
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     """How to answer one call: a local `response`, or forward it (`forward` set)."""
@@ -162,7 +167,7 @@ class MockRuntime:
         try:
             # In steps: a large collection is parsed while other threads (calls) keep running.
             with kept_for_long():
-                doc = read_json(path, loads_in_steps)
+                doc = read_json(path, _read_in_steps)
         except PostmockError as e:
             log.error("postmock: %s", e)
             return None

@@ -23,14 +23,27 @@ def test_same_value_as_json_loads(value: Any) -> None:
     for text in (json.dumps(value), json.dumps(value, indent=2, sort_keys=True)):
         assert loads_in_steps(text) == json.loads(text)
         assert loads_in_steps(text.encode()) == json.loads(text.encode())
+        assert loads_in_steps(text, 12, walk=["item", ""]) == json.loads(text)
 
 
-@pytest.mark.parametrize("bad", [b"", b"{", b'{"a": 1,}', b"[1 2]", b'{"a" 1}', b"{1: 2}", b"[1] x", b'{"a": [1,]}'])
+def test_walking_named_properties_reads_collections_alike() -> None:
+    leaf = {"name": "r\u00e9q \"1\"", "request": {"url": "{{b}}/a", "header": [{"key": "A", "value": "b"}]},
+            "response": [{"name": "ok", "body": "{\"x\": 1}"}]}
+    doc = {"info": {"name": "c"}, "item": [leaf, {"name": "folder", "item": [leaf, {"item": [leaf]}]}],
+           "we\\ird\u0001key": [1, {"item": []}]}
+    for text in (json.dumps(doc), json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False)):
+        assert loads_in_steps(text, 12, walk=["item"]) == json.loads(text)
+
+
+@pytest.mark.parametrize("bad", [b"", b"{", b'{"a": 1,}', b"[1 2]", b'{"a" 1}', b"{1: 2}", b"[1] x", b'{"a": [1,]}',
+                                 b'{"a\x01": 1}', b'{"a\\q": 1}', b'{"a": 1 "b": 2}', b'{"a": [1}', b'{"a": {"b": 1]}'])
 def test_same_errors_as_json_loads(bad: bytes) -> None:
     with pytest.raises(json.JSONDecodeError):
         json.loads(bad)
     with pytest.raises(json.JSONDecodeError):
         loads_in_steps(bad)
+    with pytest.raises(json.JSONDecodeError):
+        loads_in_steps(bad, walk=["a"])
 
 
 def test_release_empties_nested_containers_and_objects() -> None:
