@@ -9,7 +9,6 @@ stats the file to notice a change; nothing else is cached across processes.
 from __future__ import annotations
 
 import contextlib
-import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from postmock_core.store.storage import (
     file_lock,
     read_each,
     read_json,
+    remove_file,
     write_json,
 )
 from postmock_core.store.workspace import Workspace
@@ -232,7 +232,7 @@ class CollectionStore:
         with file_lock(self.lock_path):
             path = self.resolve(name_or_id)
             summary = _summary(self._read(path), path)
-            os.unlink(path)
+            remove_file(path)
         return summary
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from postmock_core.store.storage import (
     file_lock,
     read_each,
     read_json,
+    remove_file,
     write_json,
 )
 from postmock_core.store.workspace import Workspace
@@ -267,6 +267,6 @@ class EnvironmentStore:
         with file_lock(self.lock_path):
             path = self.resolve(name_or_id)
             doc = self._read(path)
-            os.unlink(path)
+            remove_file(path)
         return doc
 

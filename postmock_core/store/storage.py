@@ -35,6 +35,7 @@ __all__ = [
     "file_lock",
     "read_each",
     "read_json",
+    "remove_file",
     "snapshot",
     "transaction",
     "write_json",
@@ -112,6 +113,13 @@ def atomic_write(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    note_replaced()
+    _fsync_dir(path.parent)
+
+
+def remove_file(path: Path) -> None:
+    """Delete `path`; a `WatchedFile` of this process sees it gone on its next look."""
+    os.unlink(path)
     note_replaced()
     _fsync_dir(path.parent)
 
