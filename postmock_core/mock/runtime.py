@@ -81,6 +81,10 @@ class Decision:
     # Header and query parameter names taken off a call before it is forwarded (a private
     # mock's key is for the mock, never for the real API).
     strip: tuple[str, ...] = ()
+    # With `stable`: where an engine may keep what it derives from `response`, and how many
+    # such things (both live as long as the served version of the collection).
+    kept: dict[Any, Any] | None = None
+    kept_cap: int = 0
 
 
 def _why_inactive(mock: MockConfig, has_collection: bool, has_environment: bool,
@@ -317,7 +321,7 @@ class MockRuntime:
         if result.example is not None:
             response, stable = served.render(result, request, mock.seed)
             return Decision("mocked", response, result.example.id, result.example.name, result.score, delay,
-                            stable=stable)
+                            stable=stable, kept=served.replies if stable else None, kept_cap=served.cache_cap)
         if mock.on_miss == "error" or _explicit(request):
             body = mask_data(not_found_body(result), served.masks)
             return Decision("miss", json_response(result.status, body, "Not Found"), delay_ms=delay)

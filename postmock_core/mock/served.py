@@ -36,7 +36,7 @@ Doc = dict[str, Any]
 Origin = tuple[str, int]  # (lower-case host, port)
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-CACHE_CAP = 10_000  # remembered matches and rendered responses per served version
+CACHE_CAP = 10_000  # remembered matches and rendered responses per served version, at least
 # Collections this large are rebuilt on a thread while the old version keeps answering; a
 # smaller one is rebuilt before the next call (quick, and that call sees the edit).
 ASIDE_FROM = 2_000
@@ -118,8 +118,12 @@ class Served:
         self.hosts: frozenset[Origin] = frozenset((h, p) for _, h, p in self.origins)
         self.masks = environment_masks(environment)
         self._cacheable = not options.match_headers
+        # As many as the collection has examples: a load spread over all of them stays cached.
+        self.cache_cap = max(CACHE_CAP, len(self.matcher.examples))
         self._matches: dict[tuple[Any, ...], MatchResult] = {}
         self._rendered: dict[int, HttpResponse] = {}
+        # What an engine finishes from a remembered response (see `MockService`), per version.
+        self.replies: dict[Any, Any] = {}
 
     def release(self) -> None:
         """Free this version on a thread, a piece at a time (see `release_in_steps`); it must
@@ -133,7 +137,7 @@ class Served:
         key = (request.method, request.path, *request.query)
         result = self._matches.get(key)
         if result is None:
-            if len(self._matches) >= CACHE_CAP:
+            if len(self._matches) >= self.cache_cap:
                 self._matches.clear()
             result = self._matches[key] = self.matcher.match(request)
         return result
@@ -150,7 +154,7 @@ class Served:
         response = render(example, request, result.captures, seed)
         if not _static(example):
             return response, False
-        if len(self._rendered) >= CACHE_CAP:
+        if len(self._rendered) >= self.cache_cap:
             self._rendered.clear()
         self._rendered[id(example)] = response
         return response, True

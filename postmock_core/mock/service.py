@@ -91,9 +91,6 @@ class MockService:
         self.forwarder = forwarder or Forwarder()
         self.listener = listener
         self._runtimes: dict[str, MockRuntime] = {}
-        # Finished replies of static examples, by (response, caller's Origin, score); the value
-        # keeps the response alive, so its id is never reused while the entry exists.
-        self._replies: dict[tuple[int, str | None, float | None], tuple[HttpResponse, Reply]] = {}
 
     def runtime(self, mock_id: str) -> MockRuntime:
         """The live runtime of one mock (made once, kept while the service lives)."""
@@ -147,16 +144,16 @@ class MockService:
     def _local(self, decision: Decision, origin: str | None) -> Reply:
         resp = decision.response
         assert resp is not None
-        if decision.stable:
+        kept = decision.kept
+        if decision.stable and kept is not None:
+            # The value keeps the response alive, so its id is never reused while it is there.
             key = (id(resp), origin, decision.score)
-            kept = self._replies.get(key)
-            if kept is not None:
-                return kept[1]
-            reply = self._finish(decision, resp, origin)
-            if len(self._replies) >= REPLY_CACHE_CAP:
-                self._replies.clear()
-            self._replies[key] = (resp, reply)
-            return reply
+            entry = kept.get(key)
+            if entry is None:
+                if len(kept) >= max(decision.kept_cap, REPLY_CACHE_CAP):
+                    kept.clear()
+                entry = kept[key] = (resp, self._finish(decision, resp, origin))
+            return entry[1]  # type: ignore[no-any-return]
         return self._finish(decision, resp, origin)
 
     def _finish(self, decision: Decision, resp: HttpResponse, origin: str | None) -> Reply:

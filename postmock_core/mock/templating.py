@@ -222,6 +222,8 @@ def _json_tokens(text: str) -> list[tuple[int, int, str, int]] | None:
 
 
 def _compile(text: str, json_body: bool = False) -> _Template:
+    if "{{" not in text:
+        return _Template(text, (), ())  # nothing to fill: most examples
     tokens = _json_tokens(text) if json_body else None
     return _build(text, tokens if tokens is not None else _plain_tokens(text))
 
@@ -266,10 +268,14 @@ def render(example: Example, request: HttpRequest, captures: Mapping[str, str] |
            seed: int | None = None) -> HttpResponse:
     """The response to send for `example` answering `request` (`seed`: the mock's, if any)."""
     headers, body_template = _templates(example)
-    call = _Call(draw(request_seed(request, seed)), RequestData(request), captures or {})
-    out_headers = [(k, t.fill(call)) for k, t in headers]
-    # Request data that was not UTF-8 goes back as the bytes it came as.
-    body = example.body if body_template is None else wire_bytes(body_template.fill(call))
+    if not any(t.slots for _, t in headers) and (body_template is None or not body_template.slots):
+        out_headers = [(k, t.head) for k, t in headers]
+        body = example.body if body_template is None else wire_bytes(body_template.head)
+    else:
+        call = _Call(draw(request_seed(request, seed)), RequestData(request), captures or {})
+        out_headers = [(k, t.fill(call)) for k, t in headers]
+        # Request data that was not UTF-8 goes back as the bytes it came as.
+        body = example.body if body_template is None else wire_bytes(body_template.fill(call))
     try:
         reason = example.reason or HTTPStatus(example.status).phrase
     except ValueError:

@@ -14,7 +14,7 @@ from postmock_core.mock.calllines import CallPrinter
 from postmock_core.mock.runtime import MockCatalog
 from postmock_core.mock.service import MockService
 from postmock_core.serve.host import EnginePorts, MockHost
-from postmock_core.serve.server import Engine, new_event_loop
+from postmock_core.serve.server import Engine, new_event_loop, tune_gc_for_serving
 from postmock_core.serve.workers import WorkerPorts
 from postmock_core.store.workspace import Workspace
 
@@ -89,6 +89,7 @@ def run_service(ws: Workspace, mock_ids: list[str] | None, quiet: bool = False,
             return await serve_workspace(ws, mock_ids, stop, quiet=quiet, host=host, workers=workers,
                                          call_log=call_log, port=port)
 
+    tune_gc_for_serving()
     loop = new_event_loop()
     asyncio.set_event_loop(loop)
     stop = asyncio.Event()

@@ -24,7 +24,7 @@ import sys
 from postmock_core.mock.calllines import CallPrinter
 from postmock_core.mock.service import MockService
 from postmock_core.serve.app import MockApp
-from postmock_core.serve.server import Engine, new_event_loop
+from postmock_core.serve.server import Engine, new_event_loop, tune_gc_for_serving
 from postmock_core.store.workspace import Workspace
 
 __all__ = ["main", "run_worker"]
@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     # their stdin), so they finish the calls in flight and write their call logs first.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=logging.WARNING, format="postmock: %(levelname)s: %(message)s")
+    tune_gc_for_serving()
     loop = new_event_loop()
     asyncio.set_event_loop(loop)
     try:
