@@ -1,7 +1,8 @@
 """Benchmark (not a test): postmock's engines beside other mock servers, with wrk.
 
   scripts/bench serve [--sizes 100,1000,10000,100000] [--connections 10,100] [--duration 5]
-                      [--runs 3] [--servers floor,asgi,asgi-2w,mitmproxy,wiremock,prism,mockoon,postman-local]
+                      [--runs 3] [--servers floor,floor-engine,asgi,asgi-2w,mitmproxy,wiremock,prism,mockoon,
+                                 postman-local]
                       [--cache DIR]
 
 Every server answers the same N stubs (`GET /users/{i}` -> `{"id": i, "name": "user i"}`) on
@@ -9,7 +10,8 @@ Every server answers the same N stubs (`GET /users/{i}` -> `{"id": i, "name": "u
 `--duration` s, keeping the best. A run with any non-2xx answer is void. Per server, N and
 connection count it reports req/s and p50/p99 latency. The servers:
 
-  floor          a raw ASGI app with a fixed answer on the same uvicorn settings: the stack's limit
+  floor          a raw ASGI app with a fixed answer on stock uvicorn (httptools, uvloop): the stack's limit
+  floor-engine   the same app on postmock's engine (uvicorn's protocol, one write per answer)
   asgi           postmock serve (ASGI engine); asgi-2w: the same with --workers 2
   mitmproxy      postmock serve --engine mitmproxy
   wiremock       WireMock standalone (Java; the jar from the npm package `wiremock`)
@@ -56,6 +58,18 @@ end
 """
 
 FLOOR = """
+import uvicorn
+BODY = b'{{"id": 1, "name": "user 1"}}'
+HEADERS = [(b"content-type", b"application/json"), (b"content-length", str(len(BODY)).encode())]
+async def app(scope, receive, send):
+    await receive()
+    await send({{"type": "http.response.start", "status": 200, "headers": HEADERS}})
+    await send({{"type": "http.response.body", "body": BODY}})
+uvicorn.run(app, host="127.0.0.1", port={port}, http="httptools", loop="uvloop", lifespan="off",
+            access_log=False, log_level="warning", server_header=False, timeout_keep_alive=30, backlog=2048)
+"""
+
+FLOOR_ENGINE = """
 import asyncio, sys
 sys.path.insert(0, {root!r})
 from postmock_core.serve.server import Engine, new_event_loop
@@ -159,7 +173,9 @@ def command(server: str, n: int, tmp: Path, cache: Path) -> tuple[list[str], int
     """(argv, port, extra environment) to serve N stubs with `server`."""
     port = free_port()
     if server == "floor":
-        return [sys.executable, "-c", FLOOR.format(root=str(ROOT), port=port)], port, {}
+        return [sys.executable, "-c", FLOOR.format(port=port)], port, {}
+    if server == "floor-engine":
+        return [sys.executable, "-c", FLOOR_ENGINE.format(root=str(ROOT), port=port)], port, {}
     if server in ("asgi", "asgi-2w", "mitmproxy"):
         home = tmp / f"home-{server}-{n}"
         name, port = postmock_workspace(home, n)
@@ -263,7 +279,8 @@ def main() -> int:
     ap.add_argument("--connections", default="10,100")
     ap.add_argument("--duration", type=float, default=5.0)
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--servers", default="floor,asgi,asgi-2w,mitmproxy,wiremock,prism,mockoon,postman-local")
+    ap.add_argument("--servers",
+                    default="floor,floor-engine,asgi,asgi-2w,mitmproxy,wiremock,prism,mockoon,postman-local")
     ap.add_argument("--cache", type=Path, default=Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
                     / "postmock-bench")
     args = ap.parse_args()

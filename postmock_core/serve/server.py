@@ -90,14 +90,66 @@ def _escape_high(match: re.Match[bytes]) -> bytes:
     return b"%%%02X" % match[0][0]
 
 
-class _Protocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol, taking bytes outside ASCII in a request target.
+# Writes at least this large go out at once rather than being joined with the next ones.
+_JOIN_BELOW = 64 * 1024
 
-    The parser refuses them ("Invalid char in url path"); clients send them all the same, and
-    mitmproxy answers them, so the start of a new request's target is percent-encoded first.
+
+class _JoinedWrites:
+    """A transport whose writes made in one turn of the event loop go out as one send.
+
+    uvicorn writes an answer's head and its body separately: two system calls, and on loopback
+    two trips through the receiver's TCP stack, for what fits one packet. Everything else is
+    the transport's own.
+    """
+
+    __slots__ = ("_loop", "_pending", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._pending: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if len(data) >= _JOIN_BELOW:
+            self.flush()
+            self._transport.write(data)
+            return
+        if not self._pending:
+            self._loop.call_soon(self.flush)
+        self._pending.append(data)
+
+    def flush(self) -> None:
+        if self._pending:
+            data = self._pending[0] if len(self._pending) == 1 else b"".join(self._pending)
+            self._pending = []
+            if not self._transport.is_closing():
+                self._transport.write(data)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def write_eof(self) -> None:
+        self.flush()
+        self._transport.write_eof()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+class _Protocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, taking bytes outside ASCII in a request target, and
+    sending each answer in one write (see `_JoinedWrites`).
+
+    The parser refuses such bytes ("Invalid char in url path"); clients send them all the
+    same, and mitmproxy answers them, so the start of a new request's target is
+    percent-encoded first.
     """
 
     _fresh = True  # the next bytes begin a request line
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(_JoinedWrites(transport, self.loop))  # type: ignore[arg-type]
 
     def data_received(self, data: bytes) -> None:
         if self._fresh and not data.isascii():
