@@ -131,6 +131,8 @@ class HttpRequest:
 
     @property
     def query_string(self) -> str:
+        if not self.query:
+            return ""
         return "&".join(f"{_quote(k)}={_quote(v)}" for k, v in self.query)
 
     @property

@@ -62,8 +62,16 @@ def collection_origins(collection: Doc, environment: Doc | None, urls: Iterable[
     found: list[tuple[str, str, int]] = []
     values = scope(collection, environment)
     base = [v for k, v in values.items() if k == "baseUrl" or k.startswith("baseUrl_")]
+    seen: set[str] = set()
     for url in [*base, *urls]:
-        o = origin_of(url)
+        # Only the part before the path decides the origin: each is looked at once.
+        start = url.find("://")
+        end = min((i for i in (url.find(c, start + 3) for c in "/?#") if i >= 0), default=len(url))
+        head = url[:end] if start >= 0 else url
+        if head in seen:
+            continue
+        seen.add(head)
+        o = origin_of(head)
         if o is not None and o not in found:
             found.append(o)
     return found
