@@ -13,6 +13,7 @@ machinery that keeps a running mock in step with the files.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +40,7 @@ from postmock_core.postman.collections import CollectionStore
 from postmock_core.postman.environments import EnvironmentStore
 from postmock_core.postman.fakerdata import preload
 from postmock_core.store.blobs import BlobStore
-from postmock_core.store.jsonsteps import loads_in_steps
+from postmock_core.store.jsonsteps import loads_in_steps, release_in_steps
 from postmock_core.store.settings import Settings, load_settings
 from postmock_core.store.storage import read_json
 from postmock_core.store.watch import WatchedFile
@@ -162,6 +163,7 @@ class MockRuntime:
         self._state_refs: tuple[Any, ...] = ()
         preload()  # Faker's import takes a few hundred ms: not on the first call's clock
         self._rebuild: Rebuild | None = None
+        self._emptied: Doc | None = None  # the collection document `_drop_content` emptied
         self.builds = 0  # matchers built so far, and how long the last one took
         self.last_build_s = 0.0
 
@@ -217,10 +219,14 @@ class MockRuntime:
         if reason is None:
             matcher_key = (id(collection), id(environment), mock.match_body, mock.match_headers)
             if self._served is None or matcher_key != self._served_key:
+                if collection is self._emptied:  # its content is gone (see `_drop_content`)
+                    self._collection = WatchedFile(self._collection.path, self._read, RELOAD_CHECK)
+                    return self.served(mock)
                 t0 = time.perf_counter()
                 self._served = Served(collection, environment, self._options(mock), self.catalog.blobs)  # type: ignore[arg-type]
                 self._served_key = matcher_key
                 self._serving(mock, time.perf_counter() - t0)
+                self._drop_content(collection)
         # The key holds ids of live objects: keep them referenced so an id is never reused.
         self._state_key, self._state_refs = key, (mock, settings, collection, environment)
         self._state = reason if reason is not None else self._served
@@ -255,6 +261,17 @@ class MockRuntime:
         self._served = served
         self._served_key = (id(collection), id(environment), mock.match_body, mock.match_headers)
         self._serving(mock, rebuild.seconds)
+        self._drop_content(collection)
+
+    def _drop_content(self, collection: Doc | None) -> None:
+        """Empty a large collection's document once its matcher is built, on a thread, a piece
+        at a time: at 100k examples it is hundreds of MB that nothing reads again. The empty
+        object stays as the version's identity; a new build reads the file again."""
+        assert self._served is not None
+        if collection and len(self._served.matcher.examples) >= ASIDE_FROM:
+            self._emptied = collection
+            threading.Thread(target=release_in_steps, args=(collection,), name="postmock-release",
+                             daemon=True).start()
 
     def _serving(self, mock: MockConfig, seconds: float) -> None:
         assert self._served is not None

@@ -123,18 +123,22 @@ def release_in_steps(root: Any, depth: int = 4, large: int = 64) -> None:
 
     Lists, dicts and the attribute dicts of objects are emptied from the inside out, down to
     `depth` levels and deeper wherever one holds more than `large` items; anything smaller is
-    freed whole, which is quick. Nothing else may use `root` or what it holds afterwards.
+    freed whole, which is quick. Nothing else may use `root` or what it holds afterwards; two
+    threads may empty the same object at once.
     """
     if not isinstance(root, list | dict):
         root = getattr(root, "__dict__", None)
     stack: list[tuple[Any, int]] = [(root, 0)]
     while stack:
         top, level = stack[-1]
-        if isinstance(top, list) and top:
-            child = top.pop()
-        elif isinstance(top, dict) and top:
-            child = top.popitem()[1]
-        else:
+        try:  # another thread may be emptying the same containers: what it took is gone
+            if isinstance(top, list):
+                child = top.pop()
+            elif isinstance(top, dict):
+                child = top.popitem()[1]
+            else:
+                raise IndexError
+        except (IndexError, KeyError):
             stack.pop()
             continue
         inner = getattr(child, "__dict__", None) if not isinstance(child, list | dict) else child

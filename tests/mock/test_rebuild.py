@@ -9,8 +9,10 @@ from support.mockkit import make_mock
 
 from postmock_core.exchange import HttpRequest
 from postmock_core.mock import runtime as runtime_module
+from postmock_core.mock.configs import MockStore
 from postmock_core.mock.runtime import MockCatalog, MockRuntime
 from postmock_core.postman.collections import CollectionStore
+from postmock_core.postman.environments import EnvironmentStore
 from postmock_core.store.workspace import Workspace
 
 
@@ -61,3 +63,35 @@ def test_deleted_collection_during_an_aside_build_deactivates(workspace: Workspa
         kind = rt.decide(HttpRequest("GET", path="/users/1"), None).kind
         time.sleep(0.005)
     assert kind == "not-found"
+
+
+def _answer_once_built(rt: MockRuntime, builds: int, seconds: float = 30) -> bytes:
+    """The body for /users/1 once the runtime has built `builds` versions (calls drive it)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        decision = rt.decide(HttpRequest("GET", path="/users/1"), None)
+        if rt.builds >= builds or time.monotonic() > deadline:
+            decision = rt.decide(HttpRequest("GET", path="/users/1"), None)
+            return decision.response.body if decision.response is not None else b"<forwarded>"
+        time.sleep(0.005)
+
+
+def test_a_large_collection_still_answers_after_its_document_is_let_go(workspace: Workspace,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once built, a large collection's parsed document is emptied to save memory; new settings
+    and a new environment are built from the file again, never from the emptied document."""
+    monkeypatch.setattr(runtime_module, "ASIDE_FROM", 1)
+    EnvironmentStore(workspace).set("env", "greeting", "hi")
+    mock = make_mock(workspace, "lean", 7344, environment=EnvironmentStore(workspace).load("env")["id"])
+    rt = MockRuntime(MockCatalog(workspace), mock.id)
+    rt.warm()
+    ada = b'{"id": 1, "name": "Ada"}'
+    time.sleep(0.2)  # the document is emptied on a thread
+    assert _answer_once_built(rt, 1) == ada
+    MockStore(workspace).update("lean", match_body=True)
+    assert _answer_once_built(rt, 2) == ada and rt.builds == 2
+    MockStore(workspace).update("lean", environment=None)
+    assert _answer_once_built(rt, 3) == ada and rt.builds == 3
+    with CollectionStore(workspace).edit("lean collection") as doc:
+        doc["item"][0]["response"][0]["body"] = "edited"
+    assert _answer_once_built(rt, 4) == b"edited"
