@@ -261,7 +261,7 @@ class MockRuntime:
         self._served = served
         self._served_key = (id(collection), id(environment), mock.match_body, mock.match_headers)
         self._serving(mock, rebuild.seconds)
-        self._drop_content(collection)
+        self._emptied = collection  # the rebuild emptied it once it had built the version
 
     def _drop_content(self, collection: Doc | None) -> None:
         """Empty a large collection's document once its matcher is built, on a thread, a piece

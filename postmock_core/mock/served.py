@@ -173,7 +173,8 @@ class Rebuild:
 
     `result` is (collection, environment, served) once `done()`: `served` None when the
     collection or environment could not be read. The watched files are primed with what was
-    read, so the version swapped in is never read and built a second time.
+    read, so the version swapped in is never read and built a second time. The collection
+    document is emptied once the version is built: only its identity is used afterwards.
     """
 
     def __init__(self, collection_file: WatchedFile[Doc | None], environment_file: WatchedFile[Doc | None] | None,
@@ -207,6 +208,10 @@ class Rebuild:
             log.exception("postmock: rebuilding a mock's matcher failed; the previous version answers")
             return
         self.seconds = time.perf_counter() - t0
+        if served is not None:
+            # Only the version's identity is needed from here on (see `MockRuntime`): emptied
+            # now, on this thread, while the previous version still answers.
+            release_in_steps(collection)
         # Primed here, in order, so the caller's next look finds this version's inputs.
         old = self.collection_file.prime(collection, c_sig)
         if self.environment_file is not None:
