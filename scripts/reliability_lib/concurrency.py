@@ -162,17 +162,16 @@ class _Run:
         return "edit"
 
     def delete(self, i: int, rng: random.Random) -> str:
-        with self.lock:
-            candidates = sorted(self.recorded - self.deleted - self.deleting)
         # Only what the writer has stored already (it writes every half second).
         stored = {int(dict(d["request"]["query"])["op"]): hid for hid, d in self.history.iter_docs()
                   if dict(d["request"]["query"]).get("op", "").isdigit()}
-        candidates = [n for n in candidates if n in stored]
-        if not candidates:
+        with self.lock:  # chosen and claimed at once: two workers never delete the same entry
+            candidates = sorted((self.recorded - self.deleted - self.deleting) & stored.keys())
+            victim = rng.choice(candidates) if candidates else None
+            if victim is not None:
+                self.deleting.add(victim)
+        if victim is None:
             return self.record(i, rng)
-        victim = rng.choice(candidates)
-        with self.lock:
-            self.deleting.add(victim)
         done = self.cli("history", "delete", str(stored[victim]))
         if done.returncode != 0 or "deleted 1 entry" not in done.stdout:
             self.fail(f"op {i}: history delete {stored[victim]} (op {victim}) failed: "
