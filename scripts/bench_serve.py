@@ -57,28 +57,26 @@ request = function()
 end
 """
 
-FLOOR = """
-import uvicorn
-BODY = b'{{"id": 1, "name": "user 1"}}'
+# The fixed answer both floors give, and the two servers around it.
+FIXED_APP = """
+BODY = b'{"id": 1, "name": "user 1"}'
 HEADERS = [(b"content-type", b"application/json"), (b"content-length", str(len(BODY)).encode())]
 async def app(scope, receive, send):
     await receive()
-    await send({{"type": "http.response.start", "status": 200, "headers": HEADERS}})
-    await send({{"type": "http.response.body", "body": BODY}})
+    await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
+    await send({"type": "http.response.body", "body": BODY})
+"""
+
+FLOOR = FIXED_APP + """
+import uvicorn
 uvicorn.run(app, host="127.0.0.1", port={port}, http="httptools", loop="uvloop", lifespan="off",
             access_log=False, log_level="warning", server_header=False, timeout_keep_alive=30, backlog=2048)
 """
 
-FLOOR_ENGINE = """
+FLOOR_ENGINE = FIXED_APP + """
 import asyncio, sys
-sys.path.insert(0, {root!r})
+sys.path.insert(0, {root})
 from postmock_core.serve.server import Engine, new_event_loop
-BODY = b'{{"id": 1, "name": "user 1"}}'
-HEADERS = [(b"content-type", b"application/json"), (b"content-length", str(len(BODY)).encode())]
-async def app(scope, receive, send):
-    await receive()
-    await send({{"type": "http.response.start", "status": 200, "headers": HEADERS}})
-    await send({{"type": "http.response.body", "body": BODY}})
 async def main():
     await Engine().open({port}, app)
     await asyncio.Event().wait()
@@ -173,9 +171,10 @@ def command(server: str, n: int, tmp: Path, cache: Path) -> tuple[list[str], int
     """(argv, port, extra environment) to serve N stubs with `server`."""
     port = free_port()
     if server == "floor":
-        return [sys.executable, "-c", FLOOR.format(port=port)], port, {}
+        return [sys.executable, "-c", FLOOR.replace("{port}", str(port))], port, {}
     if server == "floor-engine":
-        return [sys.executable, "-c", FLOOR_ENGINE.format(root=str(ROOT), port=port)], port, {}
+        code = FLOOR_ENGINE.replace("{root}", repr(str(ROOT))).replace("{port}", str(port))
+        return [sys.executable, "-c", code], port, {}
     if server in ("asgi", "asgi-2w", "mitmproxy"):
         home = tmp / f"home-{server}-{n}"
         name, port = postmock_workspace(home, n)
