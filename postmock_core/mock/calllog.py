@@ -169,7 +169,7 @@ class CallLog:
     """The calls of one mock, in segment files under `calls/<mock id>/`."""
 
     def __init__(self, ws: Workspace, mock_id: str) -> None:
-        self._store = SegmentedStore(ws.dir("calls", mock_id), "calls", segment_size=500)
+        self._store = SegmentedStore(ws.dir("calls", mock_id), "calls", segment_size=500, append_only=True)
 
     def append(self, docs: list[dict[str, Any]], cap: int, writer: WriterBatch | None = None) -> list[int]:
         """Add calls, keeping only the newest `cap`; `writer` numbers them (see `SegmentedStore`)."""

@@ -23,12 +23,14 @@ from tinydb.table import Document
 
 from postmock_core.store.storage import (
     StagedWrites,
+    atomic_write,
     dumps,
     file_lock,
     read_json,
     snapshot,
     transaction,
 )
+from postmock_core.store.watch import file_signature
 from postmock_core.store.workspace import make_private_dir
 
 __all__ = ["SEQ_KEY", "SegmentedStore", "WriterBatch"]
@@ -46,7 +48,10 @@ WriterBatch = tuple[str, Sequence[int], int]
 class SegmentedStore:
     """Domain-free verbs over segment files: append, get, iterate, delete, trim."""
 
-    def __init__(self, folder: Path, table: str, segment_size: int = 500) -> None:
+    def __init__(self, folder: Path, table: str, segment_size: int = 500, append_only: bool = False) -> None:
+        """`append_only`: documents are never changed once stored (only removed), so the JSON
+        of each is kept as first written, and a segment is written by joining them: an append
+        encodes only its own documents, and trimming encodes none (see `_write_joined`)."""
         self.dir = make_private_dir(folder)
         self.table = table
         self.segment_size = segment_size
@@ -54,6 +59,8 @@ class SegmentedStore:
         self.state_path = self.dir / "state.json"
         # The last segment this process wrote, kept parsed so frequent appends skip re-reading it.
         self._memo: dict[Path, tuple[Any, Any]] = {}
+        # Append-only: per segment, (its file's signature, each document's JSON by ID).
+        self._joined: dict[Path, tuple[Any, dict[int, bytes]]] | None = {} if append_only else None
 
     # -- layout -------------------------------------------------------------------------------
     def segment_path(self, doc_id: int) -> Path:
@@ -120,9 +127,15 @@ class SegmentedStore:
                 while start < len(docs):
                     seg_first = (ids[start] - 1) // self.segment_size * self.segment_size + 1
                     stop = min(len(docs), start + seg_first + self.segment_size - ids[start])
-                    batch = [Document(doc, doc_id=i) for i, doc in zip(ids[start:stop], docs[start:stop])]
-                    with self._open(self.segment_path(ids[start]), staged) as db:
-                        db.table(self.table).insert_multiple(batch)
+                    path = self.segment_path(ids[start])
+                    if self._joined is not None:
+                        entries = self._entries(path)
+                        entries.update((i, dumps(doc, compact=True)) for i, doc in zip(ids[start:stop], docs[start:stop]))
+                        self._write_joined(path, entries, staged)
+                    else:
+                        batch = [Document(doc, doc_id=i) for i, doc in zip(ids[start:stop], docs[start:stop])]
+                        with self._open(path, staged) as db:
+                            db.table(self.table).insert_multiple(batch)
                     start = stop
                 staged.commit()
             except BaseException:
@@ -143,10 +156,41 @@ class SegmentedStore:
             if first + self.segment_size - 1 <= last_dropped:
                 path.unlink()  # the whole segment is older than what we keep
                 self._memo.pop(path, None)
+                if self._joined is not None:
+                    self._joined.pop(path, None)
+                continue
+            if self._joined is not None:
+                entries = self._entries(path)
+                self._write_joined(path, {i: e for i, e in entries.items() if i > last_dropped})
                 continue
             with self._open(path) as db:
                 table = db.table(self.table)
                 table.remove(doc_ids=[d.doc_id for d in table.all() if d.doc_id <= last_dropped])
+
+    def _entries(self, path: Path) -> dict[int, bytes]:
+        """Each document's JSON in an append-only segment, by ID (a copy to change)."""
+        assert self._joined is not None
+        kept = self._joined.get(path)
+        if kept is not None and kept[0] == file_signature(path):
+            return dict(kept[1])
+        return {int(k): dumps(v, compact=True) for k, v in self._read_segment(path).items()}
+
+    def _write_joined(self, path: Path, entries: dict[int, bytes], staged: StagedWrites | None = None) -> None:
+        """Write an append-only segment from its documents' JSON: the same file as TinyDB's."""
+        assert self._joined is not None
+        joined = self._joined
+        data = b"".join((b'{"', self.table.encode(), b'":{',
+                         b",".join(b'"%d":%b' % item for item in sorted(entries.items())), b"}}"))
+
+        def remember() -> None:
+            joined[path] = (file_signature(path), entries)
+
+        if staged is None:
+            atomic_write(path, data)
+            remember()
+        else:
+            staged.stage(path, data)
+            staged.after_commit(remember)
 
     def delete(self, ids: Iterable[int]) -> list[int]:
         """Delete the given IDs; return those that existed."""

@@ -7,11 +7,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from postmock_core.store.segments import SegmentedStore
 
+# Every behaviour holds for both ways of writing a segment (TinyDB, or joined JSON).
+BOTH = pytest.mark.parametrize("append_only", [False, True], ids=["tinydb", "joined"])
 
-def test_ids_name_their_segment_and_newest_come_first(tmp_path: Path) -> None:
-    store = SegmentedStore(tmp_path / "s", "t", segment_size=10)
+
+@BOTH
+def test_ids_name_their_segment_and_newest_come_first(tmp_path: Path, append_only: bool) -> None:
+    store = SegmentedStore(tmp_path / "s", "t", segment_size=10, append_only=append_only)
     assert store.append([{"n": i} for i in range(25)]) == list(range(1, 26))
     names = [p.name for p in store.segments()]
     assert names == ["seg-0000000001.json", "seg-0000000011.json", "seg-0000000021.json"]
@@ -20,15 +26,17 @@ def test_ids_name_their_segment_and_newest_come_first(tmp_path: Path) -> None:
     assert store.get(17) == {"n": 16}
 
 
-def test_ids_are_never_reused_after_deleting_the_newest(tmp_path: Path) -> None:
-    store = SegmentedStore(tmp_path / "s", "t", segment_size=10)
+@BOTH
+def test_ids_are_never_reused_after_deleting_the_newest(tmp_path: Path, append_only: bool) -> None:
+    store = SegmentedStore(tmp_path / "s", "t", segment_size=10, append_only=append_only)
     store.append([{"n": i} for i in range(5)])
     assert store.delete([4, 5, 99]) == [4, 5]
     assert store.append([{"n": "new"}]) == [6]
 
 
-def test_keep_last_trims_to_exactly_the_cap(tmp_path: Path) -> None:
-    store = SegmentedStore(tmp_path / "s", "t", segment_size=10)
+@BOTH
+def test_keep_last_trims_to_exactly_the_cap(tmp_path: Path, append_only: bool) -> None:
+    store = SegmentedStore(tmp_path / "s", "t", segment_size=10, append_only=append_only)
     for start in range(0, 60, 7):
         store.append([{"n": i} for i in range(start, start + 7)], keep_last=12)
     kept = [i for i, _ in store.iter_docs()]
@@ -39,7 +47,12 @@ def test_keep_last_trims_to_exactly_the_cap(tmp_path: Path) -> None:
 _FAILING_APPEND = """
 import resource, signal, sys
 from pathlib import Path
+import pytest
+
 from postmock_core.store.segments import SegmentedStore
+
+# Every behaviour holds for both ways of writing a segment (TinyDB, or joined JSON).
+BOTH = pytest.mark.parametrize("append_only", [False, True], ids=["tinydb", "joined"])
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large write fails with EFBIG instead
 resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
 store = SegmentedStore(Path(sys.argv[1]), "t", segment_size=10)
@@ -67,3 +80,23 @@ def test_an_append_that_fails_midway_writes_nothing_so_a_retry_duplicates_nothin
     assert store.count() == 11
     for path in store.segments():
         json.loads(path.read_bytes())  # every segment whole
+
+
+def test_joined_segments_read_alike_and_follow_changes_made_elsewhere(tmp_path: Path) -> None:
+    """An append-only store writes what the TinyDB store writes (as data), and a change made by
+    another writer (here a TinyDB delete) is read back before the next joined write."""
+    joined = SegmentedStore(tmp_path / "a", "t", segment_size=10, append_only=True)
+    plain = SegmentedStore(tmp_path / "b", "t", segment_size=10)
+    docs = [{"n": i, "text": "caf\u00e9 \"q\"", "nested": {"b": [1, None], "a": True}} for i in range(23)]
+    for store in (joined, plain):
+        store.append(docs[:13], keep_last=20)
+        store.append(docs[13:], keep_last=20)
+    assert [p.name for p in joined.segments()] == [p.name for p in plain.segments()]
+    for a, b in zip(joined.segments(), plain.segments(), strict=True):
+        assert json.loads(a.read_bytes()) == json.loads(b.read_bytes())
+    other = SegmentedStore(tmp_path / "a", "t", segment_size=10)  # another writer, TinyDB's way
+    assert other.delete([21]) == [21]
+    joined.append([{"n": "late"}], keep_last=20)
+    assert [i for i, _ in joined.iter_docs()][:3] == [24, 23, 22]
+    assert joined.get(21) is None and joined.get(24) == {"n": "late"}
+    assert joined.count() == 19  # 20 kept, one of them deleted by the other writer
