@@ -158,6 +158,9 @@ class MockRuntime:
         self._environment_id: str | None = None
         self._served: Served | None = None
         self._served_key: tuple[Any, ...] | None = None
+        # The environment file the served version was built with (a large collection is rebuilt
+        # aside when the mock moves to another environment, or to none).
+        self._served_environment: WatchedFile[Doc | None] | None = None
         self._state: Served | str | None = None
         self._state_key: tuple[int, ...] | None = None
         self._state_refs: tuple[Any, ...] = ()
@@ -225,6 +228,7 @@ class MockRuntime:
                 t0 = time.perf_counter()
                 self._served = Served(collection, environment, self._options(mock), self.catalog.blobs)  # type: ignore[arg-type]
                 self._served_key = matcher_key
+                self._served_environment = self._environment
                 self._serving(mock, time.perf_counter() - t0)
                 self._drop_content(collection)
         # The key holds ids of live objects: keep them referenced so an id is never reused.
@@ -240,6 +244,7 @@ class MockRuntime:
         """Whether the served version no longer fits the mock's inputs (looked at cheaply)."""
         assert self._collection is not None and self._served_key is not None
         return (self._served_key[2:] != (mock.match_body, mock.match_headers) or self._collection.stale()
+                or self._environment is not self._served_environment
                 or (self._environment is not None and self._environment.stale()))
 
     def _meanwhile(self, mock: MockConfig, settings: Settings) -> Served | str:
@@ -260,6 +265,7 @@ class MockRuntime:
             self._served.release()
         self._served = served
         self._served_key = (id(collection), id(environment), mock.match_body, mock.match_headers)
+        self._served_environment = rebuild.environment_file
         self._serving(mock, rebuild.seconds)
         self._emptied = collection  # the rebuild emptied it once it had built the version
 
