@@ -109,6 +109,8 @@ class SegmentedStore:
         if not docs:
             return []
         with file_lock(self.lock_path):
+            for leftover in self.dir.glob(".*.tmp"):  # staged by a writer killed before it renamed
+                leftover.unlink(missing_ok=True)
             first = self.next_id()
             ids = list(range(first, first + len(docs)))
             state: dict[str, Any] = {"next_id": ids[-1] + 1}

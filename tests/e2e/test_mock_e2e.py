@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from support.mockkit import POSTMOCK, make_mock, run_serve
-from support.procs import REPO, free_port, run_mitmdump
+from support.procs import REPO, free_port, run_mitmdump, wait_until
 
 from postmock_core.mock.calllog import CallLog
 from postmock_core.mock.configs import MockConfig
@@ -105,7 +105,8 @@ def test_sigterm_flushes_the_call_log_and_the_url_survives_a_restart(tmp_path: P
         assert served.stop() == 0
     assert CallLog(workspace, mock.id).count() == 3
     with run_serve(workspace.root, [mock], tmp_path / "second") as served:
-        assert mock.url in served.output()
+        # Printed as the port opens, which may come a moment after the port answers.
+        wait_until(lambda: mock.url in served.output(), 15, message=f"{mock.url} in the output")
         with client(mock.url) as c:
             assert c.get("/users/1").status_code == 200
         served.proc.send_signal(signal.SIGINT)  # Ctrl-C stops it cleanly too

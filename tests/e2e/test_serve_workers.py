@@ -31,6 +31,17 @@ def workers_of(pid: int) -> list[int]:
     return found
 
 
+def holds_a_socket(pid: int) -> bool:
+    """Whether process `pid` has a socket open (a descriptor may close while we look)."""
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:"):
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def connections_held(pid: int, port: int) -> int:
     """How many established TCP connections to `port` process `pid` holds."""
     inodes = set()
@@ -62,9 +73,7 @@ def test_two_workers_share_each_port_and_each_follows_the_workspace(tmp_path: Pa
         workers = wait_until(lambda: len(workers_of(served.proc.pid)) == 2 and workers_of(served.proc.pid),
                              10, message="two workers")
         for pid in workers:  # both have the port open before the load starts
-            wait_until(lambda pid=pid: any(  # type: ignore[misc]
-                os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:") for fd in os.listdir(f"/proc/{pid}/fd")),
-                10, message="the worker's socket")
+            wait_until(lambda pid=pid: holds_a_socket(pid), 10, message="the worker's socket")  # type: ignore[misc]
         clients = [httpx.Client(base_url=mock.url, trust_env=False, timeout=10) for _ in range(24)]
         try:
             for c in clients:
