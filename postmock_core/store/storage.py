@@ -193,6 +193,8 @@ def read_json(path: Path, loads: Callable[[bytes], Any] = json.loads) -> Any | N
         return loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise CorruptStoreError(path, f"not valid JSON: {e}") from e
+    except RecursionError:
+        raise CorruptStoreError(path, "its JSON is nested too deeply to read") from None
 
 
 def write_json(path: Path, data: Any, compact: bool = False) -> None:

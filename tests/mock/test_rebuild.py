@@ -95,3 +95,13 @@ def test_a_large_collection_still_answers_after_its_document_is_let_go(workspace
     with CollectionStore(workspace).edit("lean collection") as doc:
         doc["item"][0]["response"][0]["body"] = "edited"
     assert _answer_once_built(rt, 4) == b"edited"
+
+
+def test_a_collection_file_nested_too_deeply_deactivates_the_mock_with_one_line(workspace: Workspace) -> None:
+    """A collection edited by hand into JSON 100,000 levels deep is unreadable, never a crash."""
+    mock = make_mock(workspace, "deep", 7345)
+    path = CollectionStore(workspace).path_for(mock.collection)
+    path.write_text('{"info": {"name": "deep"}, "item": [{"name": "a", "request": '
+                    + "[" * 100_000 + "]" * 100_000 + "}]}")
+    decision = MockRuntime(MockCatalog(workspace), mock.id).decide(HttpRequest("GET", path="/users/1"), None)
+    assert decision.kind == "not-found"

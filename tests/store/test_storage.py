@@ -56,6 +56,7 @@ def test_json_is_deterministic(tmp_path: Path) -> None:
     (b"  \n", "the file is empty"),
     (b'{"a": ', "not valid JSON"),
     (b"\xff\xfe{}", "not valid JSON"),
+    (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
 ])
 def test_read_json_corrupt(tmp_path: Path, content: bytes, reason: str) -> None:
     path = tmp_path / "bad.json"
