@@ -97,32 +97,20 @@ def postmock(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 def postmock_recording(request: pytest.FixtureRequest,
                        tmp_path_factory: pytest.TempPathFactory) -> Iterator[RecordingHandle]:
     """The mock of the test's `@pytest.mark.postmock` recording: call `postmock_recording.url`."""
-    from postmock_core.errors import PostmockError
     from postmock_core.pytest_plugin.recording import Recording, RecordingSpec
+    from postmock_core.pytest_plugin.serving import or_fail
 
     marker = request.node.get_closest_marker("postmock")
     if marker is None:
         pytest.fail("postmock: error: postmock_recording needs the test marked "
                     "@pytest.mark.postmock(upstream=...)", pytrace=False)
-    try:
-        spec = RecordingSpec.from_marker(marker.args, marker.kwargs, request.node,
-                                         request.config.getoption("postmock_record_mode"))
-        recording = Recording(spec, tmp_path_factory.mktemp("postmock"))
-        handle = recording.start()
-    except PostmockError as e:
-        problem = str(e)
-    else:
-        problem = ""
-    if problem:  # failed outside the except: one line, no chained traceback
-        pytest.fail(f"postmock: error: {problem}", pytrace=False)
+    spec = or_fail(lambda: RecordingSpec.from_marker(marker.args, marker.kwargs, request.node,
+                                                     request.config.getoption("postmock_record_mode")))
+    recording = or_fail(lambda: Recording(spec, tmp_path_factory.mktemp("postmock")))
+    handle = or_fail(recording.start)
     _handles(request).append(handle)
     try:
         yield handle
     finally:
-        try:
-            recording.finish()
-        except PostmockError as e:
-            problem = str(e)
-    if problem:
-        pytest.fail(f"postmock: error: {problem}", pytrace=False)
+        or_fail(recording.finish)
     _fail_on_misses([handle])

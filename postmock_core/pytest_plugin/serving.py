@@ -12,7 +12,7 @@ import copy
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -26,6 +26,8 @@ from postmock_core.postman.jsonpath import DocumentError, load_json_file
 from postmock_core.pytest_plugin.handle import Call, MockHandle
 from postmock_core.serve.inprocess import serve_mock
 from postmock_core.store.workspace import Workspace
+
+T = TypeVar("T")
 
 __all__ = ["Postmock", "Source", "create_mock", "miss_report"]
 
@@ -94,6 +96,15 @@ def miss_report(handles: Iterable[MockHandle]) -> str | None:
     return "\n".join(parts) + "\n(pass allow_misses=True to allow calls that find no answer)"
 
 
+def or_fail(make: Callable[[], T]) -> T:
+    """`make()`; a PostmockError fails the test in one line, without a chained traceback."""
+    try:
+        return make()
+    except PostmockError as e:
+        problem = str(e)
+    pytest.fail(f"postmock: error: {problem}", pytrace=False)  # outside the except on purpose
+
+
 class Postmock:
     """The `postmock` fixture's value: `serve(...)` starts a mock for this test."""
 
@@ -115,18 +126,14 @@ class Postmock:
         makes the mock want `handle.api_key` in `x-api-key`; `on_miss` is error, passthrough
         or record. A call no example answers fails the test unless `allow_misses`.
         """
-        try:
+        def start() -> MockHandle:
             ws = Workspace.open(self._new_dir())
             config = create_mock(ws, collection, env=env, **mock_options(
                 match_body, match_headers, delay, private, on_miss))
             api_key = KeyStore(ws).create("pytest", (config.id,))[1] if private else None
-            handle = MockHandle(serve_mock(ws, config.id, port=0, call_log=False), api_key, allow_misses)
-        except PostmockError as e:
-            problem = str(e)
-        else:
-            problem = ""
-        if problem:  # failed outside the except: one line, no chained traceback
-            pytest.fail(f"postmock: error: {problem}", pytrace=False)
+            return MockHandle(serve_mock(ws, config.id, port=0, call_log=False), api_key, allow_misses)
+
+        handle = or_fail(start)
         self.handles.append(handle)
         if self._on_serve is not None:
             self._on_serve(handle)

@@ -12,17 +12,20 @@ Where a port opens is the `Ports` given: this process's engine, or a pool of wor
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 
+from postmock_core.mock.calllines import CallPrinter
 from postmock_core.mock.configs import MockConfig
 from postmock_core.mock.runtime import MockCatalog, deactivation_reason
 from postmock_core.mock.service import MockService
 from postmock_core.serve.app import MockApp
 from postmock_core.serve.server import Engine
+from postmock_core.store.workspace import Workspace
 
-__all__ = ["EnginePorts", "MockHost", "Ports", "describe"]
+__all__ = ["EnginePorts", "MockHost", "Ports", "describe", "engine_ports"]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +57,23 @@ class EnginePorts:
 
     async def close(self, port: int) -> None:
         await self.engine.close(port)
+
+
+@contextlib.asynccontextmanager
+async def engine_ports(ws: Workspace, host: str, quiet: bool = False, call_log: Workspace | None = None,
+                       reuse_port: bool = False) -> AsyncIterator[EnginePorts]:
+    """This process's engine and mock service (printing a line per call unless `quiet`), shut
+    down in order on the way out: listeners and calls in flight, then the call log."""
+    printer = None if quiet else CallPrinter()
+    service = MockService(ws, listener=printer, call_log_in=call_log)
+    engine = Engine(host, reuse_port=reuse_port)
+    try:
+        yield EnginePorts(engine, service)
+    finally:
+        await engine.stop()
+        await service.aclose()
+        if printer is not None:
+            await printer.aclose()
 
 
 def describe(mock: MockConfig, catalog: MockCatalog, port: int | None = None) -> str:

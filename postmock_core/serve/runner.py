@@ -10,11 +10,9 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from postmock_core.mock.calllines import CallPrinter
 from postmock_core.mock.runtime import MockCatalog
-from postmock_core.mock.service import MockService
-from postmock_core.serve.host import EnginePorts, MockHost
-from postmock_core.serve.server import Engine, new_event_loop, tune_gc_for_serving
+from postmock_core.serve.host import MockHost, engine_ports
+from postmock_core.serve.server import new_event_loop, tune_gc_for_serving
 from postmock_core.serve.workers import WorkerPorts
 from postmock_core.store.workspace import Workspace
 
@@ -40,17 +38,8 @@ async def serve_workspace(ws: Workspace, mock_ids: list[str] | None, stop: async
     """
     if workers > 1:
         return await _with_workers(ws, mock_ids, stop, quiet, host, workers, call_log, port)
-    printer = None if quiet else CallPrinter()
-    service = MockService(ws, listener=printer, call_log_in=call_log)
-    engine = Engine(host)
-    mock_host = MockHost(service.catalog, EnginePorts(engine, service), mock_ids, say=_say, port=port)
-    try:
-        await mock_host.run(stop)
-    finally:
-        await engine.stop()
-        await service.aclose()
-        if printer is not None:
-            await printer.aclose()
+    async with engine_ports(ws, host, quiet, call_log) as ports:
+        await MockHost(ports.service.catalog, ports, mock_ids, say=_say, port=port).run(stop)
     return 0
 
 

@@ -21,10 +21,8 @@ import logging
 import signal
 import sys
 
-from postmock_core.mock.calllines import CallPrinter
-from postmock_core.mock.service import MockService
-from postmock_core.serve.app import MockApp
-from postmock_core.serve.server import Engine, new_event_loop, tune_gc_for_serving
+from postmock_core.serve.host import engine_ports
+from postmock_core.serve.server import new_event_loop, tune_gc_for_serving
 from postmock_core.store.workspace import Workspace
 
 __all__ = ["main", "run_worker"]
@@ -39,28 +37,19 @@ async def run_worker(ws: Workspace, host: str = "127.0.0.1", quiet: bool = False
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     loop.add_signal_handler(signal.SIGTERM, reader.feed_eof)
-    printer = None if quiet else CallPrinter()
-    service = MockService(ws, listener=printer, call_log_in=call_log)
-    engine = Engine(host, reuse_port=True)
-    try:
+    async with engine_ports(ws, host, quiet, call_log, reuse_port=True) as ports:
         while line := await reader.readline():
             match line.decode().split():
                 case ["open", port, mock_id]:
                     try:
-                        await asyncio.to_thread(service.runtime(mock_id).warm)
-                        await engine.open(int(port), MockApp(service, mock_id))
+                        await ports.open(int(port), mock_id)
                     except OSError as e:
                         print(f"postmock: error: a worker cannot listen at {host}:{port}: {e.strerror or e}",
                               file=sys.stderr, flush=True)
                 case ["close", port]:
-                    await engine.close(int(port))
+                    await ports.close(int(port))
                 case _:
                     log.error("postmock: worker: unknown command %r", line)
-    finally:
-        await engine.stop()
-        await service.aclose()
-        if printer is not None:
-            await printer.aclose()
     return 0
 
 
