@@ -150,3 +150,23 @@ def test_header_lines_found_clean_are_remembered_per_rules() -> None:
         assert found.values == {"abcdef123456"}
     stricter = Redactor.build(headers=["accept"])
     assert stricter.request(HttpRequest("GET", path="/a", headers=plain)).headers[1][1] != "application/json"
+
+
+@pytest.mark.parametrize("change", [
+    {"headers": [("Host", "api.example.com"), ("X-Note", "token=abcdef123456")]},
+    {"query": [("api_key", "abcdef123456")]},
+    {"path": "/a;token=abcdef123456"},
+    {"path": "/a/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"},
+    {"body": b'{"password": "abcdef123456"}', "headers": [("Host", "api.example.com")]},
+])
+def test_a_call_is_passed_as_it_is_only_when_nothing_in_it_could_be_secret(change: dict[str, object]) -> None:
+    redactor = Redactor()
+    plain = HttpRequest("GET", path="/users/1", headers=[("Host", "api.example.com")])
+    redactor.request(plain)  # its header line is now known clean
+    assert redactor.is_plain(plain) and redactor.request(plain) is plain
+    call = HttpRequest(**{"method": "GET", "path": "/users/1", "headers": plain.headers, **change})  # type: ignore[arg-type]
+    for _ in range(2):  # also once its clean parts are remembered
+        found = SecretValues()
+        assert not redactor.is_plain(call)
+        out = redactor.request(call, found=found)
+        assert out is not call and found.values and "abcdef123456" not in repr(out)

@@ -14,7 +14,7 @@ import re
 from postmock_core.history.redaction.rules import PLACEHOLDER, Rules
 from postmock_core.history.redaction.values import SecretValues
 
-__all__ = ["JWT", "scrub_text"]
+__all__ = ["JWT", "might_hold_secrets", "scrub_text"]
 
 # Three base64url parts, the first an encoded JSON object: `{"` is always `eyJ`.
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*")
@@ -79,9 +79,14 @@ class _Scrubber:
         return PLACEHOLDER
 
 
+def might_hold_secrets(text: str) -> bool:
+    """Whether any pattern could match `text`; False for most header and query values, and paths."""
+    return bool(text) and ("=" in text or ":" in text or "</" in text or "eyJ" in text)
+
+
 def scrub_text(text: str, rules: Rules, found: SecretValues, places: list[str], where: str) -> str:
     """`text` with the values of secret keys and every JWT replaced; each value goes in `found`."""
-    if not text or ("=" not in text and ":" not in text and "</" not in text and "eyJ" not in text):
+    if not might_hold_secrets(text):
         return text  # the common case (a header value, a query value): nothing to look for
     s = _Scrubber(rules, found)
     if "=" in text:
