@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import datetime as dt
+import functools
 import re
 import secrets
 import socket
@@ -92,7 +93,7 @@ class MockConfig:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    @property
+    @functools.cached_property
     def active_server_response(self) -> ServerResponse | None:
         return next((r for r in self.server_responses if r.active), None)
 

@@ -43,7 +43,7 @@ from postmock_core.store.blobs import BlobStore
 from postmock_core.store.jsonsteps import loads_in_steps, release_in_steps
 from postmock_core.store.settings import Settings, load_settings
 from postmock_core.store.storage import read_json
-from postmock_core.store.watch import WatchedFile
+from postmock_core.store.watch import WatchedFile, replacements
 from postmock_core.store.workspace import Workspace
 
 __all__ = ["Decision", "MockCatalog", "MockRuntime", "deactivation_reason"]
@@ -166,6 +166,10 @@ class MockRuntime:
         self._state_refs: tuple[Any, ...] = ()
         preload()  # Faker's import takes a few hundred ms: not on the first call's clock
         self._rebuild: Rebuild | None = None
+        # (until when, the process's file replacements then, what `current()` gave): one
+        # answer per RELOAD_CHECK, every input being looked at no more often than that anyway.
+        self._now: tuple[float, int, tuple[MockConfig | None, Served | str | None, SecretValues]] = (
+            float("-inf"), -1, (None, None, _NO_MASKS))
         self._emptied: Doc | None = None  # the collection document `_drop_content` emptied
         self.builds = 0  # matchers built so far, and how long the last one took
         self.last_build_s = 0.0
@@ -307,11 +311,18 @@ class MockRuntime:
     def current(self) -> tuple[MockConfig | None, Served | str | None, SecretValues]:
         """(configuration, matcher or why it is deactivated, secret environment values) as they
         are now: looked up once per call, so every part of one answer sees the same version."""
+        clock, seen = time.monotonic(), replacements()
+        until, seen_then, now = self._now
+        if clock < until and seen == seen_then:
+            return now  # looked at within RELOAD_CHECK, and this process replaced no file since
         mock = self.config()
         if mock is None:
-            return None, None, _NO_MASKS
-        served = self.served(mock)
-        return mock, served, served.masks if isinstance(served, Served) else _NO_MASKS
+            now = None, None, _NO_MASKS
+        else:
+            served = self.served(mock)
+            now = mock, served, served.masks if isinstance(served, Served) else _NO_MASKS
+        self._now = (clock + RELOAD_CHECK, seen, now)
+        return now
 
     # -- deciding -----------------------------------------------------------------------------
     def decide(self, request: HttpRequest, api_key: str | None, standalone: bool = True,
@@ -343,8 +354,17 @@ class MockRuntime:
             result = served.match(request)
         if result.example is not None:
             response, stable = served.render(result, request, mock.seed)
-            return Decision("mocked", response, result.example.id, result.example.name, result.score, delay,
-                            stable=stable, kept=served.replies if stable else None, kept_cap=served.cache_cap)
+            if not stable:
+                return Decision("mocked", response, result.example.id, result.example.name, result.score, delay)
+            # The same every time this remembered match is answered with this delay: made once.
+            kept = served.decisions.get(id(result))
+            if kept is None or kept[0] is not result or kept[1] is not response or kept[2].delay_ms != delay:
+                if len(served.decisions) >= served.cache_cap:
+                    served.decisions.clear()
+                kept = served.decisions[id(result)] = (result, response, Decision(
+                    "mocked", response, result.example.id, result.example.name, result.score, delay, stable=True,
+                    kept=served.replies, kept_cap=served.cache_cap))
+            return kept[2]  # type: ignore[no-any-return]
         if mock.on_miss == "error" or _explicit(request):
             body = mask_data(not_found_body(result), served.masks)
             return Decision("miss", json_response(result.status, body, "Not Found"), delay_ms=delay)

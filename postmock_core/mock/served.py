@@ -132,6 +132,8 @@ class Served:
         self._rendered: dict[int, HttpResponse] = {}
         # What an engine finishes from a remembered response (see `MockService`), per version.
         self.replies: dict[Any, Any] = {}
+        # The runtime's decisions for remembered responses, per version (see `MockRuntime.decide`).
+        self.decisions: dict[Any, Any] = {}
 
     def release(self) -> None:
         """Free this version on a thread, a piece at a time (see `release_in_steps`); it must

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Generic, TypeVar
 
-__all__ = ["WatchedFile", "file_signature", "note_replaced"]
+__all__ = ["WatchedFile", "file_signature", "note_replaced", "replacements"]
 
 T = TypeVar("T")
 
@@ -19,6 +19,11 @@ def note_replaced() -> None:
     """Tell every `WatchedFile` in this process to look again on its next `value()`."""
     global _replaced
     _replaced += 1
+
+
+def replacements() -> int:
+    """How many files this process replaced so far (see `note_replaced`)."""
+    return _replaced
 
 
 def file_signature(path: Path) -> tuple[int, int, int] | None:

@@ -105,3 +105,21 @@ def test_a_collection_file_nested_too_deeply_deactivates_the_mock_with_one_line(
                     + "[" * 100_000 + "]" * 100_000 + "}]}")
     decision = MockRuntime(MockCatalog(workspace), mock.id).decide(HttpRequest("GET", path="/users/1"), None)
     assert decision.kind == "not-found"
+
+
+def test_a_remembered_answer_follows_the_delay_asked_and_an_edit_at_once(workspace: Workspace) -> None:
+    mock = make_mock(workspace, "users", 7342)
+    rt = MockRuntime(MockCatalog(workspace), mock.id)
+    first = rt.decide(HttpRequest("GET", path="/users/1"), None)
+    assert first.kind == "mocked" and first.stable and first.delay_ms == 0
+    assert rt.decide(HttpRequest("GET", path="/users/1"), None) is first  # made once
+    slow = rt.decide(HttpRequest("GET", path="/users/1", headers=[("x-mock-response-delay", "250")]), None)
+    assert slow.delay_ms == 250 and slow.response is first.response
+    assert rt.decide(HttpRequest("GET", path="/users/1"), None).delay_ms == 0
+    MockStore(workspace).update("users", delay_ms=120)  # this process's edit: seen on the next call
+    assert rt.decide(HttpRequest("GET", path="/users/1"), None).delay_ms == 120
+    MockStore(workspace).update("users", delay_ms=0)
+    assert rt.decide(HttpRequest("GET", path="/users/1"), None).delay_ms == 0
+    with CollectionStore(workspace).edit("users collection") as doc:
+        doc["item"][0]["response"][0]["body"] = '{"id": 1, "name": "Ada, edited"}'
+    assert _body(rt) == b'{"id": 1, "name": "Ada, edited"}'
