@@ -59,6 +59,16 @@ class Call(NamedTuple):
     seq: int = 0  # its number in the sending process's session (0: not numbered)
 
 
+# How a queued call travels to the writer process: `Call`'s fields in order, the request's nine
+# spread out. A flat tuple of plain values pickles in C, three times faster than a `Call`.
+Flat = tuple[Any, ...]
+
+
+def _unflat(t: Flat) -> Call:
+    """The `Call` a flat tuple (made in `CallWriter.add`) stands for."""
+    return Call(t[0], t[1], HttpRequest(*t[2:11]), *t[11:])
+
+
 def write_calls(ws: Workspace, calls: list[Call], logs: dict[str, CallLog], session: str | None = None,
                 stored: dict[str, int] | None = None) -> int:
     """Append calls to their mocks' logs (the newest cap wins); return how many were written.
@@ -108,6 +118,8 @@ class CallSink:
     def handle(self, msg: tuple[Any, ...]) -> None:
         if msg[0] == "session":
             self.session, self._stored = msg[1], {}
+        elif msg[0] == "flat":
+            self.pending.extend(map(_unflat, msg[1]))
         elif msg[0] == "calls":
             self.pending.extend(msg[1])
 
@@ -135,7 +147,7 @@ class CallWriter:
         self.ws = ws
         self.use_process = use_process
         self.dropped = 0
-        self._queue: deque[Call] = deque()
+        self._queue: deque[Flat] = deque()
         self._lock = threading.Lock()
         self._send_lock = threading.Lock()
         self._wake = threading.Event()
@@ -158,8 +170,9 @@ class CallWriter:
         `request` must be redacted; `found` is what its redaction took out, `masks` the secret
         environment values; `redactor` redacts a `response` that came from the real API.
         """
-        item = Call(mock_id, cap, request, response, started, duration_ms, example_id, example_name, score,
-                    redactor, found, masks, next(self._seq))
+        item = (mock_id, cap, request.method, request.scheme, request.host, request.port, request.path,
+                request.query, request.headers, request.body, request.http_version, response, started,
+                duration_ms, example_id, example_name, score, redactor, found, masks, next(self._seq))
         with self._lock:
             if len(self._queue) >= QUEUE_CAP:
                 self._queue.popleft()
@@ -200,19 +213,19 @@ class CallWriter:
             messages: list[Message] = []
             if batch:
                 try:
-                    data = pickle.dumps(("calls", batch), protocol=pickle.HIGHEST_PROTOCOL)
+                    data = pickle.dumps(("flat", batch), protocol=pickle.HIGHEST_PROTOCOL)
                 except (pickle.PicklingError, TypeError, AttributeError) as e:
                     log.error("postmock: cannot hand calls to the call log writer (%s); writing them here", e)
                     self._write_here(batch)
                 else:
-                    messages.append((batch[-1].seq, data, len(batch)))
+                    messages.append((batch[-1][-1], data, len(batch)))
             if extra:
                 messages.append((None, extra, 0))
             return self._proc.send_messages(messages) and bool(extra)
 
-    def _write_here(self, batch: list[Call]) -> None:
+    def _write_here(self, batch: list[Flat]) -> None:
         if batch:
-            self._here.pending.extend(batch)
+            self._here.pending.extend(map(_unflat, batch))
             self._here.write()
 
     def flush(self, timeout: float = 30.0) -> None:
