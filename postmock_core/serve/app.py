@@ -17,6 +17,7 @@ from postmock_core.exchange import HttpRequest, wire_bytes
 from postmock_core.history.codecs import decode
 from postmock_core.mock.runtime import MockRuntime
 from postmock_core.mock.service import MockService, Reply
+from postmock_core.serve.wire import wire_headers
 
 __all__ = ["ASGIApp", "MockApp", "Receive", "Scope", "Send", "request_from_scope", "split_host"]
 
@@ -54,25 +55,28 @@ def split_host(value: str) -> tuple[str, int | None]:
 
 def request_from_scope(scope: Scope, body: bytes) -> HttpRequest:
     """The core request for an ASGI HTTP scope; host and port come from the caller's Host header."""
-    headers = [(_text(k), _text(v)) for k, v in scope["headers"]]
-    host, port = "", None
+    headers = []
+    host_value = encoding = None
     for k, v in scope["headers"]:
-        if k == b"host":
-            host, port = split_host(_text(v).strip())
-            break
+        line = (_text(k), _text(v))
+        headers.append(line)
+        if host_value is None and k == b"host":
+            host_value = line[1]
+        elif encoding is None and k == b"content-encoding":
+            encoding = line[1]
+    host, port = split_host(host_value.strip()) if host_value is not None else ("", None)
     if not host:  # HTTP/1.0 without Host: where the call arrived
         server = scope.get("server") or ("127.0.0.1", 80)
         host, port = str(server[0]), int(server[1])
     if port is None:
         port = 443 if scope["scheme"] == "https" else 80
-    for k, v in scope["headers"]:
-        if k == b"content-encoding" and body:
-            try:
-                body = decode(body, _text(v))
-            except ValueError:
-                break  # a coding we cannot undo: match the bytes as they came
+    if encoding is not None and body:
+        try:
+            body = decode(body, encoding)
+        except ValueError:
+            pass  # a coding we cannot undo: match the bytes as they came
+        else:
             headers = [(hk, hv) for hk, hv in headers if hk.lower() != "content-encoding"]
-            break
     qs = scope.get("query_string") or b""
     return HttpRequest(
         method=scope["method"],
@@ -91,12 +95,20 @@ def _wire_headers(reply: Reply) -> list[tuple[bytes, bytes]]:
     out = [(wire_bytes(k), wire_bytes(v)) for k, v in reply.headers]
     if reply.status not in _NO_BODY and reply.status >= 200:
         out.append((b"content-length", str(len(reply.body)).encode()))
-    return out
+    return wire_headers(out)
 
 
 def _sanitized(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """Headers an HTTP/1.1 server can send: a recorded one with control characters is dropped."""
     return [(k, v) for k, v in headers if k and not _BAD_NAME.search(k) and not _BAD_VALUE.search(v)]
+
+
+def _announces_body(scope: Scope) -> bool:
+    """Whether a body follows the head: HTTP/1.1 sends one only with a length or chunked."""
+    for k, v in scope["headers"]:
+        if (k == b"content-length" and v.strip() != b"0") or k == b"transfer-encoding":
+            return True
+    return scope.get("http_version") == "2"  # HTTP/2 frames its body on its own
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -125,7 +137,7 @@ class MockApp:
         if scope["type"] != "http":
             await _not_http(scope, receive, send)
             return
-        body = await _read_body(receive)
+        body = await _read_body(receive) if _announces_body(scope) else b""
         reply = await self.service.answer(self.runtime, request_from_scope(scope, body))
         headers = reply.wire
         if headers is None:

@@ -24,10 +24,15 @@ from email.utils import formatdate
 from typing import Any, TypeVar
 
 import uvicorn
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import (
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
 from uvicorn.server import ServerState
 
 from postmock_core.serve.app import ASGIApp
+from postmock_core.serve.wire import WireHeaders
 
 __all__ = ["BackgroundEngine", "Engine", "bind", "new_event_loop", "tune_gc_for_serving"]
 
@@ -137,6 +142,36 @@ class _JoinedWrites:
         return getattr(self._transport, name)
 
 
+class _Cycle(RequestResponseCycle):
+    """uvicorn's request-response cycle, writing the head of an answer whose headers are
+    `WireHeaders` from their checked, joined block; any other answer is uvicorn's to send."""
+
+    async def send(self, message: Any) -> None:
+        headers = message.get("headers")
+        if (type(headers) is not WireHeaders or self.response_started or self.disconnected
+                or self.flow.write_paused or message["type"] != "http.response.start"):
+            await super().send(message)
+            return
+        self.response_started = True
+        self.waiting_for_100_continue = False
+        self.expected_content_length = headers.length
+        self.chunked_encoding = False
+        close = b"" if self.keep_alive else b"connection: close\r\n"
+        self.transport.write(b"".join((STATUS_LINE[message["status"]], _default_block(self.default_headers),
+                                       headers.block, close, b"\r\n")))
+
+
+_defaults: tuple[object, bytes] = (None, b"")
+
+
+def _default_block(headers: list[tuple[bytes, bytes]]) -> bytes:
+    """The server's own headers (Date), joined: once per list (the engine makes one a second)."""
+    global _defaults
+    if _defaults[0] is not headers:
+        _defaults = (headers, b"".join(b"%s: %s\r\n" % (k.lower(), v) for k, v in headers))
+    return _defaults[1]
+
+
 class _Protocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, taking bytes outside ASCII in a request target, and
     sending each answer in one write (see `_JoinedWrites`).
@@ -161,6 +196,12 @@ class _Protocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         self._fresh = False
         super().on_message_begin()
+
+    def on_headers_complete(self) -> None:
+        super().on_headers_complete()
+        cycle = self.cycle
+        if type(cycle) is RequestResponseCycle:  # made just now; its task has not run yet
+            cycle.__class__ = _Cycle
 
     def on_message_complete(self) -> None:
         self._fresh = True

@@ -1,0 +1,54 @@
+"""Response headers checked and joined once, for answers sent again and again.
+
+An ASGI server checks every response header of every answer, and joins them into the head.
+A mock sends the same few answers many times: `WireHeaders` is an ordinary ASGI header list
+(any server can send it) that also carries the joined, lowercased header block and the
+Content-Length, checked once when it is made. postmock's engine writes that block as it is
+(see `serve.server`).
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["WireHeaders", "wire_headers"]
+
+# What HTTP/1.1 forbids in a header name or value (as uvicorn checks them).
+_BAD_NAME = re.compile(b'[\x00-\x1f\x7f()<>@,;:\\[\\]={} \t\\\\"]')
+_BAD_VALUE = re.compile(b"[\x00-\x08\x0a-\x1f\x7f]")
+# Headers that change how the server frames or ends the answer: such a list is sent the slow way.
+_FRAMING = frozenset({b"connection", b"transfer-encoding"})
+
+
+class WireHeaders(list[tuple[bytes, bytes]]):
+    """ASGI response headers, with `block` (b"name: value\\r\\n" each, names lowercased) and
+    `length` (the Content-Length they announce). Never changed once made."""
+
+    __slots__ = ("block", "length")
+
+    block: bytes
+    length: int
+
+
+def wire_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """`headers` as `WireHeaders` when a server may send their joined block as it is: valid
+    names and values, one Content-Length, nothing about framing. Else `headers` unchanged."""
+    length = None
+    lines: list[bytes] = []
+    for name, value in headers:
+        if _BAD_NAME.search(name) or _BAD_VALUE.search(value):
+            return headers
+        name = name.lower()
+        if name in _FRAMING:
+            return headers
+        if name == b"content-length":
+            if length is not None or not value.isdigit():
+                return headers
+            length = int(value)
+        lines += (name, b": ", value, b"\r\n")
+    if length is None:
+        return headers
+    out = WireHeaders(headers)
+    out.block = b"".join(lines)
+    out.length = length
+    return out

@@ -1,0 +1,71 @@
+"""Headers checked and joined once (`WireHeaders`) go out exactly as uvicorn would send them."""
+
+from __future__ import annotations
+
+import re
+import socket
+
+import pytest
+
+from postmock_core.serve.server import BackgroundEngine
+from postmock_core.serve.wire import WireHeaders, wire_headers
+
+HEADERS = [(b"Content-Type", b"application/json"), (b"X-Mock-Example-Name", b"user 1"),
+           (b"Vary", b"Origin"), (b"content-length", b"11")]
+
+
+@pytest.fixture(scope="module")
+def engine() -> BackgroundEngine:
+    engine = BackgroundEngine()
+    yield engine  # type: ignore[misc]
+    engine.stop()
+
+
+def _app(make: object):  # type: ignore[no-untyped-def]
+    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+        headers = make(HEADERS) if callable(make) else list(HEADERS)  # type: ignore[operator]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"hello world"})
+    return app
+
+
+def _exchange(port: int, request: bytes) -> bytes:
+    """Raw bytes answered to `request` (the Date header blanked), read until the server closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(request)
+        chunks = []
+        while chunk := s.recv(65536):
+            chunks.append(chunk)
+    return re.sub(rb"date: [^\r]*", b"date: -", b"".join(chunks))
+
+
+@pytest.mark.parametrize("request_bytes", [
+    b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    b"GET / HTTP/1.0\r\n\r\n",
+], ids=["keep-alive then close", "head", "http/1.0"])
+def test_wire_headers_are_sent_byte_for_byte_as_uvicorn_sends_a_list(engine: BackgroundEngine,
+                                                                   request_bytes: bytes) -> None:
+    fast, plain = engine.open(0, _app(wire_headers)), engine.open(0, _app(None))
+    try:
+        got = _exchange(fast, request_bytes)
+        assert got == _exchange(plain, request_bytes)
+        assert got.startswith(b"HTTP/1.1 200 OK\r\ndate: -\r\ncontent-type: application/json\r\n")
+    finally:
+        engine.close(fast)
+        engine.close(plain)
+
+
+def test_only_headers_safe_to_send_as_a_block_become_wire_headers() -> None:
+    made = wire_headers(HEADERS)
+    assert isinstance(made, WireHeaders) and made == HEADERS and made.length == 11
+    assert made.block == (b"content-type: application/json\r\nx-mock-example-name: user 1\r\nvary: Origin\r\n"
+                          b"content-length: 11\r\n")
+    for odd in ([(b"X-Bad", b"a\nb"), (b"content-length", b"1")],  # a value the server must refuse
+                [(b"Bad Name", b"x"), (b"content-length", b"1")],
+                [(b"Connection", b"close"), (b"content-length", b"1")],  # framing: uvicorn's to handle
+                [(b"Transfer-Encoding", b"chunked")],
+                [(b"content-type", b"text/plain")],  # no length
+                [(b"content-length", b"1"), (b"Content-Length", b"1")],
+                [(b"content-length", b"-1")]):
+        assert type(wire_headers(odd)) is list, odd
