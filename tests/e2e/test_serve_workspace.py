@@ -60,7 +60,7 @@ def test_serves_every_mock_as_they_are_created_moved_and_deleted(tmp_path: Path,
 
         holder.close()  # the busy port frees up: that mock starts answering
         wait_until(lambda: answers(busy.url) == 200, 10, message="the mock whose port was taken")
-        assert served.output().count("is in use") == 1  # reported once, not at every retry
+        assert served.output().count(f"port {busy.port} of mock 'busy' is in use") == 1  # reported once, not at every retry
 
         with httpx.Client(base_url=busy.url, trust_env=False, timeout=5) as c:
             c.get("/users/1", params={"page": "2"})
