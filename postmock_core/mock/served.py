@@ -18,10 +18,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from postmock_core.exchange import HttpRequest, HttpResponse
-from postmock_core.matching.examples import Example
 from postmock_core.matching.matcher import Matcher, MatchOptions, MatchResult
 from postmock_core.mock.privacy import environment_masks
-from postmock_core.mock.templating import render
+from postmock_core.mock.templating import render, static_response
 from postmock_core.postman.variables import scope
 from postmock_core.store.blobs import BlobStore
 from postmock_core.store.jsonsteps import release_in_steps
@@ -105,11 +104,6 @@ def _plain(request: HttpRequest) -> bool:
     return True
 
 
-def _static(example: Example) -> bool:
-    """Whether the example's response has no template to fill: then it is the same every call."""
-    return "{{" not in example.response_body and not any("{{" in v for _, v in example.response_headers)
-
-
 class Served:
     """What one version of a collection + environment + options derives: matcher and origins.
 
@@ -161,9 +155,9 @@ class Served:
         response = self._rendered.get(id(example))  # examples live as long as this version
         if response is not None:
             return response, True
-        response = render(example, request, result.captures, seed)
-        if not _static(example):
-            return response, False
+        response = static_response(example)
+        if response is None:
+            return render(example, request, result.captures, seed), False
         if len(self._rendered) >= self.cache_cap:
             self._rendered.clear()
         self._rendered[id(example)] = response

@@ -34,7 +34,7 @@ from postmock_core.matching.examples import Example
 from postmock_core.mock.requestdata import RequestData
 from postmock_core.postman.dynamic import DYNAMIC, Draw, draw
 
-__all__ = ["SEED_HEADER", "render", "render_text", "request_seed", "unknown_variables"]
+__all__ = ["SEED_HEADER", "render", "render_text", "request_seed", "static_response", "unknown_variables"]
 
 SEED_HEADER = "x-mock-seed"
 
@@ -276,11 +276,27 @@ def render(example: Example, request: HttpRequest, captures: Mapping[str, str] |
         out_headers = [(k, t.fill(call)) for k, t in headers]
         # Request data that was not UTF-8 goes back as the bytes it came as.
         body = example.body if body_template is None else wire_bytes(body_template.fill(call))
+    return HttpResponse(status=example.status, reason=_reason(example), headers=out_headers, body=body)
+
+
+def static_response(example: Example) -> HttpResponse | None:
+    """What `render` gives for an example with no template to fill (the same on every call),
+    made without parsing anything; None when the example has a template."""
+    text = example.response_body
+    if "{{" in text or any("{{" in v for _, v in example.response_headers):
+        return None
+    headers = [(k, v) for k, v in example.response_headers if k.lower() not in _STALE]
+    body = example.body if example.body_blob else wire_bytes(text)
+    return HttpResponse(status=example.status, reason=_reason(example), headers=headers, body=body)
+
+
+def _reason(example: Example) -> str:
+    if example.reason:
+        return example.reason
     try:
-        reason = example.reason or HTTPStatus(example.status).phrase
+        return HTTPStatus(example.status).phrase
     except ValueError:
-        reason = example.reason
-    return HttpResponse(status=example.status, reason=reason, headers=out_headers, body=body)
+        return example.reason
 
 
 def unknown_variables(example: Example) -> tuple[str, ...]:

@@ -16,7 +16,7 @@ from postmock_core.store.blobs import BlobStore
 from postmock_core.postman.dynamic import DYNAMIC
 from postmock_core.matching.examples import Example
 from postmock_core.exchange import HttpRequest
-from postmock_core.mock.templating import render, render_text
+from postmock_core.mock.templating import render, render_text, static_response
 
 REQ = HttpRequest("POST", path="/product/12345/details", query=[("q", "cats"), ("q", "dogs"), ("page", "2")],
                   headers=[("Content-Type", "application/json"), ("X-Trace", "t-1")],
@@ -143,3 +143,20 @@ def test_a_template_is_parsed_once_per_example_version() -> None:
     assert example.memo["templates"] is parsed
     edited = dataclasses.replace(example, response_body='{"v": 2, "at": "{{$timestamp}}"}')
     assert json.loads(render(edited, REQ).body)["v"] == 2 and edited.memo["templates"] is not parsed
+
+
+@pytest.mark.parametrize("kw", [
+    {"response_headers": (("Content-Type", "application/json"), ("Content-Length", "9"), ("X-Id", "7")),
+     "response_body": '{"id": 7, "name": "caf\u00e9"}'},
+    {"status": 799, "reason": "", "response_headers": (), "response_body": "odd status"},
+    {"status": 404, "reason": "Gone Fishing", "response_headers": (("connection", "close"),), "response_body": ""},
+])
+def test_an_example_without_templates_is_made_as_render_makes_it(kw: dict[str, object]) -> None:
+    example = _example(**kw)
+    made = static_response(example)
+    assert made is not None and made == render(example, REQ, {})
+
+
+@pytest.mark.parametrize("kw", [{}, {"response_body": "plain"}, {"response_headers": ()}])
+def test_an_example_with_a_template_is_left_to_render(kw: dict[str, object]) -> None:
+    assert static_response(_example(**kw)) is None
