@@ -91,9 +91,9 @@ def split_path(path: str) -> tuple[tuple[str, ...], bool]:
     return tuple(unquote(p) if "%" in p else p for p in parts), ts
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class RequestPath:
-    """An incoming request path, prepared once per request."""
+    """An incoming request path, prepared once per request (not frozen: made on every call)."""
 
     segs: tuple[str, ...]
     lower: tuple[str, ...]
@@ -103,7 +103,7 @@ class RequestPath:
     @classmethod
     def parse(cls, path: str) -> RequestPath:
         segs, ts = split_path(path)
-        return cls(segs, tuple(s.lower() for s in segs), tuple(is_id(s) for s in segs), ts)
+        return cls(segs, tuple(map(str.lower, segs)), tuple(map(is_id, segs)), ts)
 
     @property
     def text(self) -> str:

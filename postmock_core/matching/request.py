@@ -4,6 +4,7 @@ x-mock-* headers (which win) already applied."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from postmock_core.exchange import HttpRequest
 from postmock_core.matching.bodies import RequestBody, live_body
@@ -22,6 +23,7 @@ class MatchOptions:
     match_headers: tuple[str, ...] = ()
 
 
+@lru_cache(maxsize=256)  # a mock's option, or a caller's header: the same text call after call
 def header_names(value: str) -> tuple[str, ...]:
     """Lower-case header names from `a, B`; x-mock-* names never take part in matching."""
     return tuple(n for n in (p.strip().lower() for p in value.split(","))
