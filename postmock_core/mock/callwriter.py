@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 SEND_INTERVAL = 0.1
 WRITE_INTERVAL = 0.4
+SEND_PIECE = 128  # calls pickled at a time
 # Calls held while nothing can be written; past this the oldest are dropped.
 QUEUE_CAP = 50_000
 
@@ -211,14 +212,16 @@ class CallWriter:
                 self._write_here(batch)
                 return False
             messages: list[Message] = []
-            if batch:
+            # In pieces: pickling holds the GIL, and answers wait while it does.
+            for start in range(0, len(batch), SEND_PIECE):
+                piece = batch[start:start + SEND_PIECE]
                 try:
-                    data = pickle.dumps(("flat", batch), protocol=pickle.HIGHEST_PROTOCOL)
+                    data = pickle.dumps(("flat", piece), protocol=pickle.HIGHEST_PROTOCOL)
                 except (pickle.PicklingError, TypeError, AttributeError) as e:
                     log.error("postmock: cannot hand calls to the call log writer (%s); writing them here", e)
-                    self._write_here(batch)
+                    self._write_here(piece)
                 else:
-                    messages.append((batch[-1][-1], data, len(batch)))
+                    messages.append((piece[-1][-1], data, len(piece)))
             if extra:
                 messages.append((None, extra, 0))
             return self._proc.send_messages(messages) and bool(extra)
