@@ -58,6 +58,7 @@ Doc = dict[str, Any]
 RELOAD_CHECK = 0.005
 _SELECTORS = ("x-mock-response-id", "x-mock-response-name", "x-mock-response-code")
 _NO_MASKS = SecretValues()  # shared, never added to
+_LOOK_AGAIN = (float("-inf"), -1, (None, None, _NO_MASKS))  # `MockRuntime.current` looks afresh
 
 
 def _read_in_steps(data: bytes) -> Any:
@@ -168,8 +169,7 @@ class MockRuntime:
         self._rebuild: Rebuild | None = None
         # (until when, the process's file replacements then, what `current()` gave): one
         # answer per RELOAD_CHECK, every input being looked at no more often than that anyway.
-        self._now: tuple[float, int, tuple[MockConfig | None, Served | str | None, SecretValues]] = (
-            float("-inf"), -1, (None, None, _NO_MASKS))
+        self._now: tuple[float, int, tuple[MockConfig | None, Served | str | None, SecretValues]] = _LOOK_AGAIN
         self._emptied: Doc | None = None  # the collection document `_drop_content` emptied
         self.builds = 0  # matchers built so far, and how long the last one took
         self.last_build_s = 0.0
@@ -268,6 +268,7 @@ class MockRuntime:
         if self._served is not None:
             self._served.release()
         self._served = served
+        self._now = _LOOK_AGAIN  # what `current()` kept may be the version just released
         self._served_key = (id(collection), id(environment), mock.match_body, mock.match_headers)
         self._served_environment = rebuild.environment_file
         self._serving(mock, rebuild.seconds)
@@ -298,10 +299,7 @@ class MockRuntime:
 
     def hosts(self) -> frozenset[Origin]:
         """The (host, port) pairs this mock answers for in proxy mode."""
-        mock = self.config()
-        if mock is None:
-            return frozenset()
-        served = self.served(mock)
+        served = self.current()[1]
         return served.hosts if isinstance(served, Served) else frozenset()
 
     def masks(self) -> SecretValues:

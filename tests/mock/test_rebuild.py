@@ -123,3 +123,20 @@ def test_a_remembered_answer_follows_the_delay_asked_and_an_edit_at_once(workspa
     with CollectionStore(workspace).edit("users collection") as doc:
         doc["item"][0]["response"][0]["body"] = '{"id": 1, "name": "Ada, edited"}'
     assert _body(rt) == b'{"id": 1, "name": "Ada, edited"}'
+
+
+def test_a_version_swapped_in_by_another_caller_is_used_at_once(workspace: Workspace,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runtime_module, "ASIDE_FROM", 1)  # every collection counts as large
+    mock = make_mock(workspace, "big", 7343)
+    rt = MockRuntime(MockCatalog(workspace), mock.id)
+    rt.warm()
+    assert _body(rt) == b'{"id": 1, "name": "Ada"}'
+    with CollectionStore(workspace).edit("big collection") as doc:
+        doc["item"][0]["response"][0]["body"] = '{"id": 1, "name": "Ada, edited"}'
+    deadline = time.monotonic() + 30
+    while rt.builds == 1 and time.monotonic() < deadline:
+        assert _body(rt) == b'{"id": 1, "name": "Ada"}'  # remembered by the call path
+        rt.warm()  # another caller (a port opening, a proxy asking for hosts) swaps the new version in
+    assert rt.builds == 2
+    assert _body(rt) == b'{"id": 1, "name": "Ada, edited"}'  # not the version just released
