@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,12 @@ import pytest
 
 from postmock_core import sampleapi
 from postmock_core.store.workspace import Workspace
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Tests press Ctrl-C (SIGINT) on the commands they start. A suite started as a background
+    # job inherits SIGINT ignored, and so would every command it starts: take it back.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)
