@@ -352,8 +352,9 @@ class MockRuntime:
             result = served.match(request)
         if result.example is not None:
             response, stable = served.render(result, request, mock.seed)
-            if not stable:
-                return Decision("mocked", response, result.example.id, result.example.name, result.score, delay)
+            if not stable or not served.remembers(request):
+                return Decision("mocked", response, result.example.id, result.example.name, result.score, delay,
+                                stable=stable, kept=served.replies if stable else None, kept_cap=served.cache_cap)
             # The same every time this remembered match is answered with this delay: made once.
             kept = served.decisions.get(id(result))
             if kept is None or kept[0] is not result or kept[1] is not response or kept[2].delay_ms != delay:

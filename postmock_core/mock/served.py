@@ -134,9 +134,13 @@ class Served:
         no longer be used."""
         threading.Thread(target=release_in_steps, args=(self,), name="postmock-release", daemon=True).start()
 
+    def remembers(self, request: HttpRequest) -> bool:
+        """Whether `match` remembers its answer to `request` (the same object every time)."""
+        return self._cacheable and _plain(request)
+
     def match(self, request: HttpRequest) -> MatchResult:
         """The matcher's answer to `request` (remembered for plain calls)."""
-        if not self._cacheable or not _plain(request):
+        if not self.remembers(request):
             return self.matcher.match(request)
         key = (request.method, request.path, *request.query)
         result = self._matches.get(key)

@@ -113,8 +113,11 @@ def test_a_remembered_answer_follows_the_delay_asked_and_an_edit_at_once(workspa
     first = rt.decide(HttpRequest("GET", path="/users/1"), None)
     assert first.kind == "mocked" and first.stable and first.delay_ms == 0
     assert rt.decide(HttpRequest("GET", path="/users/1"), None) is first  # made once
+    served = rt.current()[1]
+    assert not isinstance(served, str) and served is not None and len(served.decisions) == 1
     slow = rt.decide(HttpRequest("GET", path="/users/1", headers=[("x-mock-response-delay", "250")]), None)
     assert slow.delay_ms == 250 and slow.response is first.response
+    assert len(served.decisions) == 1  # an x-mock-* call is matched afresh: its decision is not kept
     assert rt.decide(HttpRequest("GET", path="/users/1"), None).delay_ms == 0
     MockStore(workspace).update("users", delay_ms=120)  # this process's edit: seen on the next call
     assert rt.decide(HttpRequest("GET", path="/users/1"), None).delay_ms == 120
