@@ -9,13 +9,12 @@ Content-Length, checked once when it is made. postmock's engine writes that bloc
 
 from __future__ import annotations
 
-import re
+# What HTTP/1.1 forbids in a header name or value, as the server checks them.
+from uvicorn.protocols.http.httptools_impl import HEADER_RE as _BAD_NAME
+from uvicorn.protocols.http.httptools_impl import HEADER_VALUE_RE as _BAD_VALUE
 
 __all__ = ["WireHeaders", "wire_headers"]
 
-# What HTTP/1.1 forbids in a header name or value (as uvicorn checks them).
-_BAD_NAME = re.compile(b'[\x00-\x1f\x7f()<>@,;:\\[\\]={} \t\\\\"]')
-_BAD_VALUE = re.compile(b"[\x00-\x08\x0a-\x1f\x7f]")
 # Headers that change how the server frames or ends the answer: such a list is sent the slow way.
 _FRAMING = frozenset({b"connection", b"transfer-encoding"})
 
