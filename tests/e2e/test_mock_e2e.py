@@ -91,7 +91,12 @@ def test_calls_follow_streams_new_calls(rig: Rig) -> None:
         assert "/hello/follow-me" in seen
     finally:
         proc.send_signal(signal.SIGINT)
-        code = proc.wait(10)
+        try:
+            code = proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # not left running after the test fails
+            proc.wait(10)
+            raise
     assert code in (0, 130)
 
 
