@@ -8,8 +8,9 @@ kept as an `Example` with `error` set, so explain can list it as dropped instead
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -30,9 +31,14 @@ log = logging.getLogger(__name__)
 QueryParam = tuple[str, str | None, bool]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Example:
-    """One saved example: the request it answers (variables filled in) and its response."""
+    """One saved example: the request it answers (variables filled in) and its response.
+
+    Treat it as immutable (derive a changed copy with `dataclasses.replace`). It is not frozen
+    only because a frozen dataclass sets each field through `object.__setattr__`, which made
+    creating one three times slower: 1 s of a 100k-example index build.
+    """
 
     id: str
     name: str
@@ -40,7 +46,6 @@ class Example:
     url: str = ""                              # the example URL, variables filled in
     path: tuple[str, ...] = ()                 # decoded segments, trailing slashes removed
     trailing_slash: bool = False
-    raw_path: tuple[str, ...] = ()             # the segments as written, before variables
     wildcards: frozenset[int] = frozenset()    # indexes of wildcard segments in `path`
     query: tuple[QueryParam, ...] = ()
     url_variables: tuple[tuple[str, str], ...] = ()
@@ -58,7 +63,8 @@ class Example:
     blobs: BlobStore | None = field(default=None, compare=False, repr=False)
     # What the layers above derive from this version of the example once (its parsed response
     # template): it lives and dies with the example, and dataclasses.replace starts it afresh.
-    memo: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
+    # Made on first use: most examples of a large collection are never called.
+    memo: dict[str, Any] | None = field(default=None, init=False, compare=False, repr=False)
 
     @property
     def display_path(self) -> str:
@@ -80,14 +86,43 @@ class Example:
         return self.response_body.encode("utf-8")
 
 
-def _pairs(items: Any, values: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+Fill = Callable[[str], str]  # a text with the collection's variables filled in
+
+
+def _filler(values: Mapping[str, str]) -> Fill:
+    """`resolve` against `values`, remembering each text it filled in: hosts, header lines and
+    query keys come back example after example."""
+    known: dict[str, str] = {}
+
+    def fill(text: str) -> str:
+        if "{{" not in text:
+            return text
+        done = known.get(text)
+        if done is None:
+            done = known[text] = resolve(text, values)
+        return done
+
+    return fill
+
+
+def _unquote(text: str) -> str:
+    return unquote_plus(text) if "%" in text or "+" in text else text
+
+
+@lru_cache(maxsize=256)
+def _host_prefix(host: str) -> tuple[str, ...]:
+    """The path segments a resolved host carries (`https://api.example.com/v1`: `v1`)."""
+    return tuple(s for s in _split_raw(host)[0].split("/") if s) if "/" in host else ()
+
+
+def _pairs(items: Any, fill: Fill) -> tuple[tuple[str, str], ...]:
     """Enabled `[{key, value}]` entries (or a `k: v` text block) with variables filled in."""
     if isinstance(items, str):
         out = []
         for line in items.splitlines():
             k, sep, v = line.partition(":")
             if sep and k.strip():
-                out.append((resolve(k.strip(), values), resolve(v.strip(), values)))
+                out.append((fill(k.strip()), fill(v.strip())))
         return tuple(out)
     if items is None:
         return ()
@@ -101,7 +136,7 @@ def _pairs(items: Any, values: Mapping[str, str]) -> tuple[tuple[str, str], ...]
             continue
         value = h.get("value")
         text = "" if value is None else str(value)
-        out.append((resolve(h["key"], values), resolve(text, values)))
+        out.append((fill(h["key"]), fill(text)))
     return tuple(out)
 
 
@@ -137,8 +172,7 @@ def _parse_query(qs: str) -> list[QueryParam]:
     return params
 
 
-def _url_parts(url: Any, values: Mapping[str, str]
-               ) -> tuple[str, list[str], list[QueryParam], dict[str, str]]:
+def _url_parts(url: Any, fill: Fill) -> tuple[str, list[str], list[QueryParam], dict[str, str]]:
     """(display URL, raw path segments, query, url variables) of a Postman request URL.
 
     Like the Collection SDK, the structured `host`/`path`/`query` win over `raw`. A host that
@@ -149,23 +183,24 @@ def _url_parts(url: Any, values: Mapping[str, str]
         url = {"raw": url or "/"}
     if not isinstance(url, OBJECT):
         raise TypeError("the URL is neither text nor an object")
-    raw = resolve(url["raw"], values) if isinstance(url.get("raw"), str) else ""
+    raw = url.get("raw")
+    raw = fill(raw) if isinstance(raw, str) else ""
     url_vars: dict[str, str] = {}
     for v in url.get("variable") or []:
         if isinstance(v, OBJECT) and isinstance(v.get("key"), str) and not v.get("disabled"):
             url_vars[v["key"]] = "" if v.get("value") is None else str(v.get("value"))
     if "path" in url or "host" in url:
         host = url.get("host")
-        host_text = resolve(".".join(_url_text(h) for h in host) if isinstance(host, list)
-                            else _url_text(host), values)
-        prefix = _split_raw(host_text)[0] if "/" in host_text else ""
+        prefix = _host_prefix(fill(".".join([h if type(h) is str else _url_text(h) for h in host])
+                                   if isinstance(host, list) else _url_text(host)))
         path = url.get("path")
         if isinstance(path, list):
-            segs = [_url_text(s) for s in path]
+            segs = [s if type(s) is str else _url_text(s) for s in path]
         else:
             text = _url_text(path).lstrip("/")
             segs = text.split("/") if text else []
-        segs = [s for s in prefix.split("/") if s] + segs
+        if prefix:
+            segs = [*prefix, *segs]
     else:
         path_text = _split_raw(raw)[0].lstrip("/")
         segs = path_text.split("/") if path_text else []
@@ -176,24 +211,31 @@ def _url_parts(url: Any, values: Mapping[str, str]
             if not isinstance(q, OBJECT) or not isinstance(q.get("key"), str):
                 continue
             value = q.get("value")
-            query.append((unquote_plus(resolve(q["key"], values)),
-                          None if value is None else unquote_plus(resolve(str(value), values)),
+            query.append((_unquote(fill(q["key"])),
+                          None if value is None else _unquote(fill(str(value))),
                           q.get("disabled") is True))
     else:
         query = _parse_query(_split_raw(raw)[1])
     return raw, segs, query, url_vars
 
 
+_NO_WILDCARDS: frozenset[int] = frozenset()
+
+
 def _path(raw_segs: list[str], url_vars: Mapping[str, str],
-          values: Mapping[str, str]) -> tuple[tuple[str, ...], bool, frozenset[int]]:
+          fill: Fill) -> tuple[tuple[str, ...], bool, frozenset[int]]:
     """Resolved segments, trailing slash, and the wildcard positions."""
+    joined = "/".join(raw_segs)
+    if "{{" not in joined and ":" not in joined:  # nothing to fill in: most paths
+        segs, ts = split_path("/" + joined)
+        return segs, ts, _NO_WILDCARDS
     out: list[str] = []
     wild: set[int] = set()
     for seg in raw_segs:
         if seg.startswith(":") and len(seg) > 1:
             given = url_vars.get(seg[1:], "")
             seg = given if given else "{{" + seg[1:] + "}}"
-        text = resolve(seg, values)
+        text = fill(seg)
         for piece in text.split("/") if "/" in text else (text,):
             if variable_names(piece):
                 wild.add(len(out))
@@ -218,7 +260,7 @@ def _walk(items: Any, location: tuple[str, ...]
 
 
 def _example(n: int, where: tuple[str, ...], item: Mapping[str, Any], ex: Any,
-             values: Mapping[str, str], blobs: BlobStore | None) -> Example:
+             values: Mapping[str, str], fill: Fill, blobs: BlobStore | None) -> Example:
     if not isinstance(ex, OBJECT):
         raise TypeError("the example is not an object")
     req = ex.get("originalRequest") or item.get("request") or {}
@@ -226,12 +268,12 @@ def _example(n: int, where: tuple[str, ...], item: Mapping[str, Any], ex: Any,
         req = {"url": req, "method": "GET"}
     if not isinstance(req, OBJECT):
         raise TypeError("its request is not an object")
-    url, raw_segs, query, url_vars = _url_parts(req.get("url"), values)
-    segs, ts, wild = _path(raw_segs, url_vars, values)
+    url, raw_segs, query, url_vars = _url_parts(req.get("url"), fill)
+    segs, ts, wild = _path(raw_segs, url_vars, fill)
     code = ex.get("code", 200)
     if isinstance(code, bool) or not str(code).strip().isdigit():
         raise ValueError(f"status code {code!r} is not a number")
-    headers = _pairs(req.get("header"), values)
+    headers = _pairs(req.get("header"), fill)
     body = ex.get("body")
     if body is None:
         body = ""
@@ -249,7 +291,6 @@ def _example(n: int, where: tuple[str, ...], item: Mapping[str, Any], ex: Any,
         url=url,
         path=segs,
         trailing_slash=ts,
-        raw_path=tuple(raw_segs),
         wildcards=wild,
         query=tuple(query),
         url_variables=tuple(url_vars.items()),
@@ -257,7 +298,7 @@ def _example(n: int, where: tuple[str, ...], item: Mapping[str, Any], ex: Any,
         request_body=request_body(req.get("body"), headers, values),
         status=int(str(code).strip()),
         reason=str(ex.get("status") or ""),
-        response_headers=_pairs(ex.get("header"), values),
+        response_headers=_pairs(ex.get("header"), fill),
         response_body=resolve(body, values),
         body_blob=blob,
         preview_language=str(ex.get("_postman_previewlanguage") or ""),
@@ -271,10 +312,11 @@ def load_examples(collection: Mapping[str, Any], environment: Mapping[str, Any] 
                   blobs: BlobStore | None = None) -> list[Example]:
     """Every example of a collection in document order; unreadable ones carry `error`."""
     values = scope(collection, environment)
+    fill = _filler(values)
     out: list[Example] = []
     for n, (where, item, ex) in enumerate(_walk(collection.get("item"), ()), start=1):
         try:
-            out.append(_example(n, where, item, ex, values, blobs))
+            out.append(_example(n, where, item, ex, values, fill, blobs))
         except (ValueError, TypeError, AttributeError, PostmockError) as e:
             name = str(ex.get("name") or "") if isinstance(ex, OBJECT) else ""
             ex_id = str(ex.get("id") or f"{n:06d}") if isinstance(ex, OBJECT) else f"{n:06d}"

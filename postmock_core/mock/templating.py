@@ -235,12 +235,15 @@ def _is_json(example: Example) -> bool:
 
 def _templates(example: Example) -> tuple[tuple[tuple[str, _Template], ...], _Template | None]:
     """The example's header and body templates, parsed on its first call and kept with it."""
-    parsed = example.memo.get("templates")
+    memo = example.memo
+    if memo is None:
+        memo = example.memo = {}
+    parsed = memo.get("templates")
     if parsed is None:
         headers = tuple((k, _compile(v)) for k, v in example.response_headers
                         if k.lower() not in _STALE)
         body = None if example.body_blob else _compile(example.response_body, _is_json(example))
-        parsed = example.memo["templates"] = (headers, body)
+        parsed = memo["templates"] = (headers, body)
     return parsed  # type: ignore[no-any-return]
 
 

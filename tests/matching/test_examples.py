@@ -56,6 +56,31 @@ def test_raw_url_path_params_and_trailing_slash() -> None:
     assert e.url_variables == (("id", "42"),)
 
 
+def test_paths_without_variables_are_decoded_and_split_like_any_other() -> None:
+    url = {"raw": "https://api.io/ignored", "host": ["api.io"],
+           "path": ["Files", "a%2Fb", "x/y", "v1:batch", ""],
+           "query": [{"key": "q+1", "value": "a%20b"}, {"key": "plain", "value": "c"}]}
+    (e,) = load_examples(_doc(_item("f", {"url": url}, {"name": "e"})))
+    assert e.path == ("Files", "a/b", "x", "y", "v1:batch") and e.trailing_slash
+    assert e.wildcards == frozenset()
+    assert e.query == (("q 1", "a b", False), ("plain", "c", False))
+
+
+def test_shared_variables_fill_every_example_alike() -> None:
+    item = {"name": "Users", "item": [
+        _item(f"u{i}", {"url": {"raw": "{{base}}/users/{{id}}", "host": ["{{base}}"],
+                                "path": ["users", "{{id}}"]},
+                        "header": [{"key": "X-Tenant", "value": "{{tenant}}"}]},
+              {"name": f"e{i}", "header": [{"key": "X-Tenant", "value": "{{tenant}}"}]})
+        for i in range(3)]}
+    exs = load_examples(_doc(item, variables={"base": "https://h.io/api", "tenant": "acme"}))
+    for e in exs:
+        assert e.path == ("api", "users", "{{id}}") and e.wildcards == frozenset({2})
+        assert e.request_headers == (("X-Tenant", "acme"),)
+        assert e.response_headers == (("X-Tenant", "acme"),)
+        assert e.url == "https://h.io/api/users/{{id}}"
+
+
 def test_environment_overrides_collection_everywhere() -> None:
     req = {"method": "POST", "url": "{{host}}/{{res}}", "header": [{"key": "X-Key", "value": "{{key}}"},
                                                                    {"key": "Off", "value": "1", "disabled": True}],
