@@ -44,7 +44,7 @@ class Entry:
         return cls(
             ex=ex,
             pat=PathPattern.build(ex.path, ex.trailing_slash, ex.wildcards),
-            query=tuple((k, v) for k, v, disabled in ex.query if not disabled),
+            query=tuple([(k, v) for k, v, disabled in ex.query if not disabled]),
             body=ex.request_body,
             headers=headers,
             # Postman's tie-break: first by ID with status 200, else first by ID; document
@@ -83,11 +83,11 @@ class _Node:
 def class_key(e: Entry, header_names: tuple[str, ...]) -> Hashable:
     """What decides an example's score apart from the ID values in its path."""
     p = e.pat
-    segs = p.segs if p.has_wildcards else tuple(
-        _MASK if k == ID else s for s, k in zip(p.segs, p.kinds, strict=True))
+    segs = p.segs if p.has_wildcards or ID not in p.kinds else tuple(
+        [_MASK if k == ID else s for s, k in zip(p.segs, p.kinds, strict=True)])
     body = (e.body.media, e.body.key) if e.body is not None else None
     return (segs, p.ts, e.ex.wildcards, e.query, body, e.ex.status,
-            tuple(e.headers.get(n) for n in header_names))
+            tuple([e.headers.get(n) for n in header_names]) if header_names else ())
 
 
 class MatchIndex:
@@ -117,7 +117,10 @@ class MatchIndex:
                 node.idn = node.idn or _Node()
                 node = node.idn
             else:
-                node = node.lit.setdefault(low, _Node())
+                child = node.lit.get(low)
+                if child is None:
+                    node.lit[low] = child = _Node()
+                node = child
         key = class_key(e, self.header_names)
         cls = node.classes.get(key)
         if cls is None:

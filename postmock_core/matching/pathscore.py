@@ -91,6 +91,18 @@ def split_path(path: str) -> tuple[tuple[str, ...], bool]:
     return tuple(unquote(p) if "%" in p else p for p in parts), ts
 
 
+def _lower(segs: tuple[str, ...]) -> tuple[str, ...]:
+    """`segs` in lower case: the same tuple when it already is (no new strings for it)."""
+    text = "\x00".join(segs)
+    low = text.lower()
+    return segs if low == text else tuple(map(str.lower, segs))
+
+
+@lru_cache(maxsize=64)
+def _no_wildcards(n: int) -> tuple[None, ...]:
+    return (None,) * n
+
+
 @dataclass(slots=True, eq=False)
 class RequestPath:
     """An incoming request path, prepared once per request (not frozen: made on every call)."""
@@ -138,9 +150,9 @@ class Wildcard:
         return dict(zip(self.names, m.groups(), strict=True)) if m else None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class PathPattern:
-    """An example's path, prepared once when the index is built."""
+    """An example's path, prepared once when the index is built (not frozen, as `Example`)."""
 
     segs: tuple[str, ...]
     lower: tuple[str, ...]
@@ -150,6 +162,9 @@ class PathPattern:
 
     @classmethod
     def build(cls, segs: tuple[str, ...], ts: bool, wildcard_at: frozenset[int]) -> PathPattern:
+        if not wildcard_at:
+            return cls(segs, _lower(segs), tuple([ID if is_id(s) else LITERAL for s in segs]),
+                       _no_wildcards(len(segs)), ts)
         kinds: list[int] = []
         wild: list[Wildcard | None] = []
         for i, s in enumerate(segs):

@@ -15,6 +15,7 @@ from postmock_core.cli import main
 from postmock_core.postman.collections import CollectionStore
 from postmock_core.exchange import HttpRequest
 from postmock_core.matching.matcher import NOT_FOUND, Matcher, MatchOptions, MatchResult, not_found_body
+from postmock_core.matching.pathscore import ID, LITERAL, PathPattern
 from postmock_core.store.workspace import Workspace
 
 UUID_A = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
@@ -489,3 +490,13 @@ def test_a_live_miss_names_the_nearest_examples_explain_names(method: str, url: 
     assert live.example is None and explained.example is None
     assert live.nearest and live.nearest == explained.nearest
     assert not_found_body(live)["postmock"]["nearest"] == explained.nearest
+
+
+def test_path_patterns_compare_in_lower_case() -> None:
+    mixed = PathPattern.build(("Users", "İd", "42"), False, frozenset())
+    assert mixed.lower == ("users", "i\u0307d", "42") and mixed.kinds == (LITERAL, LITERAL, ID)
+    plain = PathPattern.build(("users", "42"), True, frozenset())
+    assert plain.lower == ("users", "42") and plain.wild == (None, None) and plain.ts
+    m = Matcher({"item": [{"name": "u", "request": {"url": "/Users/İd"},
+                           "response": [{"name": "e", "body": "found"}]}]})
+    assert m.match(HttpRequest("GET", path="/users/i\u0307d")).rule.startswith("path: case-insensitive")
