@@ -215,7 +215,7 @@ def _url_parts(url: Any, fill: Fill) -> tuple[str, list[str], list[QueryParam], 
                           None if value is None else _unquote(fill(str(value))),
                           q.get("disabled") is True))
     else:
-        query = _parse_query(_split_raw(raw)[1])
+        query = _parse_query(_split_raw(raw)[1]) if "?" in raw else []
     return raw, segs, query, url_vars
 
 
