@@ -48,6 +48,7 @@ _FRAMING = frozenset({"content-length", "transfer-encoding", "content-encoding",
 _CORS = frozenset({"access-control-allow-origin", "access-control-allow-credentials",
                    "access-control-expose-headers"})
 _EXPOSE = ", ".join(MOCK_HEADERS)
+_NOT_KEPT = _FRAMING | _CORS | {"date"}  # what `finish_headers` drops from an example's headers
 # Header values that are URLs keep a line break as its percent-encoding; others lose it.
 _URL_HEADERS = frozenset({"location", "content-location", "link", "refresh"})
 _BREAKS = str.maketrans({"\r": None, "\n": None, "\x00": None})
@@ -57,7 +58,8 @@ _URL_BREAKS = str.maketrans({"\r": "%0D", "\n": "%0A", "\x00": "%00"})
 def _one_line(name: str, value: str) -> tuple[str, str]:
     """A header that cannot become two: a template may have put request data in it, and CR, LF
     or NUL there would let the caller write headers (or the body) of the answer."""
-    if not any(c in value or c in name for c in "\r\n\x00"):
+    text = name + value
+    if "\r" not in text and "\n" not in text and "\x00" not in text:
         return name, value
     table = _URL_BREAKS if name.strip().lower() in _URL_HEADERS else _BREAKS
     return name.translate(_BREAKS), value.translate(table)
@@ -127,9 +129,18 @@ def finish_headers(response: HttpResponse, origin: str | None,
     """The headers to send: recorded framing and Date dropped, `extra` added, CORS for `origin`;
     no value holds a line break. The engine sends the current Date, as a live server does (a
     recorded one would tell caches the answer is stale; a reply kept for reuse must not carry one)."""
-    out = [(k, v) for k, v in response.headers
-           if k.lower() not in _FRAMING and k.lower() not in _CORS and k.lower() != "date"]
+    out: list[tuple[str, str]] = []
+    vary = -1  # where the first Vary header is
+    for k, v in response.headers:
+        low = k.lower()
+        if low not in _NOT_KEPT:
+            if low == "vary" and vary < 0:
+                vary = len(out)
+            out.append((k, v))
     if extra:
+        for i, (k, _) in enumerate(extra):
+            if vary < 0 and k.lower() == "vary":
+                vary = len(out) + i
         out.extend(extra)
     if origin:
         out.append(("Access-Control-Allow-Origin", origin))
@@ -137,11 +148,10 @@ def finish_headers(response: HttpResponse, origin: str | None,
     else:
         out.append(("Access-Control-Allow-Origin", "*"))
     out.append(("Access-Control-Expose-Headers", _EXPOSE))
-    vary = [i for i, (k, _) in enumerate(out) if k.lower() == "vary"]
-    if not vary:
+    if vary < 0:
         out.append(("Vary", "Origin"))
-    elif "origin" not in out[vary[0]][1].lower():
-        out[vary[0]] = (out[vary[0]][0], out[vary[0]][1] + ", Origin")
+    elif "origin" not in out[vary][1].lower():
+        out[vary] = (out[vary][0], out[vary][1] + ", Origin")
     return [_one_line(k, v) for k, v in out]
 
 
