@@ -37,13 +37,39 @@ _NEXT = re.compile(r"[ \t\n\r]*([,}\]])[ \t\n\r]*")
 Walk = frozenset[str] | None
 
 
-def _value(text: str, i: int, depth: int, walk: Walk) -> tuple[Any, int]:
+# With `walk`, an array's item is decoded in one go when no walked name follows within this
+# many characters: it cannot hold one (a Postman request, not a folder) unless that name
+# comes this far into it.
+WHOLE_BEFORE = 64 * 1024
+
+
+class _Ahead:
+    """Where the next walked property name (`"item"`) may be, found at C speed."""
+
+    __slots__ = ("at", "markers", "text")
+
+    def __init__(self, text: str, walk: frozenset[str]) -> None:
+        self.text = text
+        self.markers = tuple(f'"{name}"' for name in walk)
+        self.at = -1  # not looked for yet
+
+    def clear(self, i: int) -> bool:
+        """Whether the item starting at `i` cannot hold a walked name within WHOLE_BEFORE."""
+        if self.at < i:
+            found = [p for m in self.markers if (p := self.text.find(m, i)) >= 0]
+            self.at = min(found) if found else len(self.text)
+        return self.at - i > WHOLE_BEFORE or self.at == len(self.text)
+
+
+def _value(text: str, i: int, depth: int, walk: Walk, ahead: _Ahead | None = None) -> tuple[Any, int]:
     if depth > 0:
         c = text[i:i + 1]
         if c == "{":
-            return _object(text, i, depth - 1, walk)
+            if ahead is not None and ahead.clear(i):
+                return _DECODER.raw_decode(text, i)
+            return _object(text, i, depth - 1, walk, ahead)
         if c == "[":
-            return _array(text, i, depth - 1, walk)
+            return _array(text, i, depth - 1, walk, ahead)
     return _DECODER.raw_decode(text, i)
 
 
@@ -73,7 +99,7 @@ def _next(text: str, i: int, close: str) -> tuple[bool, int]:
     return False, m.end()
 
 
-def _object(text: str, i: int, depth: int, walk: Walk) -> tuple[dict[str, Any], int]:
+def _object(text: str, i: int, depth: int, walk: Walk, ahead: _Ahead | None) -> tuple[dict[str, Any], int]:
     out: dict[str, Any] = {}
     i = _skip(text, i + 1)
     if text[i:i + 1] == "}":
@@ -81,7 +107,7 @@ def _object(text: str, i: int, depth: int, walk: Walk) -> tuple[dict[str, Any], 
     while True:
         key, i = _key(text, i)
         if walk is None or key in walk:
-            value, i = _value(text, i, depth, walk)
+            value, i = _value(text, i, depth, walk, ahead)
         else:
             value, i = _DECODER.raw_decode(text, i)
         out[key] = value
@@ -90,13 +116,13 @@ def _object(text: str, i: int, depth: int, walk: Walk) -> tuple[dict[str, Any], 
             return out, i
 
 
-def _array(text: str, i: int, depth: int, walk: Walk) -> tuple[list[Any], int]:
+def _array(text: str, i: int, depth: int, walk: Walk, ahead: _Ahead | None) -> tuple[list[Any], int]:
     out: list[Any] = []
     i = _skip(text, i + 1)
     if text[i:i + 1] == "]":
         return out, i + 1
     while True:
-        value, i = _value(text, i, depth, walk)
+        value, i = _value(text, i, depth, walk, ahead)
         out.append(value)
         end, i = _next(text, i, "]")
         if end:
@@ -109,9 +135,18 @@ def loads_in_steps(data: bytes | str, depth: int = 6, walk: Iterable[str] | None
     With `walk`, an object's values are walked only under those property names (the rest go
     to the C decoder whole), while arrays and their objects are walked down to `depth`: for a
     document whose bulk hangs off a few known names, such as a Postman collection's `item`.
+    An object in such an array goes to the C decoder whole too when no walked name follows
+    within `WHOLE_BEFORE` characters (a request, not a folder): the same value, in one step.
     """
     text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
-    value, end = _value(text, _skip(text, 0), depth, None if walk is None else frozenset(walk))
+    names = None if walk is None else frozenset(walk)
+    i = _skip(text, 0)
+    if names is None:
+        value, end = _value(text, i, depth, None)
+    elif text[i:i + 1] == "{":  # the root is walked; the items of its walked arrays may not be
+        value, end = _object(text, i, depth - 1, names, _Ahead(text, names))
+    else:
+        value, end = _value(text, i, depth, names)
     end = _skip(text, end)
     if end != len(text):
         raise _fail("Extra data", text, end)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from postmock_core.store.jsonsteps import loads_in_steps, release_in_steps
+from postmock_core.store.jsonsteps import WHOLE_BEFORE, _Ahead, loads_in_steps, release_in_steps
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -55,3 +55,23 @@ def test_release_empties_nested_containers_and_objects() -> None:
     inner = held.items[0]["a"]
     release_in_steps(held)
     assert held.__dict__ == {} and inner == []
+
+
+def test_items_without_a_folder_ahead_are_read_whole_and_alike() -> None:
+    leaf = {"name": "item", "request": {"url": "/a", "header": [{"key": "item", "value": "x"}]},
+            "response": [{"name": "ok", "body": "{\"item\": 1}"}]}
+    far = {"name": "far", "description": "d" * (WHOLE_BEFORE + 10), "item": [leaf, leaf]}
+    doc = {"info": {"name": "c"}, "item": [leaf, {"name": "folder", "item": [leaf, {"item": [leaf]}]}, far, leaf]}
+    for text in (json.dumps(doc), json.dumps(doc, indent=1, sort_keys=True)):
+        assert loads_in_steps(text, 16, walk=["item"]) == json.loads(text)
+
+
+def test_only_an_item_no_walked_name_can_start_in_is_read_whole() -> None:
+    leaf = {"name": "r", "request": {"url": "/a"}, "response": [{"name": "ok", "body": "{\"item\": 1}"}]}
+    doc = {"item": [leaf, {"name": "folder", "item": [leaf]}, leaf, leaf]}
+    text = json.dumps(doc)
+    starts = [i for i in range(len(text)) if text.startswith(('{"name": "r"', '{"name": "folder"'), i)]
+    ahead = _Ahead(text, frozenset({"item"}))
+    # The first leaf and the folder come shortly before the folder's "item": both walked. The
+    # leaves after it are read whole (an escaped \"item\" in a body is no property name).
+    assert [ahead.clear(i) for i in starts] == [False, False, True, True, True]
