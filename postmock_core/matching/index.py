@@ -108,7 +108,9 @@ class MatchIndex:
             self._finish(root)
 
     def _insert(self, e: Entry) -> None:
-        node = self.tries.setdefault(e.ex.method, _Node())
+        node = self.tries.get(e.ex.method)
+        if node is None:
+            node = self.tries[e.ex.method] = _Node()
         for low, kind in zip(e.pat.lower, e.pat.kinds, strict=True):
             if kind == WILDCARD:
                 node.star = node.star or _Node()
