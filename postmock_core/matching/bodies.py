@@ -10,7 +10,6 @@ import email.parser
 import email.policy
 import json
 from collections.abc import Hashable, Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -38,13 +37,52 @@ _LANGUAGE = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class RequestBody:
-    """A body reduced for comparison; `key` None means it can never match (a file upload)."""
+_LATER: Any = object()  # a key not worked out yet
 
-    media: str | None
-    key: Hashable | None
-    text: str = ""
+
+class RequestBody:
+    """A body reduced for comparison; `key` None means it can never match (a file upload).
+
+    An example's raw body is reduced on its first comparison (`RequestBody.later`): reading
+    100k examples would otherwise parse and re-encode every JSON body before the first call.
+    """
+
+    __slots__ = ("_key", "media", "text")
+
+    def __init__(self, media: str | None, key: Hashable | None, text: str = "") -> None:
+        self.media = media
+        self._key = key
+        self.text = text
+
+    @classmethod
+    def later(cls, media: str | None, text: str) -> RequestBody:
+        """A raw body whose key is worked out when it is first asked for."""
+        return cls(media, _LATER, text)
+
+    @property
+    def key(self) -> Hashable | None:
+        key = self._key
+        if key is _LATER:
+            key = self._key = _text_key(self.media, self.text)
+        return key
+
+    @property
+    def group(self) -> Hashable | None:
+        """What tells bodies apart without working out a key: two bodies with the same group
+        compare alike (the same text may still give the same key as another)."""
+        return ("text", self.text) if self._key is _LATER else self._key
+
+    def _fields(self) -> tuple[str | None, Hashable | None, str]:
+        return self.media, self.key, self.text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RequestBody) and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return f"RequestBody(media={self.media!r}, key={self.key!r}, text={self.text!r})"
 
 
 def media_type(content_type: str | None) -> str | None:
@@ -109,7 +147,7 @@ def request_body(body: Any, headers: tuple[tuple[str, str], ...],
         text = resolve(str(body.get("raw") or ""), values)
         language = str(_get(_get(body, "options"), "raw").get("language") or "text").lower()
         media = declared or _LANGUAGE.get(language, "text/plain")
-        return RequestBody(media, _text_key(media, text), text)
+        return RequestBody.later(media, text)
     if mode == "urlencoded":
         pairs = [(resolve(str(f.get("key") or ""), values),
                   resolve(str(f.get("value") or ""), values))

@@ -85,7 +85,7 @@ def class_key(e: Entry, header_names: tuple[str, ...]) -> Hashable:
     p = e.pat
     segs = p.segs if p.has_wildcards or ID not in p.kinds else tuple(
         [_MASK if k == ID else s for s, k in zip(p.segs, p.kinds, strict=True)])
-    body = (e.body.media, e.body.key) if e.body is not None else None
+    body = (e.body.media, e.body.group) if e.body is not None else None
     return (segs, p.ts, e.ex.wildcards, e.query, body, e.ex.status,
             tuple([e.headers.get(n) for n in header_names]) if header_names else ())
 

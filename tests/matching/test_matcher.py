@@ -500,3 +500,23 @@ def test_path_patterns_compare_in_lower_case() -> None:
     m = Matcher({"item": [{"name": "u", "request": {"url": "/Users/İd"},
                            "response": [{"name": "e", "body": "found"}]}]})
     assert m.match(HttpRequest("GET", path="/users/i\u0307d")).rule.startswith("path: case-insensitive")
+
+
+def test_json_bodies_written_differently_still_tie_by_id() -> None:
+    def item(ex_id: str, raw: str, code: int) -> dict[str, Any]:
+        request = {"method": "POST", "url": "/orders",
+                   "header": [{"key": "Content-Type", "value": "application/json"}],
+                   "body": {"mode": "raw", "raw": raw}}
+        return {"name": ex_id, "request": request,
+                "response": [{"id": ex_id, "name": ex_id, "code": code, "originalRequest": request}]}
+
+    # The same JSON, spelled three ways: every one is a match, and Postman's tie-break decides.
+    m = Matcher({"item": [item("c", '{"a": 1, "b": [1, 2]}', 200), item("b", '{ "b": [1,2], "a": 1.0 }', 201),
+                          item("a", '{"b":[1,2],"a":1}', 201)]}, options=MatchOptions(match_body=True))
+    got = m.match(HttpRequest("POST", path="/orders", headers=[("Content-Type", "application/json")],
+                              body=b'{"a":1,"b":[1,2]}'))
+    assert got.example is not None and got.example.id == "c"  # the first by ID with status 200
+    assert m.match(HttpRequest("POST", path="/orders", headers=[("Content-Type", "application/json")],
+                               body=b'{"a": 2}')).example is None
+    assert m.explain(HttpRequest("POST", path="/orders", headers=[("Content-Type", "application/json")],
+                                 body=b'{"b": [1, 2], "a": 1}')).example is got.example
