@@ -68,8 +68,8 @@ class RequestBody:
 
     @property
     def group(self) -> Hashable | None:
-        """What tells bodies apart without working out a key: two bodies with the same group
-        compare alike (the same text may still give the same key as another)."""
+        """What tells bodies apart without working out a key: bodies with the same group
+        compare alike (two different texts may still turn out to have the same key)."""
         return ("text", self.text) if self._key is _LATER else self._key
 
     def _fields(self) -> tuple[str | None, Hashable | None, str]:
