@@ -79,26 +79,18 @@ class MatchResult:
     nearest: list[dict[str, Any]] = field(default_factory=list)
 
 
-# From this many examples on, what a build made is frozen out of the cyclic GC's reach.
-FREEZE_FROM = 5_000
+FREEZE_FROM = 5_000  # from this many examples on, what a build made is frozen (see `_build`)
 
 
 @contextlib.contextmanager
-def _no_gc(freeze: Callable[[], bool]) -> Iterator[None]:
+def _no_gc() -> Iterator[None]:
     """The cyclic garbage collector paused: building 100k examples allocates millions of
-    objects and none of them is garbage, yet each collection would walk them all.
-
-    When `freeze()` says the build was large, its objects are then frozen (`gc.freeze`): the
-    first collection after it would otherwise walk them all once more, 1.5 s at 100k examples,
-    and again when they are promoted to the oldest generation. Small builds are left alone.
-    """
+    objects and none of them is garbage, yet each collection would walk them all."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        if freeze():
-            gc.freeze()
         if enabled:
             gc.enable()
 
@@ -124,7 +116,7 @@ class Matcher:
 
     def __init__(self, collection: Mapping[str, Any], environment: Mapping[str, Any] | None = None,
                  options: MatchOptions = _DEFAULT, blobs: BlobStore | None = None) -> None:
-        with _no_gc(lambda: len(getattr(self, "examples", ())) >= FREEZE_FROM):
+        with _no_gc():
             self._build(collection, environment, options, blobs)
 
     def _build(self, collection: Mapping[str, Any], environment: Mapping[str, Any] | None,
@@ -136,6 +128,11 @@ class Matcher:
                               key=lambda e: e.tie)
         self.index = MatchIndex(self.entries, header_names(",".join(options.match_headers)))
         self.near = NearMisses(self.entries)
+        if len(self.examples) >= FREEZE_FROM:
+            # Out of the cyclic GC's reach (while it is still paused): the first collection
+            # would otherwise walk all of it once more, 1.5 s at 100k examples, and again
+            # when it reaches the oldest generation. Small builds are left to the collector.
+            gc.freeze()
         log.debug("matcher ready: %d examples, %d unreadable", len(self.entries),
                   len(self.unreadable))
 
