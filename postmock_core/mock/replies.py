@@ -129,19 +129,10 @@ def finish_headers(response: HttpResponse, origin: str | None,
     """The headers to send: recorded framing and Date dropped, `extra` added, CORS for `origin`;
     no value holds a line break. The engine sends the current Date, as a live server does (a
     recorded one would tell caches the answer is stale; a reply kept for reuse must not carry one)."""
-    out: list[tuple[str, str]] = []
-    vary = -1  # where the first Vary header is
-    for k, v in response.headers:
-        low = k.lower()
-        if low not in _NOT_KEPT:
-            if low == "vary" and vary < 0:
-                vary = len(out)
-            out.append((k, v))
+    out = [(k, v) for k, v in response.headers if k.lower() not in _NOT_KEPT]
     if extra:
-        for i, (k, _) in enumerate(extra):
-            if vary < 0 and k.lower() == "vary":
-                vary = len(out) + i
         out.extend(extra)
+    vary = next((i for i, (k, _) in enumerate(out) if k.lower() == "vary"), -1)
     if origin:
         out.append(("Access-Control-Allow-Origin", origin))
         out.append(("Access-Control-Allow-Credentials", "true"))
