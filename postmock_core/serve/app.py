@@ -92,7 +92,11 @@ def request_from_scope(scope: Scope, body: bytes) -> HttpRequest:
 
 
 def _wire_headers(reply: Reply) -> list[tuple[bytes, bytes]]:
-    out = [(wire_bytes(k), wire_bytes(v)) for k, v in reply.headers]
+    try:
+        out = [(k.encode("utf-8", "surrogateescape"), v.encode("utf-8", "surrogateescape"))
+               for k, v in reply.headers]
+    except UnicodeEncodeError:  # a lone surrogate: see wire_bytes
+        out = [(wire_bytes(k), wire_bytes(v)) for k, v in reply.headers]
     if reply.status not in _NO_BODY and reply.status >= 200:
         out.append((b"content-length", str(len(reply.body)).encode()))
     return wire_headers(out)

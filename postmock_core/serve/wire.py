@@ -9,6 +9,8 @@ Content-Length, checked once when it is made. postmock's engine writes that bloc
 
 from __future__ import annotations
 
+import re
+
 # What HTTP/1.1 forbids in a header name or value, as the server checks them.
 from uvicorn.protocols.http.httptools_impl import HEADER_RE as _BAD_NAME
 from uvicorn.protocols.http.httptools_impl import HEADER_VALUE_RE as _BAD_VALUE
@@ -29,14 +31,22 @@ class WireHeaders(list[tuple[bytes, bytes]]):
     length: int
 
 
+def _allowed(refused: re.Pattern[bytes]) -> bytes:
+    return bytes(b for b in range(256) if not refused.search(bytes((b,))))
+
+
+# The bytes uvicorn accepts in a name and in a value: `translate` deletes them, and what is
+# left is refused (one pass in C, where a regular expression search takes several times longer).
+_NAME_BYTES = _allowed(_BAD_NAME)
+_VALUE_BYTES = _allowed(_BAD_VALUE)
+
+
 def wire_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """`headers` as `WireHeaders` when a server may send their joined block as it is: valid
     names and values, one Content-Length, nothing about framing. Else `headers` unchanged."""
     length = None
     lines: list[bytes] = []
     for name, value in headers:
-        if _BAD_NAME.search(name) or _BAD_VALUE.search(value):
-            return headers
         name = name.lower()
         if name in _FRAMING:
             return headers
@@ -45,7 +55,8 @@ def wire_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]
                 return headers
             length = int(value)
         lines += (name, b": ", value, b"\r\n")
-    if length is None:
+    if (length is None or b"".join([n for n, _ in headers]).translate(None, _NAME_BYTES)
+            or b"".join([v for _, v in headers]).translate(None, _VALUE_BYTES)):
         return headers
     out = WireHeaders(headers)
     out.block = b"".join(lines)

@@ -69,3 +69,17 @@ def test_only_headers_safe_to_send_as_a_block_become_wire_headers() -> None:
                 [(b"content-length", b"1"), (b"Content-Length", b"1")],
                 [(b"content-length", b"-1")]):
         assert type(wire_headers(odd)) is list, odd
+
+
+def test_every_byte_uvicorn_refuses_in_a_name_or_value_keeps_the_list_for_uvicorn() -> None:
+    from uvicorn.protocols.http.httptools_impl import HEADER_RE, HEADER_VALUE_RE
+
+    for b in range(256):
+        byte = bytes((b,))
+        name = wire_headers([(b"X-" + byte + b"a", b"v"), (b"content-length", b"1")])
+        value = wire_headers([(b"X-Name", b"a" + byte + b"b"), (b"content-length", b"1")])
+        assert isinstance(name, WireHeaders) is (HEADER_RE.search(byte) is None), byte
+        assert isinstance(value, WireHeaders) is (HEADER_VALUE_RE.search(byte) is None), byte
+    # A refused byte anywhere among several headers, not only in the first.
+    assert type(wire_headers([*HEADERS[:3], (b"X-Late", b"ok\x7f")])) is list
+    assert type(wire_headers([*HEADERS, (b"X-La(te", b"ok")])) is list
