@@ -324,9 +324,12 @@ class MockRuntime:
 
     # -- deciding -----------------------------------------------------------------------------
     def decide(self, request: HttpRequest, api_key: str | None, standalone: bool = True,
-               now: tuple[MockConfig | None, Served | str | None, SecretValues] | None = None) -> Decision:
-        """How to answer `request` (already redacted); `api_key` is the raw x-api-key header;
-        `now` is what `current()` gave for this call (looked up when not given)."""
+               now: tuple[MockConfig | None, Served | str | None, SecretValues] | None = None,
+               received: HttpRequest | None = None) -> Decision:
+        """How to answer `request` (already redacted, as recorded examples are); `api_key` is the
+        raw x-api-key header; `now` is what `current()` gave for this call (looked up when not
+        given); `received` is the request as it came, which templates insert (None: `request`).
+        The caller's own data goes back to the caller; the call log masks what was redacted."""
         mock, served, _ = self.current() if now is None else now
         if mock is None or served is None:
             return Decision("not-found", mock_not_found())
@@ -351,7 +354,7 @@ class MockRuntime:
         if result is None:
             result = served.match(request)
         if result.example is not None:
-            response, stable = served.render(result, request, mock.seed)
+            response, stable = served.render(result, request if received is None else received, mock.seed)
             if not stable or not served.remembers(request):
                 return Decision("mocked", response, result.example.id, result.example.name, result.score, delay,
                                 stable=stable, kept=served.replies if stable else None, kept_cap=served.cache_cap)

@@ -126,7 +126,7 @@ class MockService:
         else:
             now = runtime.current()
             mock, masks = now[0], now[2]
-            decision = runtime.decide(redacted, request.header("x-api-key"), standalone, now)
+            decision = runtime.decide(redacted, request.header("x-api-key"), standalone, now, request)
         origin = request.header("origin")
         if decision.response is None:
             reply, logged = await self._forward(decision, request, origin, standalone, started, t0)
