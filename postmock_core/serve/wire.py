@@ -15,7 +15,7 @@ import re
 from uvicorn.protocols.http.httptools_impl import HEADER_RE as _BAD_NAME
 from uvicorn.protocols.http.httptools_impl import HEADER_VALUE_RE as _BAD_VALUE
 
-__all__ = ["WireHeaders", "wire_headers"]
+__all__ = ["WireHeaders", "sendable", "wire_headers"]
 
 # Headers that change how the server frames or ends the answer: such a list is sent the slow way.
 _FRAMING = frozenset({b"connection", b"transfer-encoding"})
@@ -62,3 +62,11 @@ def wire_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]
     out.block = b"".join(lines)
     out.length = length
     return out
+
+
+def sendable(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """`headers` without those uvicorn refuses to send (a recorded name with a space, a value
+    with a control character): it refuses them only after the answer has started, too late to
+    send another."""
+    return [(k, v) for k, v in headers
+            if k and not k.translate(None, _NAME_BYTES) and not v.translate(None, _VALUE_BYTES)]

@@ -7,7 +7,7 @@ import socket
 
 import httpx
 import pytest
-from support.mockkit import make_mock, postmock
+from support.mockkit import make_mock, postmock, users_collection
 from support.procs import free_port, wait_until
 
 from postmock_core.errors import PostmockError
@@ -41,6 +41,29 @@ def test_serve_mock_refuses_an_unknown_mock_and_a_taken_port(workspace: Workspac
         taken.listen()
         with pytest.raises(PostmockError, match="cannot serve mock 'users'"):
             serve_mock(workspace, "users", port=taken.getsockname()[1])
+
+
+def test_headers_the_server_cannot_send_are_dropped_and_204_sends_no_body(workspace: Workspace) -> None:
+    doc = users_collection("odd answers")
+
+    def item(path: str, status: int, headers: list[tuple[str, str]], body: str) -> dict[str, object]:
+        return {"name": path, "request": {"method": "GET", "url": "{{baseUrl}}" + path}, "response": [
+            {"name": path, "code": status, "header": [{"key": k, "value": v} for k, v in headers], "body": body}]}
+
+    doc["item"] += [item("/badname", 200, [("Bad Name", "x"), ("X(y)", "1"), ("X-Good", "kept")], "ok"),
+                    item("/badvalue", 200, [("X-Ctl", "a\x01b"), ("X-Del", "a\x7fb"), ("X-Good", "kept")], "ok"),
+                    item("/s204", 204, [("X-Good", "kept")], "a body 204 must not carry")]
+    make_mock(workspace, "odd", free_port(), doc)
+    with serve_mock(workspace, "odd", port=0) as served:
+        with httpx.Client(base_url=served.url, trust_env=False, timeout=10) as c:  # one connection
+            for path in ("/badname", "/badvalue", "/s204", "/users/1"):
+                r = c.get(path)
+                assert r.headers["X-Mock-Example-Name"] in (path, "Ada"), path
+                if path != "/users/1":
+                    assert r.headers["X-Good"] == "kept"
+                    assert not {"bad name", "x(y)", "x-ctl", "x-del"} & set(r.headers), path
+            assert c.get("/s204").content == b""
+            assert c.get("/users/1").json() == {"id": 1, "name": "Ada"}  # the connection lived on
 
 
 def test_engine_opens_and_closes_ports_while_running() -> None:
