@@ -22,8 +22,9 @@ __all__ = [
 ]
 
 
-def _decoded(message: http.Message) -> tuple[bytes, Headers]:
-    """The decoded body and headers adjusted to it (Content-Encoding gone, length fixed)."""
+def _decoded(message: http.Message, limit: int | None = None) -> tuple[bytes, Headers]:
+    """The decoded body and headers adjusted to it (Content-Encoding gone, length fixed); as it
+    came when it would decode to more than `limit` bytes."""
     raw = message.raw_content or b""
     headers = [(k, v) for k, v in message.headers.items(multi=True)]
     encoding = message.headers.get("content-encoding", "").strip().lower()
@@ -31,7 +32,7 @@ def _decoded(message: http.Message) -> tuple[bytes, Headers]:
         return raw, headers
     try:
         # Every coding, stacked ones too ("gzip, gzip"), which mitmproxy leaves encoded.
-        body = codecs.decode(raw, encoding)
+        body = codecs.decode(raw, encoding, limit)
     except ValueError:
         # A coding we cannot undo: keep the bytes and the header that describes them (the
         # redactor then refuses to keep a body it cannot read).
@@ -51,13 +52,15 @@ def _split_path(path: str) -> str:
     return path.split("?", 1)[0] or "/"
 
 
-def request_from_flow(req: http.Request, use_host_header: bool = True) -> HttpRequest:
-    """The core request; `use_host_header=False` keeps the connection's real destination.
+def request_from_flow(req: http.Request, use_host_header: bool = True,
+                      limit: int | None = None) -> HttpRequest:
+    """The core request; `use_host_header=False` keeps the connection's real destination; a
+    body that would decode to more than `limit` bytes stays as it came.
 
     A reverse proxy must not trust the Host header: with `keep_host_header` it still names
     the proxy, while `req.host`/`req.port` are the upstream's.
     """
-    body, headers = _decoded(req)
+    body, headers = _decoded(req, limit)
     return HttpRequest(
         method=req.method,
         scheme=req.scheme,

@@ -26,6 +26,7 @@ from mitmproxy.flow import Error
 from mitmproxy.net.http.url import parse_authority
 
 from postmock_core.exchange import HttpRequest, wire_bytes
+from postmock_core.history.codecs import REQUEST_LIMIT
 from postmock_core.history.redaction import Redactor
 from postmock_core.mitm.flows import request_from_flow
 from postmock_core.mitm.modeswitch import ModeSwitch
@@ -108,7 +109,8 @@ def _request(req: http.Request, standalone: bool) -> HttpRequest:
     """The core request, built straight from the raw fields (the hot path of every call)."""
     host, port = _caller_host(req, standalone)
     if "content-encoding" in req.headers:
-        decoded = request_from_flow(req, use_host_header=True)  # a compressed body: decode it properly
+        # A compressed body: decode it properly, up to what a mock decodes.
+        decoded = request_from_flow(req, use_host_header=True, limit=REQUEST_LIMIT)
         decoded.host, decoded.port = host, port
         return decoded
     raw_path = req.path

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from postmock_core.exchange import HttpRequest, wire_bytes
-from postmock_core.history.codecs import decode
+from postmock_core.history.codecs import REQUEST_LIMIT, decode
 from postmock_core.mock.runtime import MockRuntime
 from postmock_core.mock.service import MockService, Reply
 from postmock_core.serve.wire import WireHeaders, sendable, wire_headers
@@ -69,9 +69,9 @@ def request_from_scope(scope: Scope, body: bytes) -> HttpRequest:
         port = 443 if scope["scheme"] == "https" else 80
     if encoding is not None and body:
         try:
-            body = decode(body, encoding)
+            body = decode(body, encoding, REQUEST_LIMIT)
         except ValueError:
-            pass  # a coding we cannot undo: match the bytes as they came
+            pass  # a coding we cannot undo, or a bomb: match the bytes as they came
         else:
             headers = [(hk, hv) for hk, hv in headers if hk.lower() != "content-encoding"]
     qs = scope.get("query_string") or b""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import gzip
 import json
 import time
 from collections.abc import Iterator
@@ -286,6 +287,30 @@ def test_chunked_and_large_request_bodies(rig: Rig) -> None:
         name = "n" * (2 * BIG)
         r = c.post("/users", json={"name": name})
         assert r.status_code == 201 and r.json()["name"] == name
+
+
+def test_compressed_bodies_are_decoded_but_a_bomb_is_matched_as_it_came(rig: Rig) -> None:
+    packed = gzip.compress(b'{"name": "Zipped"}')
+    bomb = gzip.compress(b'{"name": "' + b"z" * (40 << 20) + b'"}')  # 40 MiB in about 40 KB
+    with rig.client("plain") as c:
+        r = c.post("/users", content=packed, headers={"Content-Type": "application/json",
+                                                      "Content-Encoding": "gzip", "X-Case": "zipped"})
+        assert r.status_code == 201 and r.json() == {"id": 7, "name": "Zipped"}
+        r = c.post("/users", content=bomb, headers={"Content-Type": "application/json",
+                                                    "Content-Encoding": "gzip", "X-Case": "bomb"})
+        assert r.status_code == 201 and r.json() == {"id": 7, "name": "nobody"}  # no JSON read
+
+    def logged() -> dict[str, Any]:
+        out = {}
+        for call in rig.calls("plain"):
+            case = [v for k, v in call["request"]["headers"] if k.lower() == "x-case"]
+            if case:
+                out[case[0]] = call
+        return out if len(out) == 2 else {}
+
+    calls = wait_until(logged, 10, message="both calls logged")
+    assert calls["zipped"]["request"]["body"] == {"text": '{"name": "Zipped"}'}
+    assert calls["bomb"]["request"]["body"] is None  # not decoded, so not kept
 
 
 def test_large_answer_arrives_whole(rig: Rig) -> None:

@@ -80,13 +80,17 @@ class Redactor:
 
     # -- first pass: by place -------------------------------------------------------------------
     def _decoded(self, headers: Headers, body: bytes, places: list[str]) -> tuple[Headers, bytes]:
-        """A body still in its Content-Encoding is decoded; one that cannot be is not kept."""
+        """A body still in its Content-Encoding is decoded; one that cannot be, or that would
+        decode to more than `codecs.REQUEST_LIMIT` (a compression bomb), is not kept."""
         encoding = (header(headers, "content-encoding") or "").strip().lower()
         if not encoding or encoding == "identity":
             return headers, body
         if body:
             try:
-                body = codecs.decode(body, encoding)
+                body = codecs.decode(body, encoding, codecs.REQUEST_LIMIT)
+            except codecs.TooLarge:
+                places.append(f"body:dropped, it decodes to more than {codecs.REQUEST_LIMIT} bytes")
+                body = b""
             except ValueError:
                 places.append("body:dropped, its content encoding could not be undone")
                 body = b""
