@@ -30,6 +30,19 @@ def _port_in_use(port: int) -> bool:
     return False
 
 
+def _check_listen(listen: str) -> None:
+    """One line, before anything starts, when `listen` is no address of this machine."""
+    if not listen.strip():
+        raise PostmockError("--listen needs an address: 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)")
+    try:
+        infos = socket.getaddrinfo(listen, 0, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as s:
+            s.bind(infos[0][4])
+    except OSError as e:
+        raise PostmockError(f"--listen {listen}: cannot listen there ({e.strerror or e}); give an address of "
+                            f"this machine, such as 127.0.0.1 or 0.0.0.0") from None
+
+
 def select_mocks(catalog: MockCatalog, names: list[str], port: int | None = None,
                  allow_none: bool = False) -> list[MockConfig]:
     """The mocks to serve: those named (deactivated ones too: they answer why), else all active
@@ -79,6 +92,9 @@ def serve(ws: Workspace, names: list[str], engine: str = "asgi", quiet: bool = F
                             "drop --engine mitmproxy")
     if port is not None and len(names) != 1:
         raise PostmockError("--port serves one mock somewhere else: name exactly one mock")
+    if port is not None and not 1 <= port <= 65535:
+        raise PostmockError(f"--port {port} is not a port: give a number from 1 to 65535")
+    _check_listen(listen)
     log_ws = Workspace.open(call_log) if call_log else None
     catalog = MockCatalog(ws)
     if engine == "mitmproxy" or names:
@@ -139,16 +155,16 @@ def register(sub: Any) -> None:
                         "serves the mocks active at start and does not follow the workspace")
     p.add_argument("-q", "--quiet", action="store_true", help="do not print a line per call")
     p.add_argument("--workers", default="1", metavar="N|auto",
-                   help="processes answering at every mock's port (SO_REUSEPORT), default 1; auto: one "
-                        "per core. Each reloads edits, writes the call log and follows new mocks")
+                   help="processes answering at every mock's port (SO_REUSEPORT), 1 to 64, default 1; "
+                        "auto: one per core. Each reloads edits, writes the call log and follows new mocks")
     p.add_argument("--listen", default="127.0.0.1", metavar="ADDR",
-                   help="the address to listen at (default 127.0.0.1; 0.0.0.0 for every interface, "
-                        "e.g. behind a load balancer)")
+                   help="the address of this machine to listen at (default 127.0.0.1; 0.0.0.0 for every "
+                        "interface, e.g. behind a load balancer; ::1 for IPv6 loopback)")
     p.add_argument("--call-log", metavar="DIR",
                    help="write the call logs into DIR rather than the workspace: for hosts serving one "
                         "shared, read-only workspace; `postmock mock calls M --call-log DIR ...` merges them")
     p.add_argument("--port", type=int, metavar="PORT",
-                   help="serve the one named mock at port P instead of its own")
+                   help="serve the one named mock at port PORT (1-65535) instead of its own")
     p.add_argument("--admin", metavar="HOST:PORT", default=None,
                    help="where the admin API and dashboard listen (default: 127.0.0.1:7299; if that "
                         "port is busy they stay off, with a warning). Anything but loopback is reachable "

@@ -25,7 +25,7 @@ from postmock_core.serve.app import MockApp
 from postmock_core.serve.server import Engine
 from postmock_core.store.workspace import Workspace
 
-__all__ = ["EnginePorts", "MockHost", "Ports", "describe", "engine_ports"]
+__all__ = ["EnginePorts", "MockHost", "Ports", "base_url", "describe", "engine_ports"]
 
 log = logging.getLogger(__name__)
 
@@ -76,24 +76,33 @@ async def engine_ports(ws: Workspace, host: str, quiet: bool = False, call_log: 
             await printer.aclose()
 
 
-def describe(mock: MockConfig, catalog: MockCatalog, port: int | None = None) -> str:
+def base_url(host: str, port: int) -> str:
+    """Where a caller on this machine reaches a port opened at `host` (0.0.0.0: at 127.0.0.1)."""
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def describe(mock: MockConfig, catalog: MockCatalog, port: int | None = None, host: str = "127.0.0.1") -> str:
     """`name  URL  (public, delay 300 ms, on miss: error)`, and why it is deactivated if it is."""
     reason = deactivation_reason(mock, catalog.collections, catalog.environments, catalog.settings())
     flags = ", ".join(f for f in ("private" if mock.private else "public",
                                   f"delay {mock.delay_ms} ms" if mock.delay_ms else "",
                                   f"on miss: {mock.on_miss}") if f)
     note = f"  [deactivated: {reason}]" if reason else ""
-    url = mock.url if port in (None, mock.port) else f"http://127.0.0.1:{port}"
-    return f"{mock.name}  {url}  ({flags}){note}"
+    return f"{mock.name}  {base_url(host, mock.port if port is None else port)}  ({flags}){note}"
 
 
 class MockHost:
     """Keeps a port open for each mock of a workspace (or each named mock)."""
 
     def __init__(self, catalog: MockCatalog, ports: Ports, mock_ids: list[str] | None = None,
-                 say: Callable[[str], None] = print, port: int | None = None) -> None:
+                 say: Callable[[str], None] = print, port: int | None = None, host: str = "127.0.0.1") -> None:
         self.catalog = catalog
         self.ports = ports
+        self.host = host  # the address the ports open at, for the URLs reported
         self.mock_ids = mock_ids  # None: every mock of the workspace, as it comes and goes
         self.port = port  # serve the one named mock here rather than at its own port
         self.say = say
@@ -101,6 +110,7 @@ class MockHost:
         self._names: dict[str, str] = {}  # mock ID -> name, to report a mock that is gone
         self._last_port: dict[str, int] = {}
         self._busy: dict[int, str] = {}  # port -> the mock ID whose port was taken, reported
+        self._clashes: dict[str, int] = {}  # mock ID -> the port another mock of it holds, reported
         self._seen: object = None
 
     def wanted(self) -> dict[int, MockConfig | str]:
@@ -108,8 +118,18 @@ class MockHost:
         mocks = self.catalog.mocks()
         out: dict[int, MockConfig | str] = {}
         if self.mock_ids is None:
+            clashes: dict[str, int] = {}
+            first: dict[int, MockConfig] = {}
             for m in sorted(mocks.values(), key=lambda m: m.created):
-                out.setdefault(m.port, m)
+                held = first.setdefault(m.port, m)
+                if held is not m:
+                    clashes[m.id] = m.port
+                    if self._clashes.get(m.id) != m.port:  # said once per clash
+                        self.say(f"postmock: error: mocks {held.name!r} and {m.name!r} both have port {m.port} "
+                                 f"(mocks.json edited by hand?); serving {held.name!r}, the older. Move the "
+                                 f"other: postmock mock edit {m.name!r} --port N")
+            out.update(first)
+            self._clashes = clashes
             return out
         for mock_id in self.mock_ids:
             named = mocks.get(mock_id)
@@ -133,7 +153,7 @@ class MockHost:
                 del self.serving[port]
                 if mock_id not in mocks:
                     self.say(f"postmock: mock {self._names.get(mock_id, mock_id)} was deleted; "
-                             f"stopped serving http://127.0.0.1:{port}")
+                             f"stopped serving {base_url(self.host, port)}")
         for port in list(self._busy):
             if port not in ids:
                 del self._busy[port]
@@ -159,11 +179,11 @@ class MockHost:
                 self._names[mock_id] = mock.name
                 self._last_port[mock_id] = port
                 if first:
-                    self.say(f"  {describe(mock, self.catalog, port)}")
+                    self.say(f"  {describe(mock, self.catalog, port, self.host)}")
                 elif moved is not None and moved != port:
-                    self.say(f"postmock: mock {mock.name} moved to http://127.0.0.1:{port}")
+                    self.say(f"postmock: mock {mock.name} moved to {base_url(self.host, port)}")
                 else:
-                    self.say(f"postmock: now serving {describe(mock, self.catalog, port)}")
+                    self.say(f"postmock: now serving {describe(mock, self.catalog, port, self.host)}")
 
     async def run(self, stop: asyncio.Event, interval: float = SYNC_INTERVAL) -> None:
         """Sync now, then again every `interval` seconds until `stop` is set."""

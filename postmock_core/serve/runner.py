@@ -39,7 +39,7 @@ async def serve_workspace(ws: Workspace, mock_ids: list[str] | None, stop: async
     if workers > 1:
         return await _with_workers(ws, mock_ids, stop, quiet, host, workers, call_log, port)
     async with engine_ports(ws, host, quiet, call_log) as ports:
-        await MockHost(ports.service.catalog, ports, mock_ids, say=_say, port=port).run(stop)
+        await MockHost(ports.service.catalog, ports, mock_ids, say=_say, port=port, host=host).run(stop)
     return 0
 
 
@@ -55,7 +55,7 @@ async def _with_workers(ws: Workspace, mock_ids: list[str] | None, stop: asyncio
 
     watcher = asyncio.get_running_loop().create_task(watch_workers())
     try:
-        await MockHost(MockCatalog(ws), ports, mock_ids, say=_say, port=port).run(stop)
+        await MockHost(MockCatalog(ws), ports, mock_ids, say=_say, port=port, host=host).run(stop)
     finally:
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):

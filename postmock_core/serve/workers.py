@@ -26,16 +26,21 @@ log = logging.getLogger(__name__)
 STOP_TIMEOUT = 20.0
 
 
+MAX_WORKERS = 64
+
+
 def worker_count(value: str) -> int:
-    """`auto` (one per core) or a positive number."""
+    """`auto` (one per core) or a number from 1 to `MAX_WORKERS`."""
     if value.strip().lower() == "auto":
-        return max(1, os.cpu_count() or 1)
+        return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
     try:
         n = int(value)
     except ValueError:
         n = 0
     if n < 1:
         raise ValueError(f"--workers {value!r} is not a positive number or auto")
+    if n > MAX_WORKERS:
+        raise ValueError(f"--workers {value} is more than {MAX_WORKERS}; one per core is enough (--workers auto)")
     return n
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support.mockkit import make_mock, postmock, run_serve
+from support.mockkit import POSTMOCK, make_mock, postmock, run_serve
 from support.procs import free_port, wait_until
 
 from postmock_core.mock.configs import MockStore
@@ -84,3 +84,36 @@ def test_quiet_prints_no_call_lines_and_an_empty_workspace_waits(tmp_path: Path,
         assert answers(mock.url) == 200
         assert served.stop() == 0
     assert not CALL_LINE.search(served.output())
+
+
+def test_two_mocks_on_one_port_are_reported_and_the_older_serves(tmp_path: Path, workspace: Workspace) -> None:
+    older = make_mock(workspace, "older", free_port())
+    newer = make_mock(workspace, "newer", free_port())
+    store = MockStore(workspace)
+    data = store.path.read_text()  # a hand edit of mocks.json, which the CLI would refuse
+    store.path.write_text(data.replace(f'"port": {newer.port}', f'"port": {older.port}'))
+    with run_serve(workspace.root, [older], tmp_path, names=["--quiet"]) as served:
+        wait_until(lambda: "both have port" in served.output(), 10, message="the clash to be reported")
+        assert answers(older.url) == 200
+        out = served.output()
+        assert (f"mocks 'older' and 'newer' both have port {older.port}" in out
+                and "postmock mock edit 'newer' --port N" in out)
+        assert served.stop() == 0
+    assert served.output().count("both have port") == 1
+
+
+def test_listen_address_is_the_one_printed(tmp_path: Path, workspace: Workspace) -> None:
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6 on this machine")
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no ::1 on this machine")
+    mock = make_mock(workspace, "six", free_port())
+    cmd = [POSTMOCK, "--home", str(workspace.root), "serve", "--no-admin", "--listen", "::1", "six"]
+    with run_serve(workspace.root, [], tmp_path, cmd=cmd) as served:
+        url = f"http://[::1]:{mock.port}"
+        wait_until(lambda: answers(url) == 200, 20, message="the mock at ::1")
+        assert f"six  {url}" in served.output()
+        assert served.stop() == 0

@@ -111,9 +111,14 @@ def test_worker_count(value: str, expected: int) -> None:
     assert worker_count(value) == expected
 
 
-@pytest.mark.parametrize("args", [["--workers", "0"], ["--workers", "many"],
-                                  ["--workers", "2", "--engine", "mitmproxy"]])
-def test_bad_workers_are_one_line(workspace: Workspace, args: list[str]) -> None:
-    proc = postmock(workspace.root, "serve", *args, check=False)
+@pytest.mark.parametrize("args", [["--workers", "0"], ["--workers", "many"], ["--workers", "65"],
+                                  ["--workers", "99999999999999999999"],
+                                  ["--workers", "2", "--engine", "mitmproxy"],
+                                  ["users", "--port", "70000"], ["users", "--port", "0"], ["users", "--port", "-1"],
+                                  ["--listen", "192.0.2.1"], ["--listen", "nohost.invalid"], ["--listen", ""]])
+def test_bad_serve_options_are_one_line(workspace: Workspace, args: list[str]) -> None:
+    proc = postmock(workspace.root, "serve", "--no-admin", *args, check=False)
     assert proc.returncode != 0 and proc.stderr.startswith("postmock: error: ")
-    assert "--workers" in proc.stderr and "Traceback" not in proc.stderr
+    option = next(a for a in args if a.startswith("--") and a != "--engine")
+    assert option in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
