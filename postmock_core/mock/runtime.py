@@ -90,11 +90,20 @@ class Decision:
 
 
 def _why_inactive(mock: MockConfig, has_collection: bool, has_environment: bool,
-                  settings: Settings) -> str | None:
+                  settings: Settings, files: tuple[Path | None, Path | None] = (None, None)) -> str | None:
+    """Why `mock` cannot answer from its examples, or None; `files` are its collection's and
+    environment's: one that is there but was not read is corrupt, not deleted."""
+
+    def gone(what: str, ref: str | None, file: Path | None) -> str:
+        if file is not None and file.exists():
+            return (f"Mock server {mock.name!r} is deactivated: its {what} ({ref}) cannot be read (the "
+                    f"server's log says why); fix it or import it again.")
+        return f"Mock server {mock.name!r} is deactivated: its {what} ({ref}) was deleted."
+
     if not has_collection:
-        return f"Mock server {mock.name!r} is deactivated: its collection ({mock.collection}) was deleted."
+        return gone("collection", mock.collection, files[0])
     if mock.environment and not has_environment:
-        return f"Mock server {mock.name!r} is deactivated: its environment ({mock.environment}) was deleted."
+        return gone("environment", mock.environment, files[1])
     if settings.forbid_public_mocks and not mock.private:
         return (f"Mock server {mock.name!r} is deactivated: it is public and this workspace forbids "
                 f"public mocks.")
@@ -163,7 +172,7 @@ class MockRuntime:
         # aside when the mock moves to another environment, or to none).
         self._served_environment: WatchedFile[Doc | None] | None = None
         self._state: Served | str | None = None
-        self._state_key: tuple[int, ...] | None = None
+        self._state_key: tuple[object, ...] | None = None
         self._state_refs: tuple[Any, ...] = ()
         preload()  # Faker's import takes a few hundred ms: not on the first call's clock
         self._rebuild: Rebuild | None = None
@@ -219,10 +228,14 @@ class MockRuntime:
             return self._meanwhile(mock, settings)
         collection = self._collection.value()
         environment = self._environment.value() if self._environment is not None else None
-        key = (id(mock), id(settings), id(collection), id(environment))
+        files = (self._collection.path, self._environment.path if self._environment else None)
+        # A file that is missing, or there but unreadable, is said differently: looked at only then.
+        there = None if collection is not None and environment is not None else tuple(
+            f is not None and f.exists() for f in files)
+        key = (id(mock), id(settings), id(collection), id(environment), there)
         if key == self._state_key and self._state is not None:
             return self._state
-        reason = _why_inactive(mock, collection is not None, environment is not None, settings)
+        reason = _why_inactive(mock, collection is not None, environment is not None, settings, files)
         if reason is None:
             matcher_key = (id(collection), id(environment), mock.match_body, mock.match_headers)
             if self._served is None or matcher_key != self._served_key:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -10,7 +11,7 @@ from support.mockkit import make_mock
 from postmock_core.exchange import HttpRequest
 from postmock_core.mock import runtime as runtime_module
 from postmock_core.mock.configs import MockStore
-from postmock_core.mock.runtime import MockCatalog, MockRuntime
+from postmock_core.mock.runtime import RELOAD_CHECK, MockCatalog, MockRuntime
 from postmock_core.postman.collections import CollectionStore
 from postmock_core.postman.environments import EnvironmentStore
 from postmock_core.store.workspace import Workspace
@@ -105,6 +106,22 @@ def test_a_collection_file_nested_too_deeply_deactivates_the_mock_with_one_line(
                     + "[" * 100_000 + "]" * 100_000 + "}]}")
     decision = MockRuntime(MockCatalog(workspace), mock.id).decide(HttpRequest("GET", path="/users/1"), None)
     assert decision.kind == "not-found"
+    assert decision.response is not None and b"cannot be read" in decision.response.body
+
+
+def test_a_truncated_collection_file_is_said_unreadable_and_a_deleted_one_deleted(workspace: Workspace) -> None:
+    mock = make_mock(workspace, "cut", 7346)
+    path = CollectionStore(workspace).path_for(mock.collection)
+    path.write_bytes(path.read_bytes()[:200])
+    rt = MockRuntime(MockCatalog(workspace), mock.id)
+    said = rt.decide(HttpRequest("GET", path="/users/1"), None)
+    assert said.kind == "not-found" and said.response is not None
+    message = json.loads(said.response.body)["error"]["message"]
+    assert "its collection" in message and "cannot be read" in message and "deleted" not in message
+    path.unlink()
+    time.sleep(RELOAD_CHECK * 2)
+    said = rt.decide(HttpRequest("GET", path="/users/1"), None)
+    assert said.response is not None and b"was deleted" in said.response.body
 
 
 def test_a_remembered_answer_follows_the_delay_asked_and_an_edit_at_once(workspace: Workspace) -> None:
