@@ -121,6 +121,16 @@ def test_jwts_are_redacted_wherever_they_are() -> None:
     assert json.loads(ex.request.body) == {"note": "here [REDACTED] there"}
 
 
+@pytest.mark.parametrize("key", ["PMAK-_zwM3k9Qx1vT8aLpR2sNdYbHcJfGeUiW", "PMAK-6630e5a6b1c2d3e4f5a6b7c8-deadbeef"])
+def test_api_keys_in_postmans_form_are_redacted_wherever_they_are(key: str) -> None:
+    req = _post(json.dumps({"note": f"key {key}"}).encode(), "application/json",
+                headers=[("X-Trace", key)], query=[("q", key)])
+    req.path = f"/users/{key}"
+    ex = _echo(req, f"<p>{key}</p>".encode(), [("X-Echo", key)])
+    assert key not in _everything(ex) and key[5:] not in _everything(ex)
+    assert ex.request.path == "/users/[REDACTED]"
+
+
 # -- 3. every body shape ---------------------------------------------------------------------------
 def test_multipart_fields() -> None:
     body = (b"--B\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\nmp-secret-1\r\n"

@@ -4,7 +4,7 @@ Used for bodies that are not JSON, form or multipart (HTML, XML, plain text, bro
 JSON nested too deep to read), for header values, and for every string inside parsed JSON.
 It finds `key=value` (a URL's query or fragment, a cookie, a config line), `"key": "value"`
 (JSON, also escaped inside a JSON string), `key: value` lines (YAML), `<key>value</key>` (XML)
-and JWTs, and replaces the values whose key the rules name.
+and JWTs and `PMAK-` API keys, and replaces the values whose key the rules name.
 """
 
 from __future__ import annotations
@@ -14,10 +14,13 @@ import re
 from postmock_core.history.redaction.rules import PLACEHOLDER, Rules
 from postmock_core.history.redaction.values import SecretValues
 
-__all__ = ["JWT", "might_hold_secrets", "scrub_text"]
+__all__ = ["JWT", "PMAK", "might_hold_secrets", "scrub_text"]
 
 # Three base64url parts, the first an encoded JSON object: `{"` is always `eyJ`.
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*")
+# An API key in Postman's form, which postmock's own keys share: found wherever it stands
+# (a key pasted into a path is still a key).
+PMAK = re.compile(r"PMAK-[A-Za-z0-9_-]{16,}")
 
 _KEY = r"[A-Za-z0-9_$.\[\]-]{1,100}"
 # key=value: what comes before the key says whether it is a URL's query or fragment.
@@ -81,11 +84,12 @@ class _Scrubber:
 
 def might_hold_secrets(text: str) -> bool:
     """Whether any pattern could match `text`; False for most header and query values, and paths."""
-    return bool(text) and ("=" in text or ":" in text or "</" in text or "eyJ" in text)
+    return bool(text) and ("=" in text or ":" in text or "</" in text or "eyJ" in text or "PMAK-" in text)
 
 
 def scrub_text(text: str, rules: Rules, found: SecretValues, places: list[str], where: str) -> str:
-    """`text` with the values of secret keys and every JWT replaced; each value goes in `found`."""
+    """`text` with the values of secret keys, every JWT and every `PMAK-` key replaced; each
+    value goes in `found`."""
     if not might_hold_secrets(text):
         return text  # the common case (a header value, a query value): nothing to look for
     s = _Scrubber(rules, found)
@@ -99,6 +103,8 @@ def scrub_text(text: str, rules: Rules, found: SecretValues, places: list[str], 
         text = _XML.sub(s.xml, text)
     if "eyJ" in text:
         text = JWT.sub(s.jwt, text)
+    if "PMAK-" in text:
+        text = PMAK.sub(s.jwt, text)
     if s.hits:
         places.append(where)
     return text
