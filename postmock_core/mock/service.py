@@ -31,6 +31,7 @@ from postmock_core.mock.replies import (
     passthrough_headers,
 )
 from postmock_core.mock.runtime import Decision, MockCatalog, MockRuntime
+from postmock_core.mock.served import Served
 from postmock_core.store.workspace import Workspace
 
 __all__ = ["CallListener", "MockService", "Reply"]
@@ -38,6 +39,9 @@ __all__ = ["CallListener", "MockService", "Reply"]
 log = logging.getLogger(__name__)
 
 REPLY_CACHE_CAP = 10_000
+# A request body at least this large is redacted and matched on a thread: reading megabytes of
+# JSON takes seconds, and on the event loop no other call would be answered meanwhile.
+OFF_LOOP_BODY = 256 * 1024
 
 
 @dataclass(slots=True)
@@ -114,19 +118,17 @@ class MockService:
         """
         started = time.time()
         t0 = time.perf_counter()
-        found: SecretValues | None = None
-        if self.redactor.is_plain(request):
-            redacted = request  # nothing in it could be a secret
-        else:
-            found = SecretValues()
-            redacted = self.redactor.request(request, found=found)
         masks = None
         if runtime is None:
+            found, redacted = self._redacted(request)
             mock, decision = None, Decision("not-found", mock_not_found())
         else:
-            now = runtime.current()
+            now = runtime.current()  # looked up here: a thread below only reads what it gives
             mock, masks = now[0], now[2]
-            decision = runtime.decide(redacted, request.header("x-api-key"), standalone, now, request)
+            if len(request.body) >= OFF_LOOP_BODY:
+                found, redacted, decision = await asyncio.to_thread(self._decide, runtime, request, standalone, now)
+            else:
+                found, redacted, decision = self._decide(runtime, request, standalone, now)
         origin = request.header("origin")
         if decision.response is None:
             reply, logged = await self._forward(decision, request, origin, standalone, started, t0)
@@ -144,6 +146,19 @@ class MockService:
         if self.listener is not None:
             self.listener(mock, redacted, reply, duration_ms)
         return reply
+
+    def _redacted(self, request: HttpRequest) -> tuple[SecretValues | None, HttpRequest]:
+        """(what redaction found, or None; the request as the log may keep it)."""
+        if self.redactor.is_plain(request):
+            return None, request  # nothing in it could be a secret
+        found = SecretValues()
+        return found, self.redactor.request(request, found=found)
+
+    def _decide(self, runtime: MockRuntime, request: HttpRequest, standalone: bool,
+                now: tuple[MockConfig | None, Served | str | None, SecretValues]
+                ) -> tuple[SecretValues | None, HttpRequest, Decision]:
+        found, redacted = self._redacted(request)
+        return found, redacted, runtime.decide(redacted, request.header("x-api-key"), standalone, now, request)
 
     def _local(self, decision: Decision, origin: str | None) -> Reply:
         resp = decision.response

@@ -313,6 +313,30 @@ def test_compressed_bodies_are_decoded_but_a_bomb_is_matched_as_it_came(rig: Rig
     assert calls["bomb"]["request"]["body"] is None  # not decoded, so not kept
 
 
+def test_a_body_slow_to_redact_does_not_hold_up_other_calls(rig: Rig) -> None:
+    # Megabytes of JSON full of secrets: seconds of redaction and matching for this call alone.
+    big = json.dumps({"items": [{"password": f"pw-{i:06d}", "name": "n" * 40} for i in range(50_000)]})
+    done: list[str] = []
+
+    async def race() -> None:
+        async with rig.async_client("plain", timeout=120) as ac:
+            async def post() -> None:
+                r = await ac.post("/users", content=big, headers={"Content-Type": "application/json"})
+                assert r.status_code == 201
+                done.append("big")
+
+            async def gets() -> None:
+                await asyncio.sleep(0.5)  # the big body is on its way, or being read
+                for _ in range(3):
+                    assert (await ac.get("/users/1")).status_code == 200
+                done.append("small")
+
+            await asyncio.gather(post(), gets())
+
+    asyncio.run(race())
+    assert done == ["small", "big"]
+
+
 def test_large_answer_arrives_whole(rig: Rig) -> None:
     with rig.client("plain") as c:
         r = c.get("/big")
