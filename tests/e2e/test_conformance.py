@@ -40,7 +40,7 @@ def conformance_collection(name: str, base: str) -> dict[str, Any]:
         {"name": "Who is host", "request": {"method": "GET", "url": "{{baseUrl}}/whoishost"}, "response": [
             {"name": "Host echo", "code": 200, "status": "OK", "header": [],
              "body": "host={{$headers 'host'}}"}]},
-        {"name": "Echo", "request": {"method": "POST", "url": "{{baseUrl}}/echo"}, "response": [
+        {"name": "Echo", "request": {"method": "POST", "url": "{{baseUrl}}/echo-back"}, "response": [
             {"name": "Echo back", "code": 200, "status": "OK", "header": [*JSON, {"key": "X-Echo", "value":
                                                                                   "{{$headers 'x-token'}}"}],
              "body": '{"auth": "{{$headers \'authorization\'}}", "pw": "{{$body \'password\'}}"}'}]},
@@ -360,14 +360,14 @@ def test_callers_host_header_in_templates_and_call_log(rig: Rig) -> None:
 def test_templates_give_the_caller_its_own_secrets_and_the_call_log_keeps_none(rig: Rig) -> None:
     token, password, header = "Bearer abc123xyz789", "hunter22-secret", "token=abcdef123456"
     with rig.client("plain") as c:
-        r = c.post("/echo", json={"password": password},
+        r = c.post("/echo-back", json={"password": password},
                    headers={"Authorization": token, "X-Token": header})
     assert r.status_code == 200
     assert r.json() == {"auth": token, "pw": password}  # as it came: the caller's own data
     assert r.headers["X-Echo"] == header
 
     def logged() -> list[dict[str, Any]]:
-        return [d for d in rig.calls("plain") if d["path"] == "/echo"]
+        return [d for d in rig.calls("plain") if d["path"] == "/echo-back"]
 
     text = json.dumps(wait_until(logged, 10, message="the call logged"))
     for secret in ("abc123xyz789", password, "abcdef123456"):
