@@ -89,6 +89,9 @@ def bind(host: str, port: int, reuse_port: bool = False) -> socket.socket:
 
 
 _HIGH = re.compile(rb"[\x80-\xff]")
+# The longest start of a request line held back for its end; a longer one goes to the parser,
+# which refuses a request line that long anyway.
+_LINE_HELD = 64 * 1024
 
 
 def _escape_high(match: re.Match[bytes]) -> bytes:
@@ -182,14 +185,20 @@ class _Protocol(HttpToolsProtocol):
     """
 
     _fresh = True  # the next bytes begin a request line
+    _start = b""  # the start of a request line that came without its end, held until it comes
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(_JoinedWrites(transport, self.loop))  # type: ignore[arg-type]
 
     def data_received(self, data: bytes) -> None:
-        if self._fresh and not data.isascii():
+        if self._fresh:
+            if self._start:
+                data, self._start = self._start + data, b""
             line_end = data.find(b"\n")
-            if line_end > 0:
+            if line_end < 0 and len(data) <= _LINE_HELD:
+                self._start = data  # a request line cut between two reads: escaped once whole
+                return
+            if line_end > 0 and not data[:line_end].isascii():
                 data = _HIGH.sub(_escape_high, data[:line_end]) + data[line_end:]
         super().data_received(data)
 

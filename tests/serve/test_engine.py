@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import socket
 
 import httpx
@@ -122,3 +123,41 @@ def test_bad_serve_options_are_one_line(workspace: Workspace, args: list[str]) -
     option = next(a for a in args if a.startswith("--") and a != "--engine")
     assert option in proc.stderr and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def _raw_exchange(port: int, *pieces: bytes) -> bytes:
+    """What the engine answers to `pieces`, each sent in its own write, read until it closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        for piece in pieces:
+            s.sendall(piece)
+            time.sleep(0.05)  # each piece its own read on the other side
+        chunks = []
+        while chunk := s.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize("pieces", [
+    [b"GET /caf\xc3\xa9?q=\xc3\xa9 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"],
+    [b"GET /caf\xc3", b"\xa9?q=\xc3\xa9 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"],  # cut inside a letter
+    [b"GE", b"T /caf\xc3\xa9?q=\xc3\xa9 HTTP/1.1", b"\r\nHost: x\r\nConnection: close\r\n\r\n"],
+])
+def test_bytes_outside_ascii_in_a_request_target_are_taken_however_the_line_arrives(pieces: list[bytes]) -> None:
+    async def echo(scope, receive, send):  # type: ignore[no-untyped-def]
+        body = scope["raw_path"] + b"?" + scope["query_string"]
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    engine = BackgroundEngine()
+    try:
+        port = engine.open(0, echo)
+        answer = _raw_exchange(port, *pieces)
+        # The next request on a kept-alive connection, its line cut in two as well.
+        keep_alive = _raw_exchange(port, b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n", b"GET /\xc3",
+                                   b"\xa9 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    finally:
+        engine.stop()
+    assert answer.startswith(b"HTTP/1.1 200 ") and answer.endswith(b"\r\n\r\n/caf%C3%A9?q=%C3%A9")
+    assert keep_alive.startswith(b"HTTP/1.1 200 ") and keep_alive.endswith(b"\r\n\r\n/%C3%A9?")
+    assert keep_alive.count(b"HTTP/1.1 200 ") == 2
