@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["NotFoundError", "PostmockError"]
+import logging
+
+__all__ = ["NotFoundError", "PostmockError", "log_to_stderr"]
 
 
 class PostmockError(Exception):
@@ -11,3 +13,17 @@ class PostmockError(Exception):
 
 class NotFoundError(PostmockError):
     """The thing named does not exist (an HTTP edge answers 404 for it, the CLI the same line)."""
+
+
+class _OnePrefix(logging.Formatter):
+    """`postmock: WARNING: text`, with `postmock: ` once: most messages begin with it already."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"postmock: {record.levelname}: {super().format(record).removeprefix('postmock: ')}"
+
+
+def log_to_stderr(level: int = logging.WARNING) -> None:
+    """Log records as one `postmock: LEVEL: text` line each on stderr (once per process)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(_OnePrefix())
+    logging.basicConfig(level=level, handlers=[handler])

@@ -10,7 +10,7 @@ import sys
 
 from postmock_core import __version__
 from postmock_core.cli.common import Parser, add_home_option, help_when_incomplete, set_wide
-from postmock_core.errors import PostmockError
+from postmock_core.errors import PostmockError, log_to_stderr
 
 __all__ = ["build_parser", "main"]
 
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     args = parser.parse_args(argv)
     set_wide(getattr(args, "wide", False))
-    logging.basicConfig(level=logging.WARNING, format="postmock: %(levelname)s: %(message)s")
+    log_to_stderr()
     if args.verbose:
         # Our own debug details, and the proxy's progress; other libraries' debug output (a
         # password-hashing library probing its backends, say) is noise to a user.

@@ -143,7 +143,8 @@ def _edit(args: argparse.Namespace) -> int:
         raise PostmockError("nothing to change: pass at least one option (see: postmock mock edit --help)")
     new = edit_mock(workspace(args), args.mock, **changes)
     print(f"updated mock {new.name} ({new.id}): {', '.join(sorted(changes))}; running servers use it "
-          f"from the next call" + (" (a new --port needs a restart of postmock serve)" if "port" in changes else ""))
+          f"from the next call" + (" (postmock serve moves it to the new port; --engine mitmproxy needs a "
+                                   "restart)" if "port" in changes else ""))
     return 0
 
 
@@ -210,8 +211,9 @@ def add_commands(verbs: Any) -> None:
     p.set_defaults(func=_show)
 
     p = command(verbs, "edit", "change a mock's settings (all but its collection)",
-                "Change a mock's settings. A running `postmock serve` uses them from the next call "
-                "(except --port, which needs a restart).")
+                "Change a mock's settings. A running `postmock serve` uses them from the next call, "
+                "and moves the mock to a new --port at once (with --engine mitmproxy, --port needs a "
+                "restart).")
     p.add_argument("mock", metavar="MOCK", help="mock name or ID")
     p.add_argument("--name", help="a new name")
     p.add_argument("--no-env", action="store_true", help="use no environment")

@@ -59,9 +59,9 @@ class MatchRequest:
         self.headers = headers
         code = (headers.get("x-mock-response-code") or "").strip() or None
         self.code_text = code
-        # A code that is not a number keeps no example (-1 is no status).
-        # isdecimal, not isdigit: '²' is a digit that int() refuses.
-        self.code = None if code is None else int(code) if code.isdecimal() else -1
+        # A code that is not a number keeps no example (-1 is no status). ASCII digits only:
+        # int() also reads '٢٠٠' as 200, and '²' is a digit it refuses.
+        self.code = None if code is None else int(code) if code.isascii() and code.isdecimal() else -1
         self.resp_id = (headers.get("x-mock-response-id") or "").strip() or None
         self.resp_name = (headers.get("x-mock-response-name") or "").strip() or None
         flag = headers.get("x-mock-match-request-body")

@@ -21,6 +21,7 @@ import logging
 import signal
 import sys
 
+from postmock_core.errors import log_to_stderr
 from postmock_core.serve.host import engine_ports
 from postmock_core.serve.server import new_event_loop, tune_gc_for_serving
 from postmock_core.store.workspace import Workspace
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     # Ctrl-C reaches the whole process group: the parent decides when workers stop (it closes
     # their stdin), so they finish the calls in flight and write their call logs first.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    logging.basicConfig(level=logging.WARNING, format="postmock: %(levelname)s: %(message)s")
+    log_to_stderr()
     tune_gc_for_serving()
     loop = new_event_loop()
     asyncio.set_event_loop(loop)

@@ -154,6 +154,8 @@ CASES: list[tuple[str, list[dict[str, Any]], HttpRequest, MatchOptions, str | No
      req("/users", headers={"x-mock-response-code": "500"}), MatchOptions(), None, None),
     ("response code that is not a number", [ex("/users", name="ok")],
      req("/users", headers={"x-mock-response-code": "abc"}), MatchOptions(), None, None),
+    ("response code in digits outside ASCII", [ex("/users", name="ok")],
+     req("/users", headers={"x-mock-response-code": "\u0662\u0660\u0660"}), MatchOptions(), None, None),
     ("response id ignores the path", [ex("/users", name="A", id="e1"), ex("/orders", name="B", id="e2")],
      req("/users", headers={"x-mock-response-id": "e2"}), MatchOptions(), "B", None),
     ("response id as a Postman UID", [ex("/users", name="A", id="e1"), ex("/orders", name="B", id="e2")],
