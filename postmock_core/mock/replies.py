@@ -22,6 +22,7 @@ __all__ = [
     "error_body",
     "finish_headers",
     "http_date",
+    "interim_status",
     "invalid_credentials",
     "is_preflight",
     "json_response",
@@ -89,6 +90,15 @@ def mock_not_found(reason: str | None = None) -> HttpResponse:
 def invalid_credentials() -> HttpResponse:
     return json_response(401, error_body("invalidCredentialsError", PRIVATE_MESSAGE, "Invalid credentials"),
                          "Unauthorized")
+
+
+def interim_status(name: str, status: int) -> HttpResponse:
+    """500 `mockResponseError` for an example whose status (1xx) cannot end an HTTP exchange:
+    sent as the answer, it would leave the caller waiting for the real one."""
+    return json_response(500, error_body(
+        "mockResponseError", f"The example {name!r} has status {status}, an interim status "
+        f"that cannot be the answer to a call; give it a final status (200-599).", "Invalid example status"),
+        "Internal Server Error")
 
 
 def bad_gateway(why: str) -> HttpResponse:

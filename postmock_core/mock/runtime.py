@@ -27,6 +27,7 @@ from postmock_core.mock.configs import MockConfig, MockStore
 from postmock_core.mock.keys import KeyStore
 from postmock_core.mock.privacy import KEY_NAMES, mask_data
 from postmock_core.mock.replies import (
+    interim_status,
     invalid_credentials,
     is_preflight,
     json_response,
@@ -366,6 +367,9 @@ class MockRuntime:
                             example_name=f"Server response: {outage.name}", delay_ms=delay)
         if result is None:
             result = served.match(request)
+        if result.example is not None and result.example.status < 200:
+            ex = result.example
+            return Decision("mocked", interim_status(ex.name, ex.status), ex.id, ex.name, result.score, delay)
         if result.example is not None:
             response, stable = served.render(result, request if received is None else received, mock.seed)
             if not stable or not served.remembers(request):

@@ -44,6 +44,10 @@ def conformance_collection(name: str, base: str) -> dict[str, Any]:
             {"name": "Echo back", "code": 200, "status": "OK", "header": [*JSON, {"key": "X-Echo", "value":
                                                                                   "{{$headers 'x-token'}}"}],
              "body": '{"auth": "{{$headers \'authorization\'}}", "pw": "{{$body \'password\'}}"}'}]},
+        {"name": "Early hints", "request": {"method": "GET", "url": "{{baseUrl}}/early"}, "response": [
+            {"name": "Hints", "code": 103, "status": "Early Hints", "header": [], "body": "hints"}]},
+        {"name": "Switch", "request": {"method": "GET", "url": "{{baseUrl}}/switch"}, "response": [
+            {"name": "Switching", "code": 101, "status": "Switching Protocols", "header": [], "body": ""}]},
         {"name": "Head user", "request": {"method": "HEAD", "url": "{{baseUrl}}/users/1"}, "response": [
             {"name": "Head Ada", "code": 200, "status": "OK",
              "header": [{"key": "X-Exists", "value": "yes"}, *JSON], "body": '{"id": 1}'}]},
@@ -125,6 +129,15 @@ def test_templating_fills_request_data_and_wildcards(rig: Rig) -> None:
         r = c.post("/users", json={"name": "{{$guid}}"})
         assert r.json() == {"id": 7, "name": "{{$guid}}"}  # request data is never expanded again
         assert c.get("/hello/there").text == "hello there"
+
+
+def test_an_example_with_an_interim_status_is_a_json_500_not_a_hung_call(rig: Rig) -> None:
+    with rig.client("plain") as c:
+        for path, status in (("/early", 103), ("/switch", 101)):
+            r = c.get(path)
+            assert r.status_code == 500, path
+            assert r.json()["error"]["name"] == "mockResponseError" and str(status) in r.json()["error"]["message"]
+        assert c.get("/users/1").status_code == 200  # the connection lives on
 
 
 def test_miss_is_postmans_404(rig: Rig) -> None:
