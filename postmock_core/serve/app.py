@@ -108,8 +108,11 @@ def _announces_body(scope: Scope) -> bool:
     return scope.get("http_version") == "2"  # HTTP/2 frames its body on its own
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def _read_body(receive: Receive) -> bytes | None:
+    """The request body; None when the caller hung up before sending all of it."""
     message = await receive()
+    if message["type"] == "http.disconnect":
+        return None
     body = message.get("body", b"")
     if not message.get("more_body"):
         return body
@@ -117,7 +120,7 @@ async def _read_body(receive: Receive) -> bytes:
     while message.get("more_body"):
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            return None
         parts.append(message.get("body", b""))
     return b"".join(parts)
 
@@ -135,6 +138,8 @@ class MockApp:
             await _not_http(scope, receive, send)
             return
         body = await _read_body(receive) if _announces_body(scope) else b""
+        if body is None:
+            return  # nobody is left to answer: the call was not made, so it is not logged
         reply = await self.service.answer(self.runtime, request_from_scope(scope, body))
         headers = reply.wire
         if headers is None:

@@ -161,3 +161,19 @@ def test_bytes_outside_ascii_in_a_request_target_are_taken_however_the_line_arri
     assert answer.startswith(b"HTTP/1.1 200 ") and answer.endswith(b"\r\n\r\n/caf%C3%A9?q=%C3%A9")
     assert keep_alive.startswith(b"HTTP/1.1 200 ") and keep_alive.endswith(b"\r\n\r\n/%C3%A9?")
     assert keep_alive.count(b"HTTP/1.1 200 ") == 2
+
+
+def test_a_caller_that_hangs_up_mid_body_gets_no_answer_and_no_log_line(workspace: Workspace,
+                                                                        caplog: pytest.LogCaptureFixture) -> None:
+    mock = make_mock(workspace, "users", free_port())
+    with serve_mock(workspace, "users", port=0) as served:
+        for _ in range(3):
+            with socket.create_connection(("127.0.0.1", served.port), timeout=10) as s:
+                s.sendall(b"POST /users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                          b"Content-Length: 100000\r\n\r\n" + b"{" + b" " * 5000)
+                time.sleep(0.1)
+        with httpx.Client(base_url=served.url, trust_env=False, timeout=10) as c:
+            assert c.get("/users/1").status_code == 200
+    calls = [d for _, d in CallLog(workspace, mock.id).query()]
+    assert [(c["method"], c["path"]) for c in calls] == [("GET", "/users/1")]
+    assert "Traceback" not in caplog.text and "returned without" not in caplog.text
