@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import json
 import logging
 import re
 import socket
@@ -205,6 +206,20 @@ class _Protocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         self._fresh = False
         super().on_message_begin()
+
+    def send_400_response(self, msg: str) -> None:
+        """What the parser refused (a NUL in a header, both Content-Length and Transfer-Encoding)
+        is answered in Postman's error shape, as every other error of a mock, not as plain text."""
+        body = json.dumps({"error": {"name": "badRequestError", "message": f"{msg} The request is not valid "
+                                     f"HTTP/1.1; postmock answered nothing from the collection.",
+                                     "header": "Bad Request"}}).encode()
+        head = [b"HTTP/1.1 400 Bad Request\r\n"]
+        for name, value in self.server_state.default_headers:
+            head += (name, b": ", value, b"\r\n")
+        head.append(b"content-type: application/json; charset=utf-8\r\naccess-control-allow-origin: *\r\n"
+                    b"content-length: %d\r\nconnection: close\r\n\r\n" % len(body))
+        self.transport.write(b"".join(head) + body)
+        self.transport.close()
 
     def on_headers_complete(self) -> None:
         super().on_headers_complete()

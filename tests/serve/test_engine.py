@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
-import time
 import socket
+import time
 
 import httpx
 import pytest
@@ -55,16 +56,16 @@ def test_headers_the_server_cannot_send_are_dropped_and_204_sends_no_body(worksp
                     item("/badvalue", 200, [("X-Ctl", "a\x01b"), ("X-Del", "a\x7fb"), ("X-Good", "kept")], "ok"),
                     item("/s204", 204, [("X-Good", "kept")], "a body 204 must not carry")]
     make_mock(workspace, "odd", free_port(), doc)
-    with serve_mock(workspace, "odd", port=0) as served:
-        with httpx.Client(base_url=served.url, trust_env=False, timeout=10) as c:  # one connection
-            for path in ("/badname", "/badvalue", "/s204", "/users/1"):
-                r = c.get(path)
-                assert r.headers["X-Mock-Example-Name"] in (path, "Ada"), path
-                if path != "/users/1":
-                    assert r.headers["X-Good"] == "kept"
-                    assert not {"bad name", "x(y)", "x-ctl", "x-del"} & set(r.headers), path
-            assert c.get("/s204").content == b""
-            assert c.get("/users/1").json() == {"id": 1, "name": "Ada"}  # the connection lived on
+    with (serve_mock(workspace, "odd", port=0) as served,
+          httpx.Client(base_url=served.url, trust_env=False, timeout=10) as c):  # one connection
+        for path in ("/badname", "/badvalue", "/s204", "/users/1"):
+            r = c.get(path)
+            assert r.headers["X-Mock-Example-Name"] in (path, "Ada"), path
+            if path != "/users/1":
+                assert r.headers["X-Good"] == "kept"
+                assert not {"bad name", "x(y)", "x-ctl", "x-del"} & set(r.headers), path
+        assert c.get("/s204").content == b""
+        assert c.get("/users/1").json() == {"id": 1, "name": "Ada"}  # the connection lived on
 
 
 def test_engine_opens_and_closes_ports_while_running() -> None:
@@ -177,3 +178,23 @@ def test_a_caller_that_hangs_up_mid_body_gets_no_answer_and_no_log_line(workspac
     calls = [d for _, d in CallLog(workspace, mock.id).query()]
     assert [(c["method"], c["path"]) for c in calls] == [("GET", "/users/1")]
     assert "Traceback" not in caplog.text and "returned without" not in caplog.text
+
+
+@pytest.mark.parametrize("request_bytes", [
+    b"GET / HTTP/1.1\r\nHost: x\r\nX-Bad: a\x00b\r\n\r\n",
+    b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    b"get / HTTP/1.1\r\nHost: x\r\n\r\n",
+])
+def test_a_request_the_parser_refuses_is_a_json_400_in_postmans_shape(request_bytes: bytes) -> None:
+    async def ok(scope, receive, send):  # type: ignore[no-untyped-def]
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    engine = BackgroundEngine()
+    try:
+        answer = _raw_exchange(engine.open(0, ok), request_bytes)
+    finally:
+        engine.stop()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ") and b"content-type: application/json" in head
+    assert json.loads(body)["error"]["name"] == "badRequestError"
