@@ -31,13 +31,14 @@ def _port_in_use(port: int) -> bool:
 
 
 def _check_listen(listen: str) -> None:
-    """One line, before anything starts, when `listen` is no address of this machine."""
+    """One line, before anything starts, when `listen` is no address of this machine: a free
+    port is opened there the way the engine opens each mock's."""
+    from postmock_core.serve.server import bind  # uvicorn is not needed before this
+
     if not listen.strip():
         raise PostmockError("--listen needs an address: 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)")
     try:
-        infos = socket.getaddrinfo(listen, 0, type=socket.SOCK_STREAM)
-        with socket.socket(infos[0][0], socket.SOCK_STREAM) as s:
-            s.bind(infos[0][4])
+        bind(listen, 0).close()
     except OSError as e:
         raise PostmockError(f"--listen {listen}: cannot listen there ({e.strerror or e}); give an address of "
                             f"this machine, such as 127.0.0.1 or 0.0.0.0") from None
