@@ -32,6 +32,7 @@ from uvicorn.protocols.http.httptools_impl import (
 )
 from uvicorn.server import ServerState
 
+from postmock_core.mock.replies import error_body
 from postmock_core.serve.app import ASGIApp
 from postmock_core.serve.wire import WireHeaders
 
@@ -210,9 +211,8 @@ class _Protocol(HttpToolsProtocol):
     def send_400_response(self, msg: str) -> None:
         """What the parser refused (a NUL in a header, both Content-Length and Transfer-Encoding)
         is answered in Postman's error shape, as every other error of a mock, not as plain text."""
-        body = json.dumps({"error": {"name": "badRequestError", "message": f"{msg} The request is not valid "
-                                     f"HTTP/1.1; postmock answered nothing from the collection.",
-                                     "header": "Bad Request"}}).encode()
+        body = json.dumps(error_body("badRequestError", f"{msg} The request is not valid HTTP/1.1; postmock "
+                                     "answered nothing from the collection.", "Bad Request")).encode()
         head = [b"HTTP/1.1 400 Bad Request\r\n"]
         for name, value in self.server_state.default_headers:
             head += (name, b": ", value, b"\r\n")
