@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -79,6 +80,7 @@ class MatchResult:
     nearest: list[dict[str, Any]] = field(default_factory=list)
 
 
+_TIE = operator.attrgetter("tie")
 FREEZE_FROM = 5_000  # from this many examples on, what a build made is frozen (see `_build`)
 
 
@@ -124,8 +126,7 @@ class Matcher:
         self.options = options
         self.examples = load_examples(collection, environment, blobs)
         self.unreadable = [ex for ex in self.examples if ex.error]
-        self.entries = sorted((Entry.build(ex) for ex in self.examples if not ex.error),
-                              key=lambda e: e.tie)
+        self.entries = sorted([Entry.build(ex) for ex in self.examples if not ex.error], key=_TIE)
         self.index = MatchIndex(self.entries, header_names(",".join(options.match_headers)))
         self.near = NearMisses(self.entries)
         if len(self.examples) >= FREEZE_FROM:
@@ -171,7 +172,7 @@ class Matcher:
             if expand:
                 members = cls.members
             else:
-                members = cls.by_lower.get(r.lower) or [cls.rep]
+                members = cls.same_path(r.lower)
             best = None
             for e in members:
                 res = score_path(e.pat, r, typo)
@@ -258,14 +259,14 @@ class Matcher:
         if rq.resp_id is not None:
             how = "x-mock-response-id"
             m = _UID.match(rq.resp_id)
-            e = self.index.by_id.get(rq.resp_id)
+            e = self.index.by_id(rq.resp_id)
             if e is None and m is not None:
-                e = self.index.by_id.get(m.group(1))
+                e = self.index.by_id(m.group(1))
             chosen = [e] if e is not None else []
             wanted = f"the ID {rq.resp_id!r}"
         else:
             how = "x-mock-response-name"
-            chosen = self.index.by_name.get(rq.resp_name or "", [])
+            chosen = self.index.named(rq.resp_name or "")
             wanted = f"the name {rq.resp_name!r}"
         fits = _method_and_code(chosen, rq, misses,
                                 lambda m: f"{how}: example is {m}, the request {rq.method}")
