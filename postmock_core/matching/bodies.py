@@ -139,7 +139,7 @@ def _text_key(media: str | None, text: str) -> Hashable:
 def request_body(body: Any, headers: tuple[tuple[str, str], ...],
                  values: Mapping[str, str]) -> RequestBody | None:
     """The body of an example's request (a Postman body object), or None when it has none."""
-    if not isinstance(body, OBJECT) or body.get("disabled") is True:
+    if body is None or not isinstance(body, OBJECT) or body.get("disabled") is True:
         return None
     mode = body.get("mode")
     declared = media_type(header(list(headers), "content-type"))

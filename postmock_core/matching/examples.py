@@ -91,16 +91,19 @@ Fill = Callable[[str], str]  # a text with the collection's variables filled in
 
 def _filler(values: Mapping[str, str]) -> Fill:
     """`resolve` against `values`, remembering each text it filled in: hosts, header lines and
-    query keys come back example after example."""
+    query keys come back example after example. A text with more after its last variable (a
+    raw URL, `{{baseUrl}}/users/1`) is remembered up to there: the rest never changes."""
     known: dict[str, str] = {}
 
     def fill(text: str) -> str:
         if "{{" not in text:
             return text
-        done = known.get(text)
+        end = text.rfind("}}") + 2
+        head = text[:end] if 1 < end < len(text) else text
+        done = known.get(head)
         if done is None:
-            done = known[text] = resolve(text, values)
-        return done
+            done = known[head] = resolve(head, values)
+        return done if head is text else done + text[end:]
 
     return fill
 
@@ -115,15 +118,23 @@ def _host_prefix(host: str) -> tuple[str, ...]:
     return tuple(s for s in _split_raw(host)[0].split("/") if s) if "/" in host else ()
 
 
-def _pairs(items: Any, fill: Fill) -> tuple[tuple[str, str], ...]:
-    """Enabled `[{key, value}]` entries (or a `k: v` text block) with variables filled in."""
+Pairs = tuple[tuple[str, str], ...]
+Keep = Callable[[Pairs, Pairs], Pairs]  # `dict.setdefault` of a table of header lists seen
+
+
+def _pairs(items: Any, fill: Fill, keep: Keep) -> Pairs:
+    """Enabled `[{key, value}]` entries (or a `k: v` text block) with variables filled in.
+
+    `keep` gives back an equal tuple made before, if any: most examples of a collection share
+    their header lists, and one copy of each is enough."""
     if isinstance(items, str):
         out = []
         for line in items.splitlines():
             k, sep, v = line.partition(":")
             if sep and k.strip():
                 out.append((fill(k.strip()), fill(v.strip())))
-        return tuple(out)
+        made = tuple(out)
+        return keep(made, made)
     if items is None:
         return ()
     if not isinstance(items, list):
@@ -132,12 +143,14 @@ def _pairs(items: Any, fill: Fill) -> tuple[tuple[str, str], ...]:
     for h in items:
         if not isinstance(h, OBJECT):
             raise TypeError("a header is not an object")
-        if h.get("disabled") is True or not isinstance(h.get("key"), str):
+        key = h.get("key")
+        if not isinstance(key, str) or h.get("disabled") is True:
             continue
         value = h.get("value")
-        text = "" if value is None else str(value)
-        out.append((fill(h["key"]), fill(text)))
-    return tuple(out)
+        text = value if type(value) is str else "" if value is None else str(value)
+        out.append((key if "{{" not in key else fill(key), text if "{{" not in text else fill(text)))
+    made = tuple(out)
+    return keep(made, made)
 
 
 def _url_text(part: Any) -> str:
@@ -186,13 +199,18 @@ def _url_parts(url: Any, fill: Fill) -> tuple[str, list[str], list[QueryParam], 
     raw = url.get("raw")
     raw = fill(raw) if isinstance(raw, str) else ""
     url_vars: dict[str, str] = {}
-    for v in url.get("variable") or []:
+    variables = url.get("variable")
+    for v in variables if variables else ():
         if isinstance(v, OBJECT) and isinstance(v.get("key"), str) and not v.get("disabled"):
             url_vars[v["key"]] = "" if v.get("value") is None else str(v.get("value"))
     if "path" in url or "host" in url:
         host = url.get("host")
-        prefix = _host_prefix(fill(".".join([h if type(h) is str else _url_text(h) for h in host])
-                                   if isinstance(host, list) else _url_text(host)))
+        if type(host) is list:
+            text = host[0] if len(host) == 1 and type(host[0]) is str else ".".join(
+                [h if type(h) is str else _url_text(h) for h in host])
+        else:
+            text = _url_text(host)
+        prefix = _host_prefix(fill(text))
         path = url.get("path")
         if isinstance(path, list):
             segs = [s if type(s) is str else _url_text(s) for s in path]
@@ -220,6 +238,15 @@ def _url_parts(url: Any, fill: Fill) -> tuple[str, list[str], list[QueryParam], 
 
 
 _NO_WILDCARDS: frozenset[int] = frozenset()
+# Methods as written most often, each kept once (not a new upper-case copy per example).
+_METHODS = {m: m.upper() for m in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS",
+                                   "get", "post", "put", "patch", "delete", "head", "options")}
+
+
+def _method(given: Any) -> str:
+    """An example request's method in upper case; GET when it has none."""
+    known = _METHODS.get(given) if type(given) is str else None
+    return known or str(given or "GET").strip().upper() or "GET"
 
 
 def _path(raw_segs: list[str], url_vars: Mapping[str, str],
@@ -227,8 +254,15 @@ def _path(raw_segs: list[str], url_vars: Mapping[str, str],
     """Resolved segments, trailing slash, and the wildcard positions."""
     joined = "/".join(raw_segs)
     if "{{" not in joined and ":" not in joined:  # nothing to fill in: most paths
-        segs, ts = split_path("/" + joined)
-        return segs, ts, _NO_WILDCARDS
+        if "%" in joined or joined.count("/") != len(raw_segs) - 1:
+            segs, ts = split_path("/" + joined)  # to decode, or segments holding slashes
+            return segs, ts, _NO_WILDCARDS
+        # `split_path`'s result, keeping the document's own strings
+        ts = False
+        while raw_segs and raw_segs[-1] == "":
+            raw_segs = raw_segs[:-1]
+            ts = True
+        return tuple(raw_segs), ts and bool(raw_segs), _NO_WILDCARDS
     out: list[str] = []
     wild: set[int] = set()
     for seg in raw_segs:
@@ -255,12 +289,14 @@ def _walk(items: Any, location: tuple[str, ...]
             yield from _walk(item["item"], (*location, name))
             continue
         responses = item.get("response")
-        for example in responses if isinstance(responses, list) else []:
-            yield (*location, name), item, example
+        if isinstance(responses, list) and responses:
+            where = (*location, name)  # one for all the examples of a request
+            for example in responses:
+                yield where, item, example
 
 
 def _example(n: int, where: tuple[str, ...], item: Mapping[str, Any], ex: Any,
-             values: Mapping[str, str], fill: Fill, blobs: BlobStore | None) -> Example:
+             values: Mapping[str, str], fill: Fill, keep: Keep, blobs: BlobStore | None) -> Example:
     if not isinstance(ex, OBJECT):
         raise TypeError("the example is not an object")
     req = ex.get("originalRequest") or item.get("request") or {}
@@ -271,40 +307,44 @@ def _example(n: int, where: tuple[str, ...], item: Mapping[str, Any], ex: Any,
     url, raw_segs, query, url_vars = _url_parts(req.get("url"), fill)
     segs, ts, wild = _path(raw_segs, url_vars, fill)
     code = ex.get("code", 200)
-    if isinstance(code, bool) or not str(code).strip().isdigit():
-        raise ValueError(f"status code {code!r} is not a number")
-    headers = _pairs(req.get("header"), fill)
+    if type(code) is not int or code < 0:
+        if isinstance(code, bool) or not str(code).strip().isdigit():
+            raise ValueError(f"status code {code!r} is not a number")
+        code = int(str(code).strip())
+    headers = _pairs(req.get("header"), fill, keep)
     body = ex.get("body")
     if body is None:
         body = ""
     elif not isinstance(body, str):
         raise TypeError("the response body is not text")
     extra = ex.get("_postmock")
-    blob = extra.get("bodyBlob") if isinstance(extra, OBJECT) else None
+    blob = extra.get("bodyBlob") if extra is not None and isinstance(extra, OBJECT) else None
     blob = blob if isinstance(blob, str) and blob else None
     if blob and blobs is not None and not blobs.exists(blob):
         raise ValueError(f"its body file {blob[:12]}... is missing from the workspace")
+    # By position, in field order: keyword arguments made this call three times slower.
     return Example(
-        id=str(ex.get("id") or f"{n:06d}"),
-        name=str(ex.get("name") or ""),
-        method=str(req.get("method") or "GET").strip().upper() or "GET",
-        url=url,
-        path=segs,
-        trailing_slash=ts,
-        wildcards=wild,
-        query=tuple(query),
-        url_variables=tuple(url_vars.items()),
-        request_headers=headers,
-        request_body=request_body(req.get("body"), headers, values),
-        status=int(str(code).strip()),
-        reason=str(ex.get("status") or ""),
-        response_headers=_pairs(ex.get("header"), fill),
-        response_body=resolve(body, values),
-        body_blob=blob,
-        preview_language=str(ex.get("_postman_previewlanguage") or ""),
-        location=where,
-        order=n,
-        blobs=blobs,
+        str(ex.get("id") or f"{n:06d}"),  # id
+        str(ex.get("name") or ""),  # name
+        _method(req.get("method")),
+        url,
+        segs,  # path
+        ts,  # trailing_slash
+        wild,  # wildcards
+        tuple(query),
+        tuple(url_vars.items()) if url_vars else (),  # url_variables
+        headers,  # request_headers
+        request_body(req.get("body"), headers, values),
+        code,  # status
+        str(ex.get("status") or ""),  # reason
+        _pairs(ex.get("header"), fill, keep),  # response_headers
+        resolve(body, values),  # response_body
+        blob,  # body_blob
+        str(ex.get("_postman_previewlanguage") or ""),  # preview_language
+        where,  # location
+        n,  # order
+        None,  # error
+        blobs,
     )
 
 
@@ -313,10 +353,12 @@ def load_examples(collection: Mapping[str, Any], environment: Mapping[str, Any] 
     """Every example of a collection in document order; unreadable ones carry `error`."""
     values = scope(collection, environment)
     fill = _filler(values)
+    shared: dict[Pairs, Pairs] = {}
+    keep: Keep = shared.setdefault
     out: list[Example] = []
     for n, (where, item, ex) in enumerate(_walk(collection.get("item"), ()), start=1):
         try:
-            out.append(_example(n, where, item, ex, values, fill, blobs))
+            out.append(_example(n, where, item, ex, values, fill, keep, blobs))
         except (ValueError, TypeError, AttributeError, PostmockError) as e:
             name = str(ex.get("name") or "") if isinstance(ex, OBJECT) else ""
             ex_id = str(ex.get("id") or f"{n:06d}") if isinstance(ex, OBJECT) else f"{n:06d}"

@@ -55,7 +55,6 @@ _DIGIT = re.compile(r"\d")
 _WILD_VAR = re.compile(r"\{\{([^{}]*?)\}\}")
 
 
-@lru_cache(maxsize=16384)  # the same segments come back request after request
 def is_id(seg: str) -> bool:
     """Whether a path segment looks like a resource identifier rather than a word.
 
@@ -63,9 +62,16 @@ def is_id(seg: str) -> bool:
     and tokens mixing letters with at least two digits (5+ characters, e.g. `user42`,
     `cus_9s6XKzk2`). `users`, `v1`, `oauth2` are not IDs.
     """
-    if not seg:
+    if seg.isdigit():
+        return True
+    if seg.isalpha() or not seg:  # most segments are one or the other: no need to remember them
         return False
-    if seg.isdigit() or _NUMBERISH.match(seg):
+    return _mixed_is_id(seg)
+
+
+@lru_cache(maxsize=16384)  # the same segments come back request after request
+def _mixed_is_id(seg: str) -> bool:
+    if _NUMBERISH.match(seg):
         return True
     if len(seg) == 36 and _UUID.match(seg):
         return True

@@ -66,6 +66,39 @@ def test_paths_without_variables_are_decoded_and_split_like_any_other() -> None:
     assert e.query == (("q 1", "a b", False), ("plain", "c", False))
 
 
+def test_plain_path_lists_split_like_a_path_text() -> None:
+    # No variable and no `:`: the document's segments are used as they are, with the same
+    # result as splitting the joined path (empty segments kept, trailing ones a trailing slash).
+    cases = {("", "a", "b"): (("", "a", "b"), False),
+             ("users", "", ""): (("users",), True),
+             ("x/y", "z"): (("x", "y", "z"), False),
+             ("a%20b", ""): (("a b",), True),
+             ("", ""): ((), False),
+             ("",): ((), False)}
+    for segs, (path, ts) in cases.items():
+        (e,) = load_examples(_doc(_item("p", {"url": {"host": ["h.io"], "path": list(segs)}}, {"name": "e"})))
+        assert (e.path, e.trailing_slash) == (path, ts), segs
+
+
+def test_text_after_the_last_variable_is_kept_as_written() -> None:
+    urls = ["{{base}}/users/1?x=}", "{{base}}/{{id}}/x{", "{{base}}}/a", "{{base}}"]
+    items = [_item(f"r{i}", {"url": {"raw": u}}, {"name": f"e{i}"}) for i, u in enumerate(urls)]
+    exs = load_examples(_doc(*items, variables={"base": "http://h/{{v}}", "v": "v2", "id": "7"}))
+    assert [e.url for e in exs] == ["http://h/v2/users/1?x=}", "http://h/v2/7/x{", "http://h/v2}/a",
+                                    "http://h/v2"]
+
+
+def test_examples_with_the_same_headers_share_one_copy() -> None:
+    # At 100k examples one copy of each header list is megabytes less to make and keep.
+    req = {"url": "/a", "header": [{"key": "Accept", "value": "application/json"}]}
+    exs = load_examples(_doc(*(_item(f"r{i}", req, {"name": f"e{i}", "header": [{"key": "Accept",
+                                                                               "value": "application/json"}]})
+                               for i in range(3))))
+    assert exs[0].request_headers == (("Accept", "application/json"),)
+    assert all(e.request_headers is exs[0].request_headers for e in exs)
+    assert all(e.response_headers is exs[0].request_headers for e in exs)
+
+
 def test_shared_variables_fill_every_example_alike() -> None:
     item = {"name": "Users", "item": [
         _item(f"u{i}", {"url": {"raw": "{{base}}/users/{{id}}", "host": ["{{base}}"],
