@@ -125,11 +125,11 @@ def class_key(e: Entry, header_names: tuple[str, ...], where: tuple[str, ...] | 
     wildcards, which is the first part of its key when the path is in lower case."""
     p = e.pat
     if where is not None and p.segs is p.lower:
-        path: tuple[str, ...] = where
-    elif p.has_wildcards or ID not in p.kinds:
+        path = where
+    elif p.has_wildcards:
         path = (e.ex.method,) + p.segs
     else:
-        path = (e.ex.method, *[_MASK if k == ID else s for s, k in zip(p.segs, p.kinds, strict=True)])
+        path = _masked(e.ex.method, p.segs, p.kinds)
     body = (e.body.media, e.body.group) if e.body is not None else None
     return (path, p.ts, e.ex.wildcards, e.query, body, e.ex.status,
             tuple([e.headers.get(n) for n in header_names]) if header_names else ())
@@ -139,12 +139,17 @@ def class_key(e: Entry, header_names: tuple[str, ...], where: tuple[str, ...] | 
 _TypoKey = tuple[str, int, str, tuple[str, ...]]
 
 
+def _masked(method: str, segs: tuple[str, ...], kinds: tuple[int, ...]) -> tuple[str, ...]:
+    """`method`, then `segs` with the ID segments masked."""
+    if ID not in kinds:
+        return (method,) + segs
+    return (method, *[_MASK if k == ID else s for s, k in zip(segs, kinds, strict=True)])
+
+
 def _where(method: str, p: PathPattern) -> tuple[str, ...]:
     """Where a path without wildcards is looked up: its method, then its lower-case segments
     with ID segments masked."""
-    if ID not in p.kinds:
-        return (method,) + p.lower
-    return (method, *[_MASK if k == ID else s for s, k in zip(p.lower, p.kinds, strict=True)])
+    return _masked(method, p.lower, p.kinds)
 
 
 def _extend(out: list[ExampleClass], there: ExampleClass | list[ExampleClass] | None) -> None:
