@@ -268,7 +268,7 @@ class MatchIndex:
                 stack.append(child)
             stack.extend(n for n in (node.star, node.idn) if n is not None)
 
-    def _typo_table(self) -> dict[_TypoKey, list[tuple[str, tuple[str, ...]]]]:
+    def typo_table(self) -> dict[_TypoKey, list[tuple[str, tuple[str, ...]]]]:
         """The plain paths by each long literal segment's position and first letter (made once,
         on first use: only a request that nothing else matched needs it)."""
         table = self._typos
@@ -292,7 +292,7 @@ class MatchIndex:
         plain = self.plain
         _extend(out, plain.get(where))
         if typo:
-            table = self._typo_table()
+            table = self.typo_table()
             for i in range(1, len(where)):
                 low = where[i]
                 if r.ids[i - 1]:

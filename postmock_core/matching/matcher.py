@@ -137,6 +137,12 @@ class Matcher:
         log.debug("matcher ready: %d examples, %d unreadable", len(self.entries),
                   len(self.unreadable))
 
+    def prepare_for_misses(self) -> None:
+        """Make now what the first request that matches nothing would otherwise make: the typo
+        table and the path shapes (about 0.7 s at 100k examples)."""
+        self.index.typo_table()
+        self.near.shapes()
+
     def explain(self, request: HttpRequest) -> MatchResult:
         """Like `match`, with every example of the collection listed with its fate."""
         return self.match(request, brute_force=True)

@@ -124,10 +124,20 @@ class Served:
         self.cache_cap = max(CACHE_CAP, len(self.matcher.examples))
         self._matches: dict[tuple[Any, ...], MatchResult] = {}
         self._rendered: dict[int, HttpResponse] = {}
+        # A large collection's first miss would make its typo table and path shapes while every
+        # other call waits: they are made on a thread now instead.
+        self.preparing: threading.Thread | None = None
+        if len(self.matcher.examples) >= ASIDE_FROM:
+            self.preparing = threading.Thread(target=self._prepare, name="postmock-prepare", daemon=True)
+            self.preparing.start()
         # What an engine finishes from a remembered response (see `MockService`), per version.
         self.replies: dict[Any, Any] = {}
         # The runtime's decisions for remembered responses, per version (see `MockRuntime.decide`).
         self.decisions: dict[Any, Any] = {}
+
+    def _prepare(self) -> None:
+        with kept_for_long():
+            self.matcher.prepare_for_misses()
 
     def release(self) -> None:
         """Free this version on a thread, a piece at a time (see `release_in_steps`); it must

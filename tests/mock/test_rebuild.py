@@ -10,8 +10,10 @@ from support.mockkit import make_mock
 
 from postmock_core.exchange import HttpRequest
 from postmock_core.mock import runtime as runtime_module
+from postmock_core.mock import served as served_module
 from postmock_core.mock.configs import MockStore
 from postmock_core.mock.runtime import RELOAD_CHECK, MockCatalog, MockRuntime
+from postmock_core.mock.served import Served
 from postmock_core.postman.collections import CollectionStore
 from postmock_core.postman.environments import EnvironmentStore
 from postmock_core.store.workspace import Workspace
@@ -163,3 +165,20 @@ def test_a_version_swapped_in_by_another_caller_is_used_at_once(workspace: Works
         rt.warm()  # another caller (a port opening, a proxy asking for hosts) swaps the new version in
     assert rt.builds == 2
     assert _body(rt) == b'{"id": 1, "name": "Ada, edited"}'  # not the version just released
+
+
+def test_a_large_collection_makes_what_its_first_miss_needs_on_a_thread(workspace: Workspace,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    mock = make_mock(workspace, "small", 7346)
+    small = MockRuntime(MockCatalog(workspace), mock.id).current()[1]
+    assert isinstance(small, Served) and small.preparing is None  # made on the first miss
+    monkeypatch.setattr(served_module, "ASIDE_FROM", 1)  # every collection counts as large
+    mock = make_mock(workspace, "large", 7347)
+    rt = MockRuntime(MockCatalog(workspace), mock.id)
+    served = rt.current()[1]
+    assert isinstance(served, Served) and served.preparing is not None
+    served.preparing.join(30)
+    assert served.matcher.index._typos is not None and served.matcher.near._shapes is not None
+    decision = rt.decide(HttpRequest("GET", path="/userz/1"), None)
+    assert decision.response is not None and decision.response.status == 404
+    assert json.loads(decision.response.body)["postmock"]["nearest"][0]["url"].endswith("/users/1")
