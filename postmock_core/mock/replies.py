@@ -56,12 +56,21 @@ _BREAKS = str.maketrans({"\r": None, "\n": None, "\x00": None})
 _URL_BREAKS = str.maketrans({"\r": "%0D", "\n": "%0A", "\x00": "%00"})
 
 
-def _one_line(name: str, value: str) -> tuple[str, str]:
+# The headers every answer ends with, made once (a mock answers with them again and again).
+_ANY_ORIGIN = ("Access-Control-Allow-Origin", "*")
+_CREDENTIALS = ("Access-Control-Allow-Credentials", "true")
+_EXPOSE_LINE = ("Access-Control-Expose-Headers", _EXPOSE)
+_VARY_ORIGIN = ("Vary", "Origin")
+
+
+def _one_line(header: tuple[str, str]) -> tuple[str, str]:
     """A header that cannot become two: a template may have put request data in it, and CR, LF
-    or NUL there would let the caller write headers (or the body) of the answer."""
+    or NUL there would let the caller write headers (or the body) of the answer. A header
+    without any comes back as the same object."""
+    name, value = header
     text = name + value
     if "\r" not in text and "\n" not in text and "\x00" not in text:
-        return name, value
+        return header
     table = _URL_BREAKS if name.strip().lower() in _URL_HEADERS else _BREAKS
     return name.translate(_BREAKS), value.translate(table)
 
@@ -139,21 +148,21 @@ def finish_headers(response: HttpResponse, origin: str | None,
     """The headers to send: recorded framing and Date dropped, `extra` added, CORS for `origin`;
     no value holds a line break. The engine sends the current Date, as a live server does (a
     recorded one would tell caches the answer is stale; a reply kept for reuse must not carry one)."""
-    out = [(k, v) for k, v in response.headers if k.lower() not in _NOT_KEPT]
+    out = [h for h in response.headers if h[0].lower() not in _NOT_KEPT]
     if extra:
         out.extend(extra)
     vary = next((i for i, (k, _) in enumerate(out) if k.lower() == "vary"), -1)
     if origin:
         out.append(("Access-Control-Allow-Origin", origin))
-        out.append(("Access-Control-Allow-Credentials", "true"))
+        out.append(_CREDENTIALS)
     else:
-        out.append(("Access-Control-Allow-Origin", "*"))
-    out.append(("Access-Control-Expose-Headers", _EXPOSE))
+        out.append(_ANY_ORIGIN)
+    out.append(_EXPOSE_LINE)
     if vary < 0:
-        out.append(("Vary", "Origin"))
+        out.append(_VARY_ORIGIN)
     elif "origin" not in out[vary][1].lower():
         out[vary] = (out[vary][0], out[vary][1] + ", Origin")
-    return [_one_line(k, v) for k, v in out]
+    return [_one_line(h) for h in out]
 
 
 def passthrough_headers(response: HttpResponse, origin: str | None) -> list[tuple[str, str]]:

@@ -288,7 +288,7 @@ def static_response(example: Example) -> HttpResponse | None:
     text = example.response_body
     if "{{" in text or any("{{" in v for _, v in example.response_headers):
         return None
-    headers = [(k, v) for k, v in example.response_headers if k.lower() not in _STALE]
+    headers = [h for h in example.response_headers if h[0].lower() not in _STALE]
     body = example.body if example.body_blob else wire_bytes(text)
     return HttpResponse(status=example.status, reason=_reason(example), headers=headers, body=body)
 

@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl
 
 from postmock_core.exchange import HttpRequest, wire_bytes
 from postmock_core.history.codecs import REQUEST_LIMIT, decode
+from postmock_core.mock.replies import MOCK_HEADERS
 from postmock_core.mock.runtime import MockRuntime
 from postmock_core.mock.service import MockService, Reply
 from postmock_core.serve.wire import WireHeaders, sendable, wire_headers
@@ -88,10 +89,26 @@ def request_from_scope(scope: Scope, body: bytes) -> HttpRequest:
     )
 
 
+# Headers most answers share (CORS, Vary, an API's Content-Type), each encoded once. Those an
+# example names itself by are left out, and so is anything past the first few thousand.
+_ENCODED: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+_ENCODED_CAP = 4096
+_PER_EXAMPLE = frozenset(MOCK_HEADERS)
+
+
+def _encoded(header: tuple[str, str]) -> tuple[bytes, bytes]:
+    got = _ENCODED.get(header)
+    if got is None:
+        k, v = header
+        got = (k.encode("utf-8", "surrogateescape"), v.encode("utf-8", "surrogateescape"))
+        if k not in _PER_EXAMPLE and len(_ENCODED) < _ENCODED_CAP:
+            _ENCODED[header] = got
+    return got
+
+
 def _wire_headers(reply: Reply) -> list[tuple[bytes, bytes]]:
     try:
-        out = [(k.encode("utf-8", "surrogateescape"), v.encode("utf-8", "surrogateescape"))
-               for k, v in reply.headers]
+        out = [_encoded(h) for h in reply.headers]
     except UnicodeEncodeError:  # a lone surrogate: see wire_bytes
         out = [(wire_bytes(k), wire_bytes(v)) for k, v in reply.headers]
     if reply.status not in _NO_BODY and reply.status >= 200:
