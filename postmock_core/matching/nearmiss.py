@@ -19,7 +19,7 @@ from postmock_core.matching.pathscore import (
 __all__ = ["Miss", "NearMisses", "nearest", "similarity"]
 
 _CACHE = 1024  # request paths whose nearest examples are remembered (misses repeat)
-_DIGIT = re.compile(r"\d")  # `typo_close` finds no text with one close to another
+_DIGIT = re.compile(r"\d")  # a text with a digit is never `typo_close` to another
 
 
 @dataclass(slots=True)
@@ -159,9 +159,10 @@ class NearMisses:
     ranking is remembered per path: a client retrying an unknown path costs one scan.
 
     The scan goes through the path shapes holding each of the request's segments (see
-    `_Shapes`, made on the first miss), not through every example: at 100k examples a new
-    unknown path costs about a millisecond, where a quarter of a second went by with every
-    other call waiting.
+    `_Shapes`, made on the first miss), not through every example. At 100k examples a new
+    unknown path costs about a millisecond when they have a few shapes (`/users/{id}`), and
+    25 ms when they have 32,000 that share a prefix; a scan of every example took 0.2 s, with
+    every other call waiting.
     """
 
     def __init__(self, entries: Sequence[Entry]) -> None:

@@ -62,8 +62,9 @@ class Reply:
     # Header and query names taken off the call before it was passed on (a private mock's key).
     stripped: tuple[str, ...] = ()
     # An engine may keep its own encoding of a reply here: a static example's reply is the
-    # same object on every call (see `MockService.answer`).
+    # same object on every call (see `MockService.answer`), and says so in `kept`.
     wire: Any = None
+    kept: bool = False
 
 
 # (mock or None, redacted request, reply, duration in ms): for a live view of the calls.
@@ -171,18 +172,18 @@ class MockService:
             if entry is None:
                 if len(kept) >= max(decision.kept_cap, REPLY_CACHE_CAP):
                     kept.clear()
-                entry = kept[key] = (resp, self._finish(decision, resp, origin))
+                entry = kept[key] = (resp, self._finish(decision, resp, origin, kept=True))
             return entry[1]  # type: ignore[no-any-return]
         return self._finish(decision, resp, origin)
 
-    def _finish(self, decision: Decision, resp: HttpResponse, origin: str | None) -> Reply:
+    def _finish(self, decision: Decision, resp: HttpResponse, origin: str | None, kept: bool = False) -> Reply:
         extra = None
         if decision.kind == "mocked":
             extra = [("X-Mock-Example-Name", decision.example_name or ""),
                      ("X-Mock-Example-Id", decision.example_id or ""),
                      ("X-Mock-Score", score_text(decision.score))]
         return Reply(resp.status, resp.reason, finish_headers(resp, origin, extra), resp.body,
-                     decision.kind, decision.example_id, decision.example_name, decision.score)
+                     decision.kind, decision.example_id, decision.example_name, decision.score, kept=kept)
 
     async def _forward(self, decision: Decision, request: HttpRequest, origin: str | None,
                        standalone: bool, started: float, t0: float) -> tuple[Reply, HttpResponse]:

@@ -89,26 +89,28 @@ def request_from_scope(scope: Scope, body: bytes) -> HttpRequest:
     )
 
 
-# Headers most answers share (CORS, Vary, an API's Content-Type), each encoded once. Those an
-# example names itself by are left out, and so is anything past the first few thousand.
+# Headers the replies kept for reuse share (CORS, Vary, an API's Content-Type), each encoded
+# once. Those an example names itself by are left out, and so is anything past the first few
+# thousand; so is every header of a reply made for one call (a template may have put the
+# caller's own data there).
 _ENCODED: dict[tuple[str, str], tuple[bytes, bytes]] = {}
 _ENCODED_CAP = 4096
 _PER_EXAMPLE = frozenset(MOCK_HEADERS)
 
 
-def _encoded(header: tuple[str, str]) -> tuple[bytes, bytes]:
+def _encoded(header: tuple[str, str], keep: bool) -> tuple[bytes, bytes]:
     got = _ENCODED.get(header)
     if got is None:
         k, v = header
         got = (k.encode("utf-8", "surrogateescape"), v.encode("utf-8", "surrogateescape"))
-        if k not in _PER_EXAMPLE and len(_ENCODED) < _ENCODED_CAP:
+        if keep and k not in _PER_EXAMPLE and len(_ENCODED) < _ENCODED_CAP:
             _ENCODED[header] = got
     return got
 
 
 def _wire_headers(reply: Reply) -> list[tuple[bytes, bytes]]:
     try:
-        out = [_encoded(h) for h in reply.headers]
+        out = [_encoded(h, reply.kept) for h in reply.headers]
     except UnicodeEncodeError:  # a lone surrogate: see wire_bytes
         out = [(wire_bytes(k), wire_bytes(v)) for k, v in reply.headers]
     if reply.status not in _NO_BODY and reply.status >= 200:

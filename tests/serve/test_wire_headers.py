@@ -88,17 +88,21 @@ def test_every_byte_uvicorn_refuses_in_a_name_or_value_keeps_the_list_for_uvicor
 
 
 def test_headers_answers_share_are_encoded_once_and_an_examples_own_are_not_kept() -> None:
-    def reply(example_id: str, name: str = "user") -> Reply:
+    def reply(example_id: str, name: str = "user", kept: bool = True) -> Reply:
         return Reply(200, "OK", [("Content-Type", "application/json"), ("X-Mock-Example-Name", name),
-                                 ("X-Mock-Example-Id", example_id), ("Access-Control-Allow-Origin", "*")],
-                     b"{}", "mocked")
+                                 ("X-Mock-Example-Id", example_id), ("Access-Control-Allow-Origin", "*"),
+                                 ("X-Echo", f"from {example_id}")],
+                     b"{}", "mocked", kept=kept)
 
     first, second = _wire_headers(reply("e1")), _wire_headers(reply("e2"))
     assert list(first) == [(b"Content-Type", b"application/json"), (b"X-Mock-Example-Name", b"user"),
                            (b"X-Mock-Example-Id", b"e1"), (b"Access-Control-Allow-Origin", b"*"),
-                           (b"content-length", b"2")]
+                           (b"X-Echo", b"from e1"), (b"content-length", b"2")]
     assert first[0] is second[0] and first[3] is second[3]  # encoded once
     assert ("X-Mock-Example-Id", "e1") not in _ENCODED and ("X-Mock-Example-Name", "user") not in _ENCODED
+    # A reply made for one call (a template's) leaves nothing behind: it may hold the caller's data.
+    _wire_headers(reply("once", kept=False))
+    assert ("X-Echo", "from once") not in _ENCODED and ("X-Echo", "from e1") in _ENCODED
     # A lone surrogate (an example named so) is still sent, escaped as the rest of the engine does.
     odd = _wire_headers(reply("e3", "\ud800"))
     assert odd[1][0] == b"X-Mock-Example-Name" and odd[1][1] != b"" and type(odd[1][1]) is bytes
