@@ -141,8 +141,13 @@ class Served:
 
     def release(self) -> None:
         """Free this version on a thread, a piece at a time (see `release_in_steps`); it must
-        no longer be used."""
-        threading.Thread(target=release_in_steps, args=(self,), name="postmock-release", daemon=True).start()
+        no longer be used. What it still makes for its first miss is finished first."""
+        threading.Thread(target=self._release, name="postmock-release", daemon=True).start()
+
+    def _release(self) -> None:
+        if self.preparing is not None:
+            self.preparing.join()
+        release_in_steps(self)
 
     def remembers(self, request: HttpRequest) -> bool:
         """Whether `match` remembers its answer to `request` (the same object every time)."""

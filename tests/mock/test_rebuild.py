@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import pytest
@@ -182,3 +183,22 @@ def test_a_large_collection_makes_what_its_first_miss_needs_on_a_thread(workspac
     decision = rt.decide(HttpRequest("GET", path="/userz/1"), None)
     assert decision.response is not None and decision.response.status == 404
     assert json.loads(decision.response.body)["postmock"]["nearest"][0]["url"].endswith("/users/1")
+
+
+def test_a_version_let_go_while_it_prepares_is_freed_once_it_is_done(workspace: Workspace,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(served_module, "ASIDE_FROM", 1)
+    errors: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: errors.append(args.exc_value))
+    items = [{"name": f"user {i}", "request": {"method": "GET", "url": f"http://api.test/things/{i}/x{i}"},
+              "response": [{"name": f"user {i}", "code": 200, "body": "{}"}]} for i in range(3000)]
+    mock = make_mock(workspace, "brief", 7348, {"info": {"name": "brief collection"}, "item": items})
+    for _ in range(5):  # let go at once: the thread preparing for misses must never fail
+        served = MockRuntime(MockCatalog(workspace), mock.id).current()[1]
+        assert isinstance(served, Served) and served.preparing is not None
+        served.release()
+    deadline = time.monotonic() + 30
+    while any(t.name in ("postmock-prepare", "postmock-release") for t in threading.enumerate()):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert errors == []
