@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import heapq
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -13,13 +12,13 @@ from postmock_core.matching.pathscore import (
     WILDCARD,
     RequestPath,
     describe_miss,
+    has_digit,
     typo_close,
 )
 
 __all__ = ["Miss", "NearMisses", "nearest", "similarity"]
 
 _CACHE = 1024  # request paths whose nearest examples are remembered (misses repeat)
-_DIGIT = re.compile(r"\d")  # a text with a digit is never `typo_close` to another
 
 
 @dataclass(slots=True)
@@ -83,8 +82,7 @@ class _Shapes:
         found: dict[tuple[object, ...], int] = {}
         self.members: list[list[Entry]] = []  # per shape, in tie order
         self.length: list[int] = []
-        self.of: list[int] = []  # the shape of each entry, in the entries' order
-        self.of_entry: dict[int, int] = {}  # the shape of each entry, by the entry's id()
+        self.of: dict[int, int] = {}  # the shape of each entry, by the entry's id()
         # At position i: shapes with this literal there; with a wildcard; with an ID.
         self.literal: dict[tuple[int, str], list[int]] = {}
         self.words: dict[tuple[int, str], list[str]] = {}  # literals by position and first letter
@@ -110,12 +108,11 @@ class _Shapes:
                             self.words.setdefault((i, lower[i][:1]), []).append(lower[i])
                         self.literal.setdefault((i, lower[i]), []).append(s)
             self.members[s].append(e)
-            self.of.append(s)
-            self.of_entry[id(e)] = s
+            self.of[id(e)] = s
             for i, k in enumerate(kinds):
                 if k == ID:
                     texts = self.id_text.setdefault((i, lower[i]), [])
-                    if not texts and not _DIGIT.search(lower[i]):
+                    if not texts and not has_digit(lower[i]):
                         self.wordy_ids.setdefault(i, []).append(lower[i])
                     texts.append(e)
 
@@ -203,7 +200,7 @@ class NearMisses:
         # the shape does, and its shape among the `limit` shapes whose such first members rank
         # best. Shapes are numbered in the order of their first members: that number ranks
         # them, but for the few whose first member is special (ranked by the next one).
-        touched = {shapes.of_entry[id(e)] for e in special} & by_shape.keys()
+        touched = {shapes.of[id(e)] for e in special} & by_shape.keys()
         heads: list[tuple[float, Entry, int]] = []
         for s in touched:
             head = next((e for e in members[s] if id(e) not in skip), None)
@@ -222,10 +219,10 @@ class NearMisses:
                     out.append((score, e))
         if sum(1 for score, _ in out if score > 0) < limit:
             zero = 0
-            for e, s in zip(self.entries, shapes.of, strict=True):
+            for e in self.entries:
                 if zero == limit:
                     break
-                if s not in by_shape and id(e) not in skip:
+                if shapes.of[id(e)] not in by_shape and id(e) not in skip:
                     zero += 1
                     out.append((0.0, e))
         return out

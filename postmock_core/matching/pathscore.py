@@ -211,6 +211,11 @@ def _osa(a: str, b: str, limit: int) -> int:
     return prev[-1]
 
 
+def has_digit(text: str) -> bool:
+    """Whether `text` holds a digit: such a segment is never `typo_close` to another."""
+    return _DIGIT.search(text) is not None
+
+
 def typo_close(a: str, b: str) -> bool:
     """Whether two lower-case literal segments differ by a plausible typo only.
 
@@ -219,7 +224,7 @@ def typo_close(a: str, b: str) -> bool:
     """
     if a == b or a[:1] != b[:1] or max(len(a), len(b)) < 6 or abs(len(a) - len(b)) > 1:
         return False
-    if _DIGIT.search(a) or _DIGIT.search(b):
+    if has_digit(a) or has_digit(b):
         return False
     limit = 2 if min(len(a), len(b)) >= 12 else 1
     return _osa(a, b, limit) <= limit
