@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from typing import Any
 from postmock_core.errors import PostmockError
 from postmock_core.exchange import HttpRequest, HttpResponse
 from postmock_core.history.redaction import SecretValues
-from postmock_core.matching.matcher import MatchOptions, not_found_body
+from postmock_core.matching.matcher import MatchOptions, MatchResult, not_found_body
 from postmock_core.mock.configs import MockConfig, MockStore
 from postmock_core.mock.keys import KeyStore
 from postmock_core.mock.privacy import KEY_NAMES, mask_data
@@ -181,6 +182,8 @@ class MockRuntime:
         # answer per RELOAD_CHECK, every input being looked at no more often than that anyway.
         self._now: tuple[float, int, tuple[MockConfig | None, Served | str | None, SecretValues]] = _LOOK_AGAIN
         self._emptied: Doc | None = None  # the collection document `_drop_content` emptied
+        # Given the decisions made ahead for a large version's static examples (see `_ahead`).
+        self.answers_ahead: Callable[[MockConfig, Served, Iterator[Decision]], None] | None = None
         self.builds = 0  # matchers built so far, and how long the last one took
         self.last_build_s = 0.0
 
@@ -225,7 +228,7 @@ class MockRuntime:
             self._rebuild = None
         if self._served is not None and len(self._served.matcher.examples) >= ASIDE_FROM and self._stale(mock):
             self._rebuild = Rebuild(self._collection, self._environment, self._options(mock),
-                                    self.catalog.blobs, self._read)
+                                    self.catalog.blobs, self._read, self._ahead(mock))
             return self._meanwhile(mock, settings)
         collection = self._collection.value()
         environment = self._environment.value() if self._environment is not None else None
@@ -244,7 +247,8 @@ class MockRuntime:
                     self._collection = WatchedFile(self._collection.path, self._read, RELOAD_CHECK)
                     return self.served(mock)
                 t0 = time.perf_counter()
-                self._served = Served(collection, environment, self._options(mock), self.catalog.blobs)  # type: ignore[arg-type]
+                self._served = Served(collection, environment, self._options(mock), self.catalog.blobs,  # type: ignore[arg-type]
+                                      self._ahead(mock))
                 self._served_key = matcher_key
                 self._served_environment = self._environment
                 self._serving(mock, time.perf_counter() - t0)
@@ -253,6 +257,19 @@ class MockRuntime:
         self._state_key, self._state_refs = key, (mock, settings, collection, environment)
         self._state = reason if reason is not None else self._served
         return self._state  # type: ignore[return-value]
+
+    def _ahead(self, mock: MockConfig) -> Callable[[Served], None] | None:
+        """For a large version: the decisions of its static examples' plain calls, made on its
+        preparing thread and handed to `answers_ahead`, which finishes their replies."""
+        finish = self.answers_ahead
+        if finish is None:
+            return None
+        delay = mock.delay_ms
+
+        def ahead(served: Served) -> None:
+            finish(mock, served, (_remembered(served, result, response, delay)
+                                  for result, response in served.static_calls()))
+        return ahead
 
     @staticmethod
     def _options(mock: MockConfig) -> MatchOptions:
@@ -375,15 +392,7 @@ class MockRuntime:
             if not stable or not served.remembers(request):
                 return Decision("mocked", response, result.example.id, result.example.name, result.score, delay,
                                 stable=stable, kept=served.replies if stable else None, kept_cap=served.cache_cap)
-            # The same every time this remembered match is answered with this delay: made once.
-            kept = served.decisions.get(id(result))
-            if kept is None or kept[0] is not result or kept[1] is not response or kept[2].delay_ms != delay:
-                if len(served.decisions) >= served.cache_cap:
-                    served.decisions.clear()
-                kept = served.decisions[id(result)] = (result, response, Decision(
-                    "mocked", response, result.example.id, result.example.name, result.score, delay, stable=True,
-                    kept=served.replies, kept_cap=served.cache_cap))
-            return kept[2]  # type: ignore[no-any-return]
+            return _remembered(served, result, response, delay)
         if mock.on_miss == "error" or _explicit(request):
             body = mask_data(not_found_body(result), served.masks)
             return Decision("miss", json_response(result.status, body, "Not Found"), delay_ms=delay)
@@ -397,6 +406,21 @@ class MockRuntime:
                 return Decision("miss", json_response(502, mask_data(body, served.masks), "Bad Gateway"),
                                 delay_ms=delay)
         return Decision(mock.on_miss, forward=forward, strip=KEY_NAMES if mock.private else ())
+
+
+def _remembered(served: Served, result: MatchResult, response: HttpResponse, delay: int) -> Decision:
+    """The decision for a remembered match of a static example: the same every time it is
+    answered with this delay, so made once."""
+    kept = served.decisions.get(id(result))
+    if kept is None or kept[0] is not result or kept[1] is not response or kept[2].delay_ms != delay:
+        if len(served.decisions) >= served.cache_cap:
+            served.decisions.clear()
+        example = result.example
+        assert example is not None
+        kept = served.decisions[id(result)] = (result, response, Decision(
+            "mocked", response, example.id, example.name, result.score, delay, stable=True,
+            kept=served.replies, kept_cap=served.cache_cap))
+    return kept[2]  # type: ignore[no-any-return]
 
 
 def _explicit(request: HttpRequest) -> bool:

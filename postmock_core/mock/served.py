@@ -15,9 +15,10 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from postmock_core.exchange import HttpRequest, HttpResponse
+from postmock_core.matching.examples import Example
 from postmock_core.matching.matcher import Matcher, MatchOptions, MatchResult
 from postmock_core.mock.privacy import environment_masks
 from postmock_core.mock.templating import render, static_response
@@ -39,6 +40,8 @@ CACHE_CAP = 10_000  # remembered matches and rendered responses per served versi
 # Collections this large are rebuilt on a thread while the old version keeps answering; a
 # smaller one is rebuilt before the next call (quick, and that call sees the edit).
 ASIDE_FROM = 2_000
+# The bodies a large version's answers made ahead may hold, at most, in bytes (blobs never are).
+AHEAD_BYTES = 256 << 20
 
 
 def origin_of(url: str) -> tuple[str, str, int] | None:
@@ -94,6 +97,23 @@ def kept_for_long() -> Iterator[None]:
             gc.enable()
 
 
+def _plain_call(example: Example) -> HttpRequest | None:
+    """The plain call a client sends for an example with a literal URL (path and query as
+    written), else None."""
+    url = example.url
+    if (example.error or example.wildcards or example.request_body is not None or example.body_blob
+            or "{{" in url or any(seg[:1] == ":" for seg in example.path)):
+        return None
+    start = url.find("://")
+    start = url.find("/", start + 3 if start >= 0 else 0)
+    if start < 0:
+        return HttpRequest(example.method, "http", "", 80, "/", [], [], b"")
+    target = url[start:].partition("#")[0]
+    path, _, query = target.partition("?")
+    return HttpRequest(example.method, "http", "", 80, path,
+                       parse_qsl(query, keep_blank_values=True) if query else [], [], b"")
+
+
 def _plain(request: HttpRequest) -> bool:
     """No body and no x-mock-* header: the match then depends on method, path and query only."""
     if request.body:
@@ -112,7 +132,9 @@ class Served:
     """
 
     def __init__(self, collection: Doc, environment: Doc | None, options: MatchOptions,
-                 blobs: BlobStore) -> None:
+                 blobs: BlobStore, then: Callable[[Served], None] | None = None) -> None:
+        """`then`, for a large version: called on its preparing thread once the matcher is ready
+        for misses (see `MockRuntime`, which makes the answers of static examples ahead there)."""
         with kept_for_long():
             self.matcher = Matcher(collection, environment, options, blobs)
         urls = [ex.url for ex in self.matcher.examples if not ex.error]
@@ -121,27 +143,35 @@ class Served:
         self.masks = environment_masks(environment)
         self._cacheable = not options.match_headers
         # As many as the collection has examples: a load spread over all of them stays cached.
-        self.cache_cap = max(CACHE_CAP, len(self.matcher.examples))
+        self.cache_cap = CACHE_CAP + len(self.matcher.examples)
         self._matches: dict[tuple[Any, ...], MatchResult] = {}
         self._rendered: dict[int, HttpResponse] = {}
         # A large collection's first miss would make its typo table and path shapes while every
         # other call waits: they are made on a thread now instead.
         self.preparing: threading.Thread | None = None
-        if len(self.matcher.examples) >= ASIDE_FROM:
-            self.preparing = threading.Thread(target=self._prepare, name="postmock-prepare", daemon=True)
-            self.preparing.start()
+        self._then = then
+        self.released = False
         # What an engine finishes from a remembered response (see `MockService`), per version.
         self.replies: dict[Any, Any] = {}
         # The runtime's decisions for remembered responses, per version (see `MockRuntime.decide`).
         self.decisions: dict[Any, Any] = {}
+        if len(self.matcher.examples) >= ASIDE_FROM:  # last: the thread uses all of the above
+            self.preparing = threading.Thread(target=self._prepare, name="postmock-prepare", daemon=True)
+            self.preparing.start()
 
     def _prepare(self) -> None:
         with kept_for_long():
             self.matcher.prepare_for_misses()
+        if self._then is not None:
+            try:
+                self._then(self)
+            except Exception:
+                log.exception("postmock: making a mock's answers ahead failed; each is made on its first call")
 
     def release(self) -> None:
         """Free this version on a thread, a piece at a time (see `release_in_steps`); it must
         no longer be used. What it still makes for its first miss is finished first."""
+        self.released = True
         threading.Thread(target=self._release, name="postmock-release", daemon=True).start()
 
     def _release(self) -> None:
@@ -164,6 +194,27 @@ class Served:
                 self._matches.clear()
             result = self._matches[key] = self.matcher.match(request)
         return result
+
+    def static_calls(self) -> Iterator[tuple[MatchResult, HttpResponse]]:
+        """(match, response) of the plain call a client sends for each example with a literal
+        URL, when a static response answers it; both are then remembered. For making answers
+        ahead: it stops once the version is released, or past `AHEAD_BYTES` of bodies."""
+        if not self._cacheable:
+            return  # nothing is remembered: each call is matched on its own
+        budget = AHEAD_BYTES
+        for example in self.matcher.examples:
+            if self.released or budget <= 0:
+                return
+            request = _plain_call(example)
+            if request is None or static_response(example) is None:
+                continue
+            result = self.match(request)
+            if result.example is None or result.example.status < 200:
+                continue
+            response, stable = self.render(result, request)
+            if stable:
+                budget -= len(response.body)
+                yield result, response
 
     def render(self, result: MatchResult, request: HttpRequest,
                seed: int | None = None) -> tuple[HttpResponse, bool]:
@@ -193,12 +244,13 @@ class Rebuild:
     """
 
     def __init__(self, collection_file: WatchedFile[Doc | None], environment_file: WatchedFile[Doc | None] | None,
-                 options: MatchOptions, blobs: BlobStore, read: Callable[[Path], Doc | None]) -> None:
+                 options: MatchOptions, blobs: BlobStore, read: Callable[[Path], Doc | None],
+                 then: Callable[[Served], None] | None = None) -> None:
         self.collection_file = collection_file
         self.environment_file = environment_file
         self.result: tuple[Doc | None, Doc | None, Served | None] | None = None
         self.seconds = 0.0
-        self._args = (options, blobs, read)
+        self._args = (options, blobs, read, then)
         self._thread = threading.Thread(target=self._run, name="postmock-rebuild", daemon=True)
         self._thread.start()
 
@@ -206,7 +258,7 @@ class Rebuild:
         return not self._thread.is_alive()
 
     def _run(self) -> None:
-        options, blobs, read = self._args
+        options, blobs, read, then = self._args
         t0 = time.perf_counter()
         try:
             with kept_for_long():
@@ -218,7 +270,7 @@ class Rebuild:
                     e_sig = file_signature(self.environment_file.path)
                     environment = read(self.environment_file.path)
                 missing = collection is None or (self.environment_file is not None and environment is None)
-                served = None if missing else Served(collection, environment, options, blobs)  # type: ignore[arg-type]
+                served = None if missing else Served(collection, environment, options, blobs, then)  # type: ignore[arg-type]
         except Exception:
             log.exception("postmock: rebuilding a mock's matcher failed; the previous version answers")
             return

@@ -11,9 +11,10 @@ engine only sends the `Reply` back.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,12 +32,18 @@ from postmock_core.mock.replies import (
     passthrough_headers,
 )
 from postmock_core.mock.runtime import Decision, MockCatalog, MockRuntime
-from postmock_core.mock.served import Served
+from postmock_core.mock.served import Served, kept_for_long
 from postmock_core.store.workspace import Workspace
 
 __all__ = ["CallListener", "MockService", "Reply"]
 
 log = logging.getLogger(__name__)
+
+# Answers made ahead (see `MockService._ahead`): this many between looks at whether calls came
+# in, pausing this long (in seconds) when some did; the GC's walks are kept out per chunk.
+AHEAD_SLICE = 16
+AHEAD_PAUSE = 0.02
+AHEAD_CHUNK = 4096
 
 REPLY_CACHE_CAP = 10_000
 # A request body at least this large is redacted and matched on a thread: reading megabytes of
@@ -96,12 +103,19 @@ class MockService:
         self.forwarder = forwarder or Forwarder()
         self.listener = listener
         self._runtimes: dict[str, MockRuntime] = {}
+        # An engine's encoding of a reply kept for reuse (`Reply.wire`), made ahead where it can be.
+        self.encode: Callable[[Reply], Any] | None = None
+        # Told (mock, how many, seconds) once a large version's answers are made ahead.
+        self.on_ahead: Callable[[MockConfig, int, float], None] | None = None
+        self.calls = 0  # answered so far: what makes answers ahead yields to them
+        self._closed = False
 
     def runtime(self, mock_id: str) -> MockRuntime:
         """The live runtime of one mock (made once, kept while the service lives)."""
         rt = self._runtimes.get(mock_id)
         if rt is None:
             rt = self._runtimes[mock_id] = MockRuntime(self.catalog, mock_id)
+            rt.answers_ahead = self._ahead
         return rt
 
     def set_redactor(self, redactor: Redactor) -> None:
@@ -119,6 +133,7 @@ class MockService:
         """
         started = time.time()
         t0 = time.perf_counter()
+        self.calls += 1
         masks = None
         if runtime is None:
             found, redacted = self._redacted(request)
@@ -176,6 +191,37 @@ class MockService:
             return entry[1]  # type: ignore[no-any-return]
         return self._finish(decision, resp, origin)
 
+    def _ahead(self, mock: MockConfig, served: Served, decisions: Iterator[Decision]) -> None:
+        """Finish, ahead of their first call, the replies to a large version's remembered
+        decisions (for callers that send no Origin), encoded for the engine; on a thread.
+
+        Calls come first: while they arrive, this waits most of the time (`AHEAD_PAUSE` after
+        every `AHEAD_SLICE` replies), so the calls it speeds up later do not pay for it now.
+        """
+        t0, made, seen = time.perf_counter(), 0, self.calls
+        chunk = AHEAD_CHUNK
+        while chunk == AHEAD_CHUNK and not self._closed:
+            chunk = 0
+            with kept_for_long():  # they live as long as the version: kept out of the GC's walks
+                for decision in itertools.islice(decisions, AHEAD_CHUNK):
+                    reply = self._local(decision, None)
+                    if self.encode is not None and reply.wire is None:
+                        reply.wire = self.encode(reply)
+                    chunk += 1
+                    if chunk % AHEAD_SLICE == 0:
+                        if self._closed:
+                            break
+                        calls = self.calls
+                        time.sleep(AHEAD_PAUSE if calls != seen else 0)
+                        seen = calls
+            made += chunk
+        if self._closed or served.released:
+            return  # stopped before the end: a newer version, if any, says when it is done
+        seconds = time.perf_counter() - t0
+        log.info("postmock: mock %s: %d answer(s) made ahead in %.2f s", mock.name, made, seconds)
+        if self.on_ahead is not None:
+            self.on_ahead(mock, made, seconds)
+
     def _finish(self, decision: Decision, resp: HttpResponse, origin: str | None, kept: bool = False) -> Reply:
         extra = None
         if decision.kind == "mocked":
@@ -223,6 +269,7 @@ class MockService:
 
     def close_writers(self) -> None:
         """Write what the call log and the miss recorder hold, and stop their threads."""
+        self._closed = True  # and stop making answers ahead
         if self.writer is not None:
             self.writer.done()
         if self.misses is not None:

@@ -19,7 +19,7 @@ from postmock_core.mock.runtime import MockRuntime
 from postmock_core.mock.service import MockService, Reply
 from postmock_core.serve.wire import WireHeaders, sendable, wire_headers
 
-__all__ = ["ASGIApp", "MockApp", "Receive", "Scope", "Send", "request_from_scope", "split_host"]
+__all__ = ["ASGIApp", "MockApp", "Receive", "Scope", "Send", "request_from_scope", "split_host", "wire_reply_headers"]
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def _encoded(header: tuple[str, str], keep: bool) -> tuple[bytes, bytes]:
     return got
 
 
-def _wire_headers(reply: Reply) -> list[tuple[bytes, bytes]]:
+def wire_reply_headers(reply: Reply) -> list[tuple[bytes, bytes]]:
     try:
         out = [_encoded(h, reply.kept) for h in reply.headers]
     except UnicodeEncodeError:  # a lone surrogate: see wire_bytes
@@ -151,6 +151,7 @@ class MockApp:
         self.service = service
         self.mock_id = mock_id
         self.runtime: MockRuntime | None = service.runtime(mock_id) if mock_id else None
+        service.encode = wire_reply_headers  # replies made ahead come encoded for this engine
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -162,7 +163,7 @@ class MockApp:
         reply = await self.service.answer(self.runtime, request_from_scope(scope, body))
         headers = reply.wire
         if headers is None:
-            headers = reply.wire = _wire_headers(reply)
+            headers = reply.wire = wire_reply_headers(reply)
         await send({"type": "http.response.start", "status": reply.status, "headers": headers})
         # 204 and 304 have no body, whatever the example holds: sending one would end the connection.
         await send({"type": "http.response.body", "body": b"" if reply.status in _NO_BODY else reply.body})

@@ -8,7 +8,7 @@ import socket
 import pytest
 
 from postmock_core.mock.service import Reply
-from postmock_core.serve.app import _ENCODED, _wire_headers
+from postmock_core.serve.app import _ENCODED, wire_reply_headers
 from postmock_core.serve.server import BackgroundEngine
 from postmock_core.serve.wire import WireHeaders, wire_headers
 
@@ -94,15 +94,15 @@ def test_headers_answers_share_are_encoded_once_and_an_examples_own_are_not_kept
                                  ("X-Echo", f"from {example_id}")],
                      b"{}", "mocked", kept=kept)
 
-    first, second = _wire_headers(reply("e1")), _wire_headers(reply("e2"))
+    first, second = wire_reply_headers(reply("e1")), wire_reply_headers(reply("e2"))
     assert list(first) == [(b"Content-Type", b"application/json"), (b"X-Mock-Example-Name", b"user"),
                            (b"X-Mock-Example-Id", b"e1"), (b"Access-Control-Allow-Origin", b"*"),
                            (b"X-Echo", b"from e1"), (b"content-length", b"2")]
     assert first[0] is second[0] and first[3] is second[3]  # encoded once
     assert ("X-Mock-Example-Id", "e1") not in _ENCODED and ("X-Mock-Example-Name", "user") not in _ENCODED
     # A reply made for one call (a template's) leaves nothing behind: it may hold the caller's data.
-    _wire_headers(reply("once", kept=False))
+    wire_reply_headers(reply("once", kept=False))
     assert ("X-Echo", "from once") not in _ENCODED and ("X-Echo", "from e1") in _ENCODED
     # A lone surrogate (an example named so) is still sent, escaped as the rest of the engine does.
-    odd = _wire_headers(reply("e3", "\ud800"))
+    odd = wire_reply_headers(reply("e3", "\ud800"))
     assert odd[1][0] == b"X-Mock-Example-Name" and odd[1][1] != b"" and type(odd[1][1]) is bytes
