@@ -149,7 +149,8 @@ def register(sub: Any) -> None:
                 "those. Edits to examples, environments and mock settings apply on the next call. "
                 "One line is printed per call (time, mock, method, path, status, example, ms). A "
                 "mock of 2,000 examples or more makes its static answers ahead on a thread, giving "
-                "way to calls, and says when they are made. Ctrl-C (or SIGTERM) stops cleanly and flushes the call logs.")
+                "way to calls, and says when they are made. Ctrl-C (or SIGTERM) stops cleanly and "
+                "flushes the call logs.")
     p.add_argument("names", nargs="*", metavar="NAME", help="mock names or IDs (default: every mock, followed)")
     p.add_argument("--engine", choices=("asgi", "mitmproxy"), default="asgi",
                    help="asgi (default): uvicorn, the fastest. mitmproxy: mitmproxy in reverse mode, "

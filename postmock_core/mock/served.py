@@ -209,8 +209,8 @@ class Served:
             if request is None or static_response(example) is None:
                 continue
             result = self.match(request)
-            if result.example is None or result.example.status < 200:
-                continue
+            if result.example is None or result.example.status < 200 or result.example.body_blob:
+                continue  # a blob's body is read on the call that needs it
             response, stable = self.render(result, request)
             if stable:
                 budget -= len(response.body)

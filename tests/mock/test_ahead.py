@@ -4,6 +4,7 @@ would have them made."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import copy
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,14 @@ def _collection() -> dict[str, Any]:
     return doc
 
 
+def _with_blob(doc: dict[str, Any]) -> dict[str, Any]:
+    """Two examples of one call, the first with its body in the blob store (as a recorded image)."""
+    blob = _example("logo in a blob", "{{baseUrl}}/logo.png", base64.b64encode(b"\x89PNG\x00\xff").decode())
+    blob["response"][0]["_postmock"] = {"bodyEncoding": "base64"}
+    doc["item"] += [blob, _example("logo as text", "{{baseUrl}}/logo.png", "png")]
+    return doc
+
+
 def _calls(served: Served) -> list[HttpRequest]:
     """The plain call a client sends for every example, as an HTTP client would send it."""
     out = []
@@ -77,7 +86,7 @@ def _answer(service: MockService, mock_id: str, request: HttpRequest) -> Reply:
 
 def test_answers_made_ahead_are_the_answers_calls_get(workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(served_module, "ASIDE_FROM", 1)  # every collection counts as large
-    mock = make_mock(workspace, "ahead", free_port(), _collection())
+    mock = make_mock(workspace, "ahead", free_port(), _with_blob(_collection()))
     ahead = MockService(workspace, call_log=False)
     MockApp(ahead, mock.id)  # the ASGI engine: replies made ahead come encoded for it
     served = ahead.runtime(mock.id).current()[1]
@@ -90,7 +99,10 @@ def test_answers_made_ahead_are_the_answers_calls_get(workspace: Workspace, monk
     # two alike, the literal before the wildcard).
     assert {"Ada", "Missing user", "first of two", "query a", "query b", "item me", "Me", "Custom options",
             "Greeting", "fragment", "no scheme", "trailing", "encoded"} <= names
-    assert not names & {"second of two", "any item", "templated", "switching", "with body", "Created"}
+    # A blob's body is read on the call that needs it, never ahead.
+    assert any(ex.body_blob for ex in served.matcher.examples)
+    assert names & {"second of two", "any item", "templated", "switching", "with body", "Created",
+                    "logo in a blob", "logo as text"} == set()
 
     # Every call answers as a mock that made nothing ahead answers it; each static one with the
     # very reply made ahead.
