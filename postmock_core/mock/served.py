@@ -80,18 +80,22 @@ def collection_origins(collection: Doc, environment: Doc | None, urls: Iterable[
 
 
 @contextlib.contextmanager
-def kept_for_long() -> Iterator[None]:
+def kept_for_long(young_first: bool = False) -> Iterator[None]:
     """Allocate what will live as long as a served version, with the cyclic GC kept out.
 
     The garbage collector is paused while a collection is parsed and indexed (millions of
     objects, none of them garbage), and what was made is then frozen: a collection walking it
-    would stall every thread, calls included, for as long as it takes.
+    would stall every thread, calls included, for as long as it takes. `young_first`: the young
+    generations are collected before the freeze, so garbage that calls answered meanwhile left
+    in reference cycles is freed rather than kept for good.
     """
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if young_first:
+            gc.collect(1)
         gc.freeze()
         if enabled:
             gc.enable()

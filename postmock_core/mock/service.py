@@ -202,7 +202,9 @@ class MockService:
         chunk = AHEAD_CHUNK
         while chunk == AHEAD_CHUNK and not self._closed:
             chunk = 0
-            with kept_for_long():  # they live as long as the version: kept out of the GC's walks
+            # They live as long as the version: kept out of the GC's walks (calls answered
+            # meanwhile may have left garbage: collected first).
+            with kept_for_long(young_first=True):
                 for decision in itertools.islice(decisions, AHEAD_CHUNK):
                     reply = self._local(decision, None)
                     if self.encode is not None and reply.wire is None:

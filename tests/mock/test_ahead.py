@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import copy
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from support.procs import free_port, wait_until
 
 from postmock_core.exchange import HttpRequest
 from postmock_core.mock import served as served_module
-from postmock_core.mock.served import Served
+from postmock_core.mock.served import Served, kept_for_long
 from postmock_core.mock.service import MockService, Reply
 from postmock_core.serve.app import MockApp
 from postmock_core.store.workspace import Workspace
@@ -168,3 +169,17 @@ def test_serve_says_when_a_large_mock_has_made_its_answers_ahead(workspace: Work
         got = httpx.get(f"http://127.0.0.1:{mock.port}/users/7", timeout=10)
         assert got.status_code == 200 and got.json() == {"id": 7}
         assert got.headers["x-mock-example-name"] == "user 7"
+
+
+def test_garbage_left_while_answers_are_made_ahead_is_freed_not_frozen() -> None:
+    class Node:
+        me: Node | None = None
+
+    def cycle() -> weakref.ref[Node]:  # a call's garbage in a reference cycle
+        node = Node()
+        node.me = node
+        return weakref.ref(node)
+
+    with kept_for_long(young_first=True):
+        gone = cycle()
+    assert gone() is None
