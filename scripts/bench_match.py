@@ -12,14 +12,16 @@ examples built in <= 3 s. Build time is wall time and CPU time (steadier on a sh
 RSS is the process's resident memory with that one matcher built. `new miss ms` is the median
 time of a path nothing answers, new each time (its 404 names the nearest examples).
 
---reload N serves a collection of N examples through the mock runtime, edits one example, and
-keeps calling while the new version builds aside: it reports the time until the edit answers,
-how many calls were answered meanwhile (by the old version), and the slowest of them.
+--reload N serves a collection of N examples through the mock service (as `postmock serve`
+does, answers made ahead included), edits one example, and keeps calling while the new version
+builds aside: it reports the time until the edit answers, how many calls were answered
+meanwhile (by the old version), and the slowest of them.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import json
 import random
@@ -186,12 +188,13 @@ def reload(n: int, seed: int) -> None:
     import tempfile
 
     from postmock_core.mock.configs import MockStore
-    from postmock_core.mock.runtime import MockCatalog, MockRuntime
+    from postmock_core.mock.served import Served
+    from postmock_core.mock.service import MockService
     from postmock_core.postman.collections import CollectionStore
     from postmock_core.postman.importer import normalize_collection
     from postmock_core.store.workspace import Workspace
 
-    doc, facts = build(n, seed)
+    doc, _ = build(n, seed)
     doc["item"].insert(0, {"name": "probe", "request": {"method": "GET", "url": "{{baseUrl}}/probe"},
                            "response": [{"name": "probe", "code": 200, "status": "OK", "header": [],
                                          "body": "before"}]})
@@ -200,12 +203,23 @@ def reload(n: int, seed: int) -> None:
         stored, _ = CollectionStore(ws).import_normalized(normalize_collection(doc))
         mock = MockStore(ws).create("reload", stored["info"]["_postman_id"], port=7999)
         del doc
-        rt = MockRuntime(MockCatalog(ws), mock.id)
+        # Through the mock service, as `postmock serve` answers: it makes the answers ahead.
+        service = MockService(ws, call_log=False)
+        rt = service.runtime(mock.id)
+        loop = asyncio.new_event_loop()
+        probe = HttpRequest("GET", path="/probe")
+
+        def call() -> bytes:
+            return loop.run_until_complete(service.answer(rt, probe)).body
+
         t0 = time.perf_counter()
         rt.warm()
         first = time.perf_counter() - t0
-        probe = HttpRequest("GET", path="/probe")
-        assert rt.decide(probe, None).response.body == b"before"  # type: ignore[union-attr]
+        assert call() == b"before"
+        served = rt.current()[1]
+        if isinstance(served, Served) and served.preparing is not None:
+            served.preparing.join()  # its answers made ahead
+        made = time.perf_counter() - t0
         time.sleep(5)  # serving settles: the parsed document is let go on a thread
         gc.collect()
         rss = rss_mb()
@@ -215,7 +229,7 @@ def reload(n: int, seed: int) -> None:
         answered, slowest, body = 0, 0.0, b"before"
         while body == b"before" and time.perf_counter() - t0 < 600:
             c = time.perf_counter()
-            body = rt.decide(probe, None).response.body  # type: ignore[union-attr]
+            body = call()
             slowest = max(slowest, time.perf_counter() - c)
             answered += body == b"before"
             time.sleep(0.001)  # a caller every millisecond or so
@@ -223,7 +237,10 @@ def reload(n: int, seed: int) -> None:
         time.sleep(5)  # the replaced version and the documents are freed on threads
         gc.collect()
         settled = rss_mb()
-    print(f"reload at {n} examples: first build {first:.2f} s, RSS {rss:.0f} MB 5 s later; after an "
+        service.close_writers()
+        loop.close()
+    print(f"reload at {n} examples: first build {first:.2f} s, answers made ahead {made:.2f} s after the "
+          f"start, RSS {rss:.0f} MB 5 s later; after an "
           f"edit the new version answered after {took:.2f} s (its build: {rt.last_build_s:.2f} s); "
           f"{answered} calls answered meanwhile by the old version, the slowest in {slowest * 1000:.1f} ms; "
           f"RSS {settled:.0f} MB once the old version was freed")
