@@ -60,7 +60,7 @@ class EnginePorts:
 
 
 def _say_ahead(mock: MockConfig, made: int, seconds: float) -> None:
-    # From the thread that made them: a large mock answers every call from memory from now on.
+    # From the thread that made them: a plain call to a static example is now a lookup.
     if made:
         print(f"  {mock.name}: {made:,} answers made ahead in {seconds:.1f} s", flush=True)
 
