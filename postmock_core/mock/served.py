@@ -21,7 +21,7 @@ from postmock_core.exchange import HttpRequest, HttpResponse
 from postmock_core.matching.examples import Example
 from postmock_core.matching.matcher import Matcher, MatchOptions, MatchResult
 from postmock_core.mock.privacy import environment_masks
-from postmock_core.mock.templating import render, static_response
+from postmock_core.mock.templating import is_static, render, static_response
 from postmock_core.postman.variables import scope
 from postmock_core.store.blobs import BlobStore
 from postmock_core.store.jsonsteps import release_in_steps
@@ -169,8 +169,8 @@ class Served:
         if self._then is not None:
             try:
                 self._then(self)
-            except Exception:
-                log.exception("postmock: making a mock's answers ahead failed; each is made on its first call")
+            except Exception as e:  # noqa: BLE001 - one line: the mock keeps answering without them
+                log.error("postmock: making a mock's answers ahead failed (%r); each is made on its first call", e)
 
     def release(self) -> None:
         """Free this version on a thread, a piece at a time (see `release_in_steps`); it must
@@ -210,7 +210,7 @@ class Served:
             if self.released or budget <= 0:
                 return
             request = _plain_call(example)
-            if request is None or static_response(example) is None:
+            if request is None or not is_static(example):
                 continue
             result = self.match(request)
             if result.example is None or result.example.status < 200 or result.example.body_blob:

@@ -34,7 +34,8 @@ from postmock_core.matching.examples import Example
 from postmock_core.mock.requestdata import RequestData
 from postmock_core.postman.dynamic import DYNAMIC, Draw, draw
 
-__all__ = ["SEED_HEADER", "render", "render_text", "request_seed", "static_response", "unknown_variables"]
+__all__ = ["SEED_HEADER", "is_static", "render", "render_text", "request_seed", "static_response",
+           "unknown_variables"]
 
 SEED_HEADER = "x-mock-seed"
 
@@ -282,12 +283,17 @@ def render(example: Example, request: HttpRequest, captures: Mapping[str, str] |
     return HttpResponse(status=example.status, reason=_reason(example), headers=out_headers, body=body)
 
 
+def is_static(example: Example) -> bool:
+    """Whether the example's response has no template to fill: the same on every call."""
+    return "{{" not in example.response_body and not any("{{" in v for _, v in example.response_headers)
+
+
 def static_response(example: Example) -> HttpResponse | None:
     """What `render` gives for an example with no template to fill (the same on every call),
     made without parsing anything; None when the example has a template."""
-    text = example.response_body
-    if "{{" in text or any("{{" in v for _, v in example.response_headers):
+    if not is_static(example):
         return None
+    text = example.response_body
     headers = [h for h in example.response_headers if h[0].lower() not in _STALE]
     body = example.body if example.body_blob else wire_bytes(text)
     return HttpResponse(status=example.status, reason=_reason(example), headers=headers, body=body)
