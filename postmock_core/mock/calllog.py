@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +12,8 @@ from postmock_core.exchange import HttpRequest, HttpResponse, body_to_doc, forma
 from postmock_core.history.query import parse_moment
 from postmock_core.history.redaction import Redactor, SecretValues
 from postmock_core.mock.privacy import log_view
-from postmock_core.store.segments import SegmentedStore, WriterBatch
+from postmock_core.store.segments import Encoded, SegmentedStore, WriterBatch
+from postmock_core.store.storage import dumps
 from postmock_core.store.workspace import Workspace
 
 __all__ = ["NO_MATCH", "RESPONSE_TYPES", "CallDocs", "CallLog", "CallQuery", "call_doc", "merged_calls", "parse_when",
@@ -21,6 +22,11 @@ __all__ = ["NO_MATCH", "RESPONSE_TYPES", "CallDocs", "CallLog", "CallQuery", "ca
 NO_MATCH = "No matching requests"
 # Bodies in the log are for reading, not replay: keep the first part of large ones.
 LOG_BODY_LIMIT = 64 * 1024
+# The encoded responses a writer remembers (see `CallDocs`): how many, of bodies up to what
+# size, and how many bytes of bodies in all before it starts again.
+REMEMBER_RESPONSES = 4096
+REMEMBER_BODY = 16 * 1024
+REMEMBER_BYTES = 16 * 1024 * 1024
 
 
 def _body(data: bytes, content_type: str | None) -> dict[str, Any] | None:
@@ -42,12 +48,16 @@ def call_doc(request: HttpRequest, response: HttpResponse, started: float, durat
 
 
 class CallDocs:
-    """`call_doc` for many calls, remembering what repeats between them: the log view of a
-    response that many calls got (a static example's), and the date and time to the second."""
+    """`call_doc` for many calls, encoded for the log, remembering what repeats between them:
+    the encoded log view of a response that many calls got (a static example's), and the date
+    and time to the second."""
 
     def __init__(self) -> None:
-        # By (response, masks) identity; the value keeps both alive so no id is reused.
-        self._responses: dict[tuple[int, int], tuple[HttpResponse, Any, dict[str, Any]]] = {}
+        # The encoded log view of a response, by its headers and body (calls reach the writer
+        # as copies, so a response many calls got is not one object here) and the identity of
+        # the secret values masked in it, which the value keeps alive so no id is reused.
+        self._responses: dict[tuple[Any, ...], tuple[Any, bytes]] = {}
+        self._held = 0  # bytes of bodies among the keys
         self._second = -1
         self._stamp = ""
 
@@ -61,23 +71,39 @@ class CallDocs:
             self._second, self._stamp = second, format_time(second)[:-5]
         return f"{self._stamp}.{micro // 1000:03d}Z"
 
-    def doc(self, request: HttpRequest, response: HttpResponse, started: float, duration_ms: float,
-            example_id: str | None, example_name: str | None, score: float | None, *,
-            redactor: Redactor | None = None, found: SecretValues | None = None,
-            masks: SecretValues | None = None) -> dict[str, Any]:
-        """What `call_doc` gives for the same call."""
+    def encoded(self, request: HttpRequest, response: HttpResponse, started: float, duration_ms: float,
+                example_id: str | None, example_name: str | None, score: float | None, *,
+                redactor: Redactor | None = None, found: SecretValues | None = None,
+                masks: SecretValues | None = None) -> Encoded:
+        """What `call_doc` gives for the same call, as `dumps(..., compact=True)` encodes it."""
         if redactor is not None or found:
-            return call_doc(request, response, started, duration_ms, example_id, example_name, score,
-                            redactor=redactor, found=found, masks=masks, when=self.time(started))
-        key = (id(response), id(masks))
+            return Encoded(dumps(call_doc(request, response, started, duration_ms, example_id, example_name, score,
+                                          redactor=redactor, found=found, masks=masks, when=self.time(started)),
+                                 compact=True))
+        key = (tuple(response.headers), response.body, id(masks))
         kept = self._responses.get(key)
         if kept is None:
             shown = log_view(request, response, None, None, masks)[1] if masks else response
-            kept = self._responses[key] = (response, masks, _message_doc(shown))
+            kept = (masks, dumps(_message_doc(shown), compact=True))
+            if len(response.body) <= REMEMBER_BODY:
+                if len(self._responses) >= REMEMBER_RESPONSES or self._held > REMEMBER_BYTES:
+                    self._responses.clear()
+                    self._held = 0
+                self._responses[key] = kept
+                self._held += len(response.body)
         if masks:
             request = log_view(request, response, None, None, masks)[0]
-        return _doc(request, response.status, kept[2], started, self.time(started), duration_ms,
-                    example_id, example_name, score)
+        # The response's place holds a 0 while the rest is encoded; the JSON it was kept as goes
+        # there. A caller's data is only ever in strings (quotes escaped), and only the request
+        # comes before that place: the last match is it.
+        rest = dumps(_doc(request, response.status, 0, started, self.time(started), duration_ms,
+                          example_id, example_name, score), compact=True)
+        at = rest.rindex(_RESPONSE_HELD) + len(_RESPONSE_KEY)
+        return Encoded(b"".join((rest[:at], kept[1], rest[at + 1:])))
+
+
+_RESPONSE_KEY = b'"response":'
+_RESPONSE_HELD = _RESPONSE_KEY + b'0,"score":'
 
 
 def _message_doc(message: HttpRequest | HttpResponse) -> dict[str, Any]:
@@ -85,7 +111,7 @@ def _message_doc(message: HttpRequest | HttpResponse) -> dict[str, Any]:
             "body": _body(message.body, message.header("content-type"))}
 
 
-def _doc(request: HttpRequest, status: int, response: dict[str, Any], started: float, when: str,
+def _doc(request: HttpRequest, status: int, response: dict[str, Any] | int, started: float, when: str,
          duration_ms: float, example_id: str | None, example_name: str | None,
          score: float | None) -> dict[str, Any]:
     return {
@@ -171,7 +197,7 @@ class CallLog:
     def __init__(self, ws: Workspace, mock_id: str) -> None:
         self._store = SegmentedStore(ws.dir("calls", mock_id), "calls", segment_size=500, append_only=True)
 
-    def append(self, docs: list[dict[str, Any]], cap: int, writer: WriterBatch | None = None) -> list[int]:
+    def append(self, docs: Sequence[dict[str, Any] | Encoded], cap: int, writer: WriterBatch | None = None) -> list[int]:
         """Add calls, keeping only the newest `cap`; `writer` numbers them (see `SegmentedStore`)."""
         return self._store.append(docs, keep_last=cap, writer=writer)
 

@@ -2,9 +2,10 @@
 
 `CallWriter.add` only appends references to a queue. A background thread pickles what was
 queued, at least every `SEND_INTERVAL` seconds, and pipes it to a writer process
-(`python -m postmock_core.mock.callwriter HOME`, see `pipewriter`) that builds the log entries (`call_doc`) and
-appends them to each mock's `CallLog` in batches, at least every `WRITE_INTERVAL` seconds, so
-a call is on disk within half a second. `flush()` waits until everything sent is written;
+(`python -m postmock_core.mock.callwriter HOME`, see `pipewriter`) that builds and encodes the
+log entries (`CallDocs`: a response many calls got is encoded once) and appends them to each
+mock's `CallLog` in batches, at least every `WRITE_INTERVAL` seconds, so a call is on disk
+within half a second. `flush()` waits until everything sent is written;
 `done()` flushes and stops the process. Calls are numbered: a writer process that dies is
 started again and resent every call it had not acknowledged, and skips those it had stored (see
 `pipewriter`); calls no process could take by the end are written by the thread itself.
@@ -71,17 +72,18 @@ def _unflat(t: Flat) -> Call:
 
 
 def write_calls(ws: Workspace, calls: list[Call], logs: dict[str, CallLog], session: str | None = None,
-                stored: dict[str, int] | None = None) -> int:
+                stored: dict[str, int] | None = None, making: CallDocs | None = None) -> int:
     """Append calls to their mocks' logs (the newest cap wins); return how many were written.
 
     With `session`, numbered calls a log already holds are skipped, and `stored` (by mock ID,
-    the highest number each log holds) is kept up to date."""
+    the highest number each log holds) is kept up to date. `making` encodes the entries
+    (a writer keeps one for every batch, so it remembers what repeats between them)."""
     stored = {} if stored is None else stored
     by_mock: dict[str, list[Call]] = {}
     for c in calls:
         by_mock.setdefault(c.mock_id, []).append(c)
     n = 0
-    making = CallDocs()
+    making = CallDocs() if making is None else making
     for mock_id, mine in by_mock.items():
         call_log = logs.get(mock_id)
         if call_log is None:
@@ -92,7 +94,7 @@ def write_calls(ws: Workspace, calls: list[Call], logs: dict[str, CallLog], sess
                 stored[mock_id] = call_log.stored_seq(session)
             mine = [c for c in mine if c.seq > stored[mock_id]]  # resent, but stored before
             writer = (session, [c.seq for c in mine], stored[mock_id])
-        docs = [making.doc(c.request, c.response, c.started, c.duration_ms, c.example_id, c.example_name, c.score,
+        docs = [making.encoded(c.request, c.response, c.started, c.duration_ms, c.example_id, c.example_name, c.score,
                            redactor=c.redactor, found=c.found, masks=c.masks) for c in mine]
         call_log.append(docs, mine[-1].cap if mine else 0, writer)
         if writer is not None and mine:
@@ -114,6 +116,7 @@ class CallSink:
         self.durable = 0
         self._stored: dict[str, int] = {}  # by mock ID: the highest call number its log holds
         self._logs: dict[str, CallLog] = {}
+        self._making = CallDocs()
         self._failing: str | None = None
 
     def handle(self, msg: tuple[Any, ...]) -> None:
@@ -130,7 +133,7 @@ class CallSink:
             return 0
         self.durable = max(self.durable, *(c.seq for c in batch))
         try:
-            written = write_calls(self.ws, batch, self._logs, self.session, self._stored)
+            written = write_calls(self.ws, batch, self._logs, self.session, self._stored, self._making)
         except Exception as e:  # noqa: BLE001 - report once per problem: the mock must keep answering
             problem = f"cannot write the call log: {e}"
             if problem != self._failing:

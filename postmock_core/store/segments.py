@@ -14,6 +14,7 @@ replacement writer exactly which of the resent documents are already stored.
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -33,7 +34,7 @@ from postmock_core.store.storage import (
 from postmock_core.store.watch import file_signature
 from postmock_core.store.workspace import make_private_dir
 
-__all__ = ["SEQ_KEY", "SegmentedStore", "WriterBatch"]
+__all__ = ["SEQ_KEY", "Encoded", "SegmentedStore", "WriterBatch"]
 
 SEQ_KEY = "_seq"
 _KEEP_WRITERS = 32  # writer sessions remembered in the state file, newest last
@@ -41,8 +42,32 @@ _KEEP_WRITERS = 32  # writer sessions remembered in the state file, newest last
 _SEGMENT = re.compile(r"seg-(\d{10})\.json")
 
 Doc = dict[str, Any]
+
+
+class Encoded(bytes):
+    """A document already encoded, as `dumps(doc, compact=True)` would: a writer that builds
+    many similar documents encodes their shared parts once (see `CallDocs`)."""
+
+
+def _entry(doc: Doc | Encoded, seq: list[Any] | None, session: bytes) -> bytes:
+    """A document's compact JSON, with `SEQ_KEY` set to `seq` when given (`session`: its first
+    item, encoded)."""
+    if not isinstance(doc, Encoded):
+        return dumps(doc if seq is None else {**doc, SEQ_KEY: seq}, compact=True)
+    if seq is None:
+        return bytes(doc)
+    # Keys sort as `dumps` sorts them only when the document's own keys sort after SEQ_KEY;
+    # either way it reads back the same.
+    mark = b'{"%b":[%b,%d]' % (SEQ_KEY.encode(), session, seq[1])
+    return mark + (b"}" if doc == b"{}" else b"," + doc[1:])
 # (writer session, the sequence number of each document, the session's last number stored before)
 WriterBatch = tuple[str, Sequence[int], int]
+
+
+def _doc(doc: Doc | Encoded, seq: list[Any] | None) -> Doc:
+    """A document as a dict, with `SEQ_KEY` set to `seq` when given."""
+    parsed: Doc = json.loads(doc) if isinstance(doc, Encoded) else doc
+    return parsed if seq is None else {**parsed, SEQ_KEY: seq}
 
 
 class SegmentedStore:
@@ -99,7 +124,7 @@ class SegmentedStore:
         return transaction(path, locked=True, compact=True, memo=self._memo, staged=staged)
 
     # -- writing ------------------------------------------------------------------------------
-    def append(self, docs: Sequence[Doc], keep_last: int | None = None,
+    def append(self, docs: Sequence[Doc | Encoded], keep_last: int | None = None,
                writer: WriterBatch | None = None) -> list[int]:
         """Store `docs`, all or none of them; return their new IDs.
 
@@ -114,9 +139,14 @@ class SegmentedStore:
             first = self.next_id()
             ids = list(range(first, first + len(docs)))
             state: dict[str, Any] = {"next_id": ids[-1] + 1}
+            marks: Sequence[list[Any] | None] = [None] * len(docs)
+            session_json = b""
             if writer is not None:
                 session, seqs, before = writer
-                docs = [{**doc, SEQ_KEY: [session, n]} for doc, n in zip(docs, seqs, strict=True)]
+                marks = [[session, int(n)] for n in seqs]
+                session_json = dumps(session, compact=True)
+                if len(marks) != len(docs):
+                    raise ValueError(f"{len(docs)} documents but {len(marks)} sequence numbers")
                 writers = {k: v for k, v in (self._state().get("writers") or {}).items() if k != session}
                 writers[session] = [before, first - 1]
                 state["writers"] = dict(list(writers.items())[-_KEEP_WRITERS:])
@@ -132,10 +162,12 @@ class SegmentedStore:
                     path = self.segment_path(ids[start])
                     if self._joined is not None:
                         entries = self._entries(path)
-                        entries.update((i, dumps(doc, compact=True)) for i, doc in zip(ids[start:stop], docs[start:stop]))
+                        entries.update((i, _entry(doc, mark, session_json)) for i, doc, mark
+                                       in zip(ids[start:stop], docs[start:stop], marks[start:stop]))
                         self._write_joined(path, entries, staged)
                     else:
-                        batch = [Document(doc, doc_id=i) for i, doc in zip(ids[start:stop], docs[start:stop])]
+                        batch = [Document(_doc(doc, mark), doc_id=i) for i, doc, mark
+                                 in zip(ids[start:stop], docs[start:stop], marks[start:stop])]
                         with self._open(path, staged) as db:
                             db.table(self.table).insert_multiple(batch)
                     start = stop

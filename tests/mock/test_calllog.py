@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import pickle
 import threading
 import time
 
 import pytest
 
-from postmock_core.history.redaction import Redactor, SecretValues
-from postmock_core.mock.calllog import NO_MATCH, CallDocs, CallLog, CallQuery, call_doc, parse_when
-from postmock_core.mock.callwriter import CallWriter
 from postmock_core.errors import PostmockError
 from postmock_core.exchange import HttpRequest, HttpResponse
+from postmock_core.history.redaction import Redactor, SecretValues
+from postmock_core.mock import calllog
+from postmock_core.mock.calllog import NO_MATCH, CallDocs, CallLog, CallQuery, call_doc, parse_when
+from postmock_core.mock.callwriter import CallWriter
+from postmock_core.store.storage import dumps
 from postmock_core.store.workspace import Workspace
 
 
@@ -33,7 +37,8 @@ def test_call_doc_shape() -> None:
 
 
 def test_call_docs_agree_with_call_doc() -> None:
-    """The batch builder remembers responses and seconds; every entry is what call_doc makes."""
+    """The batch builder remembers responses and seconds; every entry is what call_doc makes,
+    encoded as the store encodes a document."""
     making = CallDocs()
     shared = HttpResponse(200, "OK", [("Content-Type", "application/json")], b'{"token": "s3cret-env-value"}')
     masks = SecretValues(["s3cret-env-value"], mask="*****", min_length=1)
@@ -41,6 +46,8 @@ def test_call_docs_agree_with_call_doc() -> None:
     found = SecretValues()
     redacted = Redactor().request(secret_req, found=found)
     upstream = HttpResponse(200, "OK", [("X-Echo", "Bearer abcdefgh12345")], b"abcdefgh12345")
+    # A caller's body that spells out the place the response is put in, as text and as keys.
+    spelled = b'{"response":0,"score":1} "response":0,"score":'
     cases = [
         (HttpRequest("GET", path="/users/1", query=[("q", "x")]), shared, 1_700_000_000.9999996, {}),
         (HttpRequest("GET", path="/users/2"), shared, 1_700_000_001.0004, {}),
@@ -48,14 +55,58 @@ def test_call_docs_agree_with_call_doc() -> None:
         (HttpRequest("GET", path="/users/4?k=s3cret-env-value"), shared, 1_700_000_002.25, {"masks": masks}),
         (redacted, upstream, 1_700_000_059.9995, {"found": found, "redactor": Redactor()}),
         (HttpRequest("GET", path="/users/5"), shared, 1_700_000_060.0, {}),
+        (HttpRequest("POST", path='/"response":0,"score":', headers=[("X", '"response":0,"score":')], body=spelled),
+         shared, 1_700_000_061.0, {}),
+        (HttpRequest("GET", path="/caf\u00e9/\u65e5", headers=[("X-Name", "Zo\u00eb")]),
+         HttpResponse(200, "OK", [("X-Name", "\u00e9t\u00e9")], "\u00e9t\u00e9 \U0001F600".encode()), 1_700_000_062.0, {}),
     ]
     for request, response, started, extra in cases:
-        got = making.doc(request, response, started, 1.25, "ex", "name", 1.0, **extra)
-        assert got == call_doc(request, response, started, 1.25, "ex", "name", 1.0, **extra)
-    masked = making.doc(cases[2][0], shared, 1.0, 1.0, "ex", "name", 1.0, masks=masks)
+        for score in (1.0, None, 87.5):
+            got = making.encoded(request, response, started, 1.25, "ex", "name", score, **extra)
+            assert got == dumps(call_doc(request, response, started, 1.25, "ex", "name", score, **extra),
+                                compact=True)
+    masked = json.loads(making.encoded(cases[2][0], shared, 1.0, 1.0, "ex", "name", 1.0, masks=masks))
     assert "s3cret-env-value" not in str(masked) and "*****" in str(masked)
-    assert "abcdefgh12345" not in str(making.doc(redacted, upstream, 1.0, 1.0, None, None, None,
-                                                  found=found, redactor=Redactor()))
+    assert b"abcdefgh12345" not in making.encoded(redacted, upstream, 1.0, 1.0, None, None, None,
+                                                  found=found, redactor=Redactor())
+
+
+def test_call_docs_remember_a_response_by_content_within_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Calls reach the writer as copies: a response is remembered by its headers and body, not
+    by identity. What is remembered stays bounded, and a large body is never kept."""
+    making = CallDocs()
+    request = HttpRequest("GET", path="/users/1")
+    one = HttpResponse(200, "OK", [("Content-Type", "text/plain")], b"one")
+
+    def entry(response: HttpResponse) -> bytes:
+        got = making.encoded(request, response, 1_700_000_000.5, 1.0, "ex", "name", 1.0)
+        assert got == dumps(call_doc(request, response, 1_700_000_000.5, 1.0, "ex", "name", 1.0), compact=True)
+        return got
+
+    entry(one)
+    entry(pickle.loads(pickle.dumps(one)))
+    entry(HttpResponse(404, "Not Found", [("Content-Type", "text/plain")], b"one"))  # the status is kept apart
+    assert len(making._responses) == 1
+    entry(HttpResponse(200, "OK", [("Content-Type", "text/plain")], b"x" * (calllog.REMEMBER_BODY + 1)))
+    assert len(making._responses) == 1
+    monkeypatch.setattr(calllog, "REMEMBER_RESPONSES", 3)
+    for i in range(10):
+        entry(HttpResponse(200, "OK", [("X-N", str(i))], b"same"))
+    assert 1 <= len(making._responses) <= 3
+
+
+def test_call_docs_with_bytes_that_are_not_utf8() -> None:
+    """A header sent as Latin-1 reaches the log as lone surrogates, which are written as JSON
+    escapes; an entry then reads back as what call_doc makes, whichever part holds them."""
+    making = CallDocs()
+    latin = b"caf\xe9".decode("utf-8", "surrogateescape")
+    plain_request = HttpRequest("GET", path="/a", headers=[("X-Name", "plain")])
+    odd_request = HttpRequest("GET", path="/a", headers=[("X-Name", latin)])
+    plain = HttpResponse(200, "OK", [("X-Name", "\u00e9t\u00e9")], b"ok")
+    odd = HttpResponse(200, "OK", [("X-Name", latin)], b"ok")
+    for request, response in [(odd_request, plain), (plain_request, odd), (odd_request, odd)]:
+        got = making.encoded(request, response, 1_700_000_000.5, 1.0, "ex", "name", 1.0)
+        assert json.loads(got) == call_doc(request, response, 1_700_000_000.5, 1.0, "ex", "name", 1.0)
 
 
 def test_cap_keeps_the_newest(workspace: Workspace) -> None:
