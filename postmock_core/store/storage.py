@@ -166,14 +166,22 @@ def dumps(data: Any, compact: bool = False) -> bytes:
     Compact output uses the C encoder (indenting falls back to pure Python), which matters
     for large, often rewritten files such as history segments.
     """
-    style: dict[str, Any] = {"separators": (",", ":")} if compact else {"indent": 1}
     try:
-        return json.dumps(data, sort_keys=True, ensure_ascii=False, **style).encode("utf-8")
+        if compact:
+            return _COMPACT.encode(data).encode("utf-8")
+        return json.dumps(data, sort_keys=True, ensure_ascii=False, indent=1).encode("utf-8")
     except UnicodeEncodeError:
         # Bytes that are not UTF-8 (a header sent as Latin-1, say) reach us as lone surrogates
         # (surrogateescape) and cannot be written as UTF-8: as JSON escapes they can, and they
         # read back as the same strings.
-        return json.dumps(data, sort_keys=True, ensure_ascii=True, **style).encode("ascii")
+        if compact:
+            return _COMPACT_ASCII.encode(data).encode("ascii")
+        return json.dumps(data, sort_keys=True, ensure_ascii=True, indent=1).encode("ascii")
+
+
+# Made once: `json.dumps` with options makes a new encoder for every call.
+_COMPACT = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+_COMPACT_ASCII = json.JSONEncoder(sort_keys=True, ensure_ascii=True, separators=(",", ":"))
 
 
 def read_json(path: Path, loads: Callable[[bytes], Any] = json.loads) -> Any | None:
