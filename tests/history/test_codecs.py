@@ -46,7 +46,7 @@ def test_a_bomb_stops_at_the_limit(coding: str) -> None:
         decode(bomb, coding, limit=1 << 20)
 
 
-@pytest.mark.parametrize(("body", "coding"), [(b"not gzip", "gzip"), (gzip.compress(TEXT)[:-9], "gzip"),
+@pytest.mark.parametrize(("body", "coding"), [(b"not gzip", "gzip"), (gzip.compress(TEXT, mtime=0)[:-9], "gzip"),
                                               (b"\x00garbage", "br"), (b"junk", "zstd"), (b"x", "compress")])
 def test_a_body_that_does_not_decode_is_a_value_error(body: bytes, coding: str) -> None:
     with pytest.raises(ValueError) as info:
