@@ -213,7 +213,7 @@ class ChildWriter:
         if time.monotonic() - self._spawned < RESPAWN_DELAY:
             return False  # it died young: wait rather than restart it in a tight loop
         self._spawned = time.monotonic()
-        package_root = str(Path(__file__).resolve().parent.parent)
+        package_root = str(Path(__file__).resolve().parents[2])  # the folder holding postmock_core
         env = dict(os.environ)
         # The proxy may have found postmock_core through sys.path alone (a plain checkout).
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import shutil
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -33,6 +36,9 @@ class LineSink:
             os._exit(3)
         elif msg[0] == "optimize":
             self.pending.append(f"optimize={sys.flags.optimize}")
+        elif msg[0] == "where":
+            import postmock_core
+            self.pending.append(postmock_core.__file__)
         else:
             self.pending.append(msg[1])
     def write(self):
@@ -140,6 +146,27 @@ def test_the_child_runs_optimised_when_asked(out, children):
     for child in (plain, optimised):
         assert child.send(pickle.dumps(("optimize",))) and flush(child) == 1
     assert [text for _, text in written(out)] == ["optimize=0", "optimize=1"]
+
+
+def test_the_child_runs_the_code_of_the_process_that_started_it(out, tmp_path):
+    """A proxy may find postmock through sys.path alone (`mitmdump -s addons/record.py` in a
+    plain checkout): its writer child must import that same code, not an installed copy."""
+    checkout = tmp_path / "checkout"
+    shutil.copytree(Path(pipewriter.__file__).parents[1], checkout / "postmock_core",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    script = f"""
+import logging, pickle, sys
+sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f).lower()]
+sys.path.insert(0, {str(checkout)!r})
+from postmock_core.store.pipewriter import ChildWriter, flush_request, wait_flushed
+child = ChildWriter({SINK!r}, {str(out)!r}, "60", what="test writer", logger=logging.getLogger("t"))
+token, message = flush_request()
+assert child.send(pickle.dumps(("where",)) + message) and wait_flushed(token, 30) == 1
+child.close(10)
+"""
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60, cwd=tmp_path)
+    [(_, where)] = written(out)
+    assert Path(where).is_relative_to(checkout), where
 
 
 def test_the_child_ignores_ctrl_c(out, children):
