@@ -81,11 +81,15 @@ class CallDocs:
                                           redactor=redactor, found=found, masks=masks, when=self.time(started)),
                                  compact=True))
         key = (tuple(response.headers), response.body, id(masks))
-        kept = self._responses.get(key)
+        remember = len(response.body) <= REMEMBER_BODY
+        try:
+            kept = self._responses.get(key) if remember else None
+        except TypeError:  # a header pair given as a list: encoded every time
+            kept, remember = None, False
         if kept is None:
             shown = log_view(request, response, None, None, masks)[1] if masks else response
             kept = (masks, dumps(_message_doc(shown), compact=True))
-            if len(response.body) <= REMEMBER_BODY:
+            if remember:
                 if len(self._responses) >= REMEMBER_RESPONSES or self._held > REMEMBER_BYTES:
                     self._responses.clear()
                     self._held = 0

@@ -43,6 +43,9 @@ _SEGMENT = re.compile(r"seg-(\d{10})\.json")
 
 Doc = dict[str, Any]
 
+# (writer session, the sequence number of each document, the session's last number stored before)
+WriterBatch = tuple[str, Sequence[int], int]
+
 
 class Encoded(bytes):
     """A document already encoded, as `dumps(doc, compact=True)` would: a writer that builds
@@ -60,8 +63,6 @@ def _entry(doc: Doc | Encoded, seq: list[Any] | None, session: bytes) -> bytes:
     # either way it reads back the same.
     mark = b'{"%b":[%b,%d]' % (SEQ_KEY.encode(), session, seq[1])
     return mark + (b"}" if doc == b"{}" else b"," + doc[1:])
-# (writer session, the sequence number of each document, the session's last number stored before)
-WriterBatch = tuple[str, Sequence[int], int]
 
 
 def _doc(doc: Doc | Encoded, seq: list[Any] | None) -> Doc:

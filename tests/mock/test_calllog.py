@@ -93,6 +93,7 @@ def test_call_docs_remember_a_response_by_content_within_bounds(monkeypatch: pyt
     for i in range(10):
         entry(HttpResponse(200, "OK", [("X-N", str(i))], b"same"))
     assert 1 <= len(making._responses) <= 3
+    entry(HttpResponse(200, "OK", [["X-Listed", "pair"]], b"same"))  # type: ignore[list-item]
 
 
 def test_call_docs_with_bytes_that_are_not_utf8() -> None:
