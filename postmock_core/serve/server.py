@@ -46,6 +46,11 @@ BACKLOG = 2048
 # Keep-alive connections idle this long are closed (uvicorn's default is 5 s; load tools and
 # browsers reuse connections across pauses longer than that).
 KEEP_ALIVE = 30
+# A request's line and headers must arrive within this many seconds of its first byte (or of
+# the connection, for its first request): a client that trickles them is answered 408 and cut
+# off, and a connection that sends nothing is closed, so that slow clients cannot hold every
+# connection the process can open.
+HEAD_TIMEOUT = 30.0
 
 
 # Allocations between young-generation collections in a serving process (CPython's default
@@ -188,9 +193,16 @@ class _Protocol(HttpToolsProtocol):
 
     _fresh = True  # the next bytes begin a request line
     _start = b""  # the start of a request line that came without its end, held until it comes
+    _in_head = True  # the line and headers of the request to come are not all in yet
+    _head_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(_JoinedWrites(transport, self.loop))  # type: ignore[arg-type]
+        self._head_timer = self.loop.call_later(HEAD_TIMEOUT, self._head_too_slow)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_head_timer()
+        super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         if self._fresh:
@@ -199,10 +211,34 @@ class _Protocol(HttpToolsProtocol):
             line_end = data.find(b"\n")
             if line_end < 0 and len(data) <= _LINE_HELD:
                 self._start = data  # a request line cut between two reads: escaped once whole
+                self._start_head_timer()
                 return
             if line_end > 0 and not data[:line_end].isascii():
                 data = _HIGH.sub(_escape_high, data[:line_end]) + data[line_end:]
         super().data_received(data)
+        if self._in_head and not self._fresh:
+            self._start_head_timer()  # a head that came in pieces (most come whole: no timer)
+
+    def _start_head_timer(self) -> None:
+        if self._head_timer is None:
+            self._head_timer = self.loop.call_later(HEAD_TIMEOUT, self._head_too_slow)
+
+    def _stop_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_too_slow(self) -> None:
+        self._head_timer = None
+        if not self._in_head or self.transport.is_closing():
+            return
+        if self.cycle is not None and not self.cycle.response_complete:
+            self._start_head_timer()  # the next request waits behind one being answered
+        elif self._fresh and not self._start:
+            self.transport.close()  # nothing sent at all (a browser's spare connection): no answer
+        else:
+            self._send_error(408, "Request Timeout", "requestTimeoutError",
+                             f"The request's line and headers did not all arrive within {HEAD_TIMEOUT:g} s")
 
     def on_message_begin(self) -> None:
         self._fresh = False
@@ -211,17 +247,24 @@ class _Protocol(HttpToolsProtocol):
     def send_400_response(self, msg: str) -> None:
         """What the parser refused (a NUL in a header, both Content-Length and Transfer-Encoding)
         is answered in Postman's error shape, as every other error of a mock, not as plain text."""
-        body = json.dumps(error_body("badRequestError", f"{msg} The request is not valid HTTP/1.1; postmock "
-                                     "answered nothing from the collection.", "Bad Request")).encode()
-        head = [b"HTTP/1.1 400 Bad Request\r\n"]
-        for name, value in self.server_state.default_headers:
-            head += (name, b": ", value, b"\r\n")
+        self._send_error(400, "Bad Request", "badRequestError", f"{msg} The request is not valid HTTP/1.1")
+
+    def _send_error(self, status: int, reason: str, name: str, msg: str) -> None:
+        """Answer in Postman's error shape and close the connection."""
+        self._stop_head_timer()
+        body = json.dumps(error_body(name, f"{msg}; postmock answered nothing from the collection.",
+                                     reason)).encode()
+        head = [b"HTTP/1.1 %d %s\r\n" % (status, reason.encode())]
+        for name_, value in self.server_state.default_headers:
+            head += (name_, b": ", value, b"\r\n")
         head.append(b"content-type: application/json; charset=utf-8\r\naccess-control-allow-origin: *\r\n"
                     b"content-length: %d\r\nconnection: close\r\n\r\n" % len(body))
         self.transport.write(b"".join(head) + body)
         self.transport.close()
 
     def on_headers_complete(self) -> None:
+        self._in_head = False
+        self._stop_head_timer()
         super().on_headers_complete()
         cycle = self.cycle
         if type(cycle) is RequestResponseCycle:  # made just now; its task has not run yet
@@ -229,6 +272,7 @@ class _Protocol(HttpToolsProtocol):
 
     def on_message_complete(self) -> None:
         self._fresh = True
+        self._in_head = True  # what comes next is a new request's head
         super().on_message_complete()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -16,6 +18,7 @@ from postmock_core.errors import PostmockError
 from postmock_core.mock.calllog import CallLog
 from postmock_core.serve.app import request_from_scope, split_host
 from postmock_core.serve.inprocess import serve_mock
+from postmock_core.serve import server
 from postmock_core.serve.server import BackgroundEngine
 from postmock_core.serve.workers import worker_count
 from postmock_core.store.workspace import Workspace
@@ -198,3 +201,64 @@ def test_a_request_the_parser_refuses_is_a_json_400_in_postmans_shape(request_by
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400 ") and b"content-type: application/json" in head
     assert json.loads(body)["error"]["name"] == "badRequestError"
+
+
+def _read_all(s: socket.socket) -> bytes:
+    data = b""
+    while chunk := s.recv(65536):
+        data += chunk
+    return data
+
+
+def test_a_client_that_trickles_its_head_is_answered_408_and_cut_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Slow clients cannot hold connections: a request's line and headers must all arrive within
+    HEAD_TIMEOUT of its first byte (of the connection, for its first request). A connection
+    that sends nothing at all is closed without an answer."""
+    monkeypatch.setattr(server, "HEAD_TIMEOUT", 0.5)
+
+    async def slow_ok(scope, receive, send):  # type: ignore[no-untyped-def]
+        if scope["path"] == "/slow":
+            await asyncio.sleep(1.0)  # longer than the head timeout: the head came in time
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    engine = BackgroundEngine()
+    try:
+        port = engine.open(0, slow_ok)
+        with (socket.create_connection(("127.0.0.1", port), timeout=10) as silent,
+              socket.create_connection(("127.0.0.1", port), timeout=10) as trickling):
+            started = time.monotonic()
+            trickling.sendall(b"GET / HTTP/1.1\r\n")
+            for _ in range(8):  # a header byte every 0.2 s: 1.6 s in all, never finished
+                time.sleep(0.2)
+                with contextlib.suppress(OSError):
+                    trickling.sendall(b"X")
+            head, _, body = _read_all(trickling).partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 408 ") and b"connection: close" in head, head
+            assert json.loads(body)["error"]["name"] == "requestTimeoutError"
+            assert _read_all(silent) == b""
+            assert time.monotonic() - started < 5
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as later:
+            # The second request of a kept-alive connection, trickled.
+            later.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert later.recv(65536).endswith(b"ok")
+            later.sendall(b"GET / HTTP/1.1\r\n")
+            for _ in range(8):
+                time.sleep(0.2)
+                with contextlib.suppress(OSError):
+                    later.sendall(b"X")
+            assert _read_all(later).startswith(b"HTTP/1.1 408 ")
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as kept:
+            # Idle longer than the head timeout between two calls, then a head in two pieces,
+            # then an answer that takes longer than the head timeout.
+            kept.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            first = kept.recv(65536)
+            time.sleep(1.0)
+            kept.sendall(b"GET /slow HTTP/1.1\r\nHost: x\r\n")
+            time.sleep(0.2)
+            kept.sendall(b"Connection: close\r\n\r\n")
+            second = _read_all(kept)
+    finally:
+        engine.stop()
+    assert first.startswith(b"HTTP/1.1 200 ") and first.endswith(b"ok")
+    assert second.startswith(b"HTTP/1.1 200 ") and second.endswith(b"ok")
