@@ -42,7 +42,6 @@ _KEEP_WRITERS = 32  # writer sessions remembered in the state file, newest last
 _SEGMENT = re.compile(r"seg-(\d{10})\.json")
 
 Doc = dict[str, Any]
-
 # (writer session, the sequence number of each document, the session's last number stored before)
 WriterBatch = tuple[str, Sequence[int], int]
 
@@ -52,16 +51,15 @@ class Encoded(bytes):
     many similar documents encodes their shared parts once (see `CallDocs`)."""
 
 
-def _entry(doc: Doc | Encoded, seq: list[Any] | None, session: bytes) -> bytes:
-    """A document's compact JSON, with `SEQ_KEY` set to `seq` when given (`session`: its first
-    item, encoded)."""
+def _entry(doc: Doc | Encoded, seq: list[Any] | None) -> bytes:
+    """A document's compact JSON, with `SEQ_KEY` set to `seq` when given."""
     if not isinstance(doc, Encoded):
         return dumps(doc if seq is None else {**doc, SEQ_KEY: seq}, compact=True)
     if seq is None:
         return bytes(doc)
     # Keys sort as `dumps` sorts them only when the document's own keys sort after SEQ_KEY;
     # either way it reads back the same.
-    mark = b'{"%b":[%b,%d]' % (SEQ_KEY.encode(), session, seq[1])
+    mark = b'{"%b":%b' % (SEQ_KEY.encode(), dumps(seq, compact=True))
     return mark + (b"}" if doc == b"{}" else b"," + doc[1:])
 
 
@@ -141,11 +139,9 @@ class SegmentedStore:
             ids = list(range(first, first + len(docs)))
             state: dict[str, Any] = {"next_id": ids[-1] + 1}
             marks: Sequence[list[Any] | None] = [None] * len(docs)
-            session_json = b""
             if writer is not None:
                 session, seqs, before = writer
-                marks = [[session, int(n)] for n in seqs]
-                session_json = dumps(session, compact=True)
+                marks = [[session, n] for n in seqs]
                 if len(marks) != len(docs):
                     raise ValueError(f"{len(docs)} documents but {len(marks)} sequence numbers")
                 writers = {k: v for k, v in (self._state().get("writers") or {}).items() if k != session}
@@ -163,7 +159,7 @@ class SegmentedStore:
                     path = self.segment_path(ids[start])
                     if self._joined is not None:
                         entries = self._entries(path)
-                        entries.update((i, _entry(doc, mark, session_json)) for i, doc, mark
+                        entries.update((i, _entry(doc, mark)) for i, doc, mark
                                        in zip(ids[start:stop], docs[start:stop], marks[start:stop]))
                         self._write_joined(path, entries, staged)
                     else:
