@@ -135,10 +135,15 @@ def _raw_exchange(port: int, *pieces: bytes) -> bytes:
         for piece in pieces:
             s.sendall(piece)
             time.sleep(0.05)  # each piece its own read on the other side
-        chunks = []
-        while chunk := s.recv(65536):
-            chunks.append(chunk)
-    return b"".join(chunks)
+        return _read_all(s)
+
+
+def _read_all(s: socket.socket) -> bytes:
+    """What a socket receives until the other side closes."""
+    data = b""
+    while chunk := s.recv(65536):
+        data += chunk
+    return data
 
 
 @pytest.mark.parametrize("pieces", [
@@ -201,13 +206,6 @@ def test_a_request_the_parser_refuses_is_a_json_400_in_postmans_shape(request_by
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400 ") and b"content-type: application/json" in head
     assert json.loads(body)["error"]["name"] == "badRequestError"
-
-
-def _read_all(s: socket.socket) -> bytes:
-    data = b""
-    while chunk := s.recv(65536):
-        data += chunk
-    return data
 
 
 def test_a_client_that_trickles_its_head_is_answered_408_and_cut_off(monkeypatch: pytest.MonkeyPatch) -> None:
