@@ -151,8 +151,7 @@ class CallWriter:
         self.ws = ws
         self.use_process = use_process
         self.dropped = 0
-        self._queue: deque[Flat] = deque()
-        self._lock = threading.Lock()
+        self._queue: deque[Flat] = deque(maxlen=QUEUE_CAP)
         self._send_lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -177,11 +176,10 @@ class CallWriter:
         item = (mock_id, cap, request.method, request.scheme, request.host, request.port, request.path,
                 request.query, request.headers, request.body, request.http_version, response, started,
                 duration_ms, example_id, example_name, score, redactor, found, masks, next(self._seq))
-        with self._lock:
-            if len(self._queue) >= QUEUE_CAP:
-                self._queue.popleft()
-                self.dropped += 1
-            self._queue.append(item)
+        queue = self._queue
+        if len(queue) == queue.maxlen:
+            self.dropped += 1
+        queue.append(item)  # atomic: a full queue drops its oldest call
         if self._thread is None:
             self.start()
 
@@ -207,8 +205,8 @@ class CallWriter:
 
         The process keeps calls until they are stored; True when `extra` reached it."""
         with self._send_lock:
-            with self._lock:
-                batch, self._queue = list(self._queue), deque()
+            queue = self._queue  # one taker (this lock); `add` appends meanwhile
+            batch = [queue.popleft() for _ in range(len(queue))]
             if not batch and not extra:
                 return False
             if self._proc is None:

@@ -12,7 +12,7 @@ import pytest
 from postmock_core.errors import PostmockError
 from postmock_core.exchange import HttpRequest, HttpResponse
 from postmock_core.history.redaction import Redactor, SecretValues
-from postmock_core.mock import calllog
+from postmock_core.mock import calllog, callwriter
 from postmock_core.mock.calllog import NO_MATCH, CallDocs, CallLog, CallQuery, call_doc, parse_when
 from postmock_core.mock.callwriter import CallWriter
 from postmock_core.store.storage import dumps
@@ -184,6 +184,32 @@ def test_writer_survives_its_process_dying(workspace: Workspace) -> None:
     writer.add("mock-a", 10, HttpRequest(method="GET"), HttpResponse(status=200), 2.0, 0.1)
     writer.done()  # the batch is written by a new process or, failing that, by the thread
     assert CallLog(workspace, "mock-a").count() == 2
+
+
+def test_writer_queue_drops_its_oldest_calls_when_full(workspace: Workspace,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(callwriter, "QUEUE_CAP", 3)
+    monkeypatch.setattr(callwriter, "SEND_INTERVAL", 60.0)  # nothing is taken until done()
+    writer = CallWriter(workspace, use_process=False)
+    for i in range(5):
+        writer.add("mock-a", 10, HttpRequest(method="GET", path=f"/{i}"), HttpResponse(status=200), 1.0 + i, 0.1)
+    assert writer.dropped == 2
+    writer.done()
+    assert sorted(d["path"] for _, d in CallLog(workspace, "mock-a").query()) == ["/2", "/3", "/4"]
+
+
+def test_writer_loses_no_call_added_while_it_takes_them(workspace: Workspace,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(callwriter, "SEND_INTERVAL", 0.0005)  # the sender takes calls all the time
+    writer = CallWriter(workspace, use_process=False)
+    req, resp = HttpRequest(method="GET"), HttpResponse(status=200)
+    for i in range(3000):
+        writer.add("mock-a", 5000, req, resp, 1.0 + i, 0.1)
+        if i % 50 == 0:
+            time.sleep(0.0005)  # let the sender run between adds
+    writer.done()
+    assert writer.dropped == 0
+    assert CallLog(workspace, "mock-a").count() == 3000
 
 
 def test_parse_when() -> None:
