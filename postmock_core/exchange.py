@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -21,6 +22,7 @@ __all__ = [
     "Headers",
     "HttpRequest",
     "HttpResponse",
+    "SharedHeaders",
     "body_from_doc",
     "body_to_doc",
     "format_time",
@@ -51,9 +53,41 @@ def _quote(text: str) -> str:
     return quote(wire_bytes(text), safe="/:@!$'()*,;=")
 
 
+class SharedHeaders(list[tuple[str, str]]):
+    """Header lines that every call sending the same ones shares (a server meets the same few
+    sets again and again), so what is learnt of them is learnt once: each name's first value,
+    whether a name asks the mock for an example (`x-mock-*`), and the redactor that found
+    every line clean. Never changed once made: copy them to change them.
+
+    It pickles as a plain list.
+    """
+
+    __slots__ = ("clean_for", "first", "x_mock")
+
+    def __init__(self, lines: Iterable[tuple[str, str]]) -> None:
+        super().__init__(lines)
+        first: dict[str, str] = {}
+        for k, v in self:
+            first.setdefault(k.lower(), v)
+        self.first = first
+        self.x_mock = any(k.startswith("x-mock-") for k in first)
+        self.clean_for: object = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (list, (list(self),))
+
+    def _unchanged(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("shared header lines are never changed: copy them (list(...)) to change them")
+
+    append = extend = insert = remove = pop = clear = sort = reverse = _unchanged  # type: ignore[assignment]
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _unchanged  # type: ignore[assignment]
+
+
 def header(headers: Headers, name: str, default: str | None = None) -> str | None:
     """The first value of header `name` (case-insensitive)."""
     lname = name.lower()
+    if type(headers) is SharedHeaders:
+        return headers.first.get(lname, default)
     for k, v in headers:
         if k.lower() == lname:
             return v

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from postmock_core.exchange import HttpRequest, HttpResponse
+from postmock_core.exchange import HttpRequest, HttpResponse, SharedHeaders
 from postmock_core.matching.examples import Example
 from postmock_core.matching.matcher import Matcher, MatchOptions, MatchResult
 from postmock_core.mock.privacy import environment_masks
@@ -122,6 +122,8 @@ def _plain(request: HttpRequest) -> bool:
     """No body and no x-mock-* header: the match then depends on method, path and query only."""
     if request.body:
         return False
+    if type(request.headers) is SharedHeaders:
+        return not request.headers.x_mock
     for k, _ in request.headers:
         if k[:7].lower() == "x-mock-":
             return False

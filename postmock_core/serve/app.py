@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
-from postmock_core.exchange import HttpRequest, wire_bytes
+from postmock_core.exchange import HttpRequest, SharedHeaders, wire_bytes
 from postmock_core.history.codecs import REQUEST_LIMIT, decode
 from postmock_core.mock.replies import MOCK_HEADERS
 from postmock_core.mock.runtime import MockRuntime
@@ -51,42 +51,73 @@ def split_host(value: str) -> tuple[str, int | None]:
     return value, None
 
 
-def request_from_scope(scope: Scope, body: bytes) -> HttpRequest:
-    """The core request for an ASGI HTTP scope; host and port come from the caller's Host header."""
-    headers = []
-    host_value = encoding = None
-    for k, v in scope["headers"]:
-        line = (_text(k), _text(v))
-        headers.append(line)
-        if host_value is None and k == b"host":
-            host_value = line[1]
-        elif encoding is None and k == b"content-encoding":
-            encoding = line[1]
-    host, port = split_host(host_value.strip()) if host_value is not None else ("", None)
+class _Head(NamedTuple):
+    """What a request's header lines say, worked out once for every call that sends the same ones."""
+
+    headers: SharedHeaders
+    host: str  # from the Host header ("" when there is none)
+    port: int | None  # from the Host header
+    encoding: str | None  # Content-Encoding
+    announces_body: bool  # a Content-Length other than 0, or Transfer-Encoding
+
+
+# By the header lines exactly as they came (bytes): a client sends the same few sets over and
+# over. Bounded: a client whose lines differ on every call (a request ID, say) starts it again.
+_HEADS: dict[tuple[tuple[bytes, bytes], ...], _Head] = {}
+_HEADS_CAP = 1024
+
+
+def _head(raw: list[tuple[bytes, bytes]]) -> _Head:
+    key = tuple(raw)
+    got = _HEADS.get(key)
+    if got is None:
+        headers = []
+        host_value = encoding = None
+        announces = False
+        for k, v in raw:
+            line = (_text(k), _text(v))
+            headers.append(line)
+            if host_value is None and k == b"host":
+                host_value = line[1]
+            elif encoding is None and k == b"content-encoding":
+                encoding = line[1]
+            if (k == b"content-length" and v.strip() != b"0") or k == b"transfer-encoding":
+                announces = True
+        host, port = split_host(host_value.strip()) if host_value is not None else ("", None)
+        got = _Head(SharedHeaders(headers), host, port, encoding, announces)
+        if len(_HEADS) >= _HEADS_CAP:
+            _HEADS.clear()
+        _HEADS[key] = got
+    return got
+
+
+def request_from_scope(scope: Scope, body: bytes, head: _Head | None = None) -> HttpRequest:
+    """The core request for an ASGI HTTP scope; host and port come from the caller's Host header.
+    `head`: what `_head` gave for the scope's header lines, when already known."""
+    if head is None:
+        head = _head(scope["headers"])
+    headers: list[tuple[str, str]] = head.headers
+    host, port = head.host, head.port
     if not host:  # HTTP/1.0 without Host: where the call arrived
         server = scope.get("server") or ("127.0.0.1", 80)
         host, port = str(server[0]), int(server[1])
     if port is None:
         port = 443 if scope["scheme"] == "https" else 80
-    if encoding is not None and body:
+    if head.encoding is not None and body:
         try:
-            body = decode(body, encoding, REQUEST_LIMIT)
+            body = decode(body, head.encoding, REQUEST_LIMIT)
         except ValueError:
             pass  # a coding we cannot undo, or a bomb: match the bytes as they came
         else:
             headers = [(hk, hv) for hk, hv in headers if hk.lower() != "content-encoding"]
     qs = scope.get("query_string") or b""
-    return HttpRequest(
-        method=scope["method"],
-        scheme=scope["scheme"],
-        host=host,
-        port=port,
-        path=_text(scope.get("raw_path") or scope["path"].encode()) or "/",
-        query=parse_qsl(_text(qs), keep_blank_values=True) if qs else [],
-        headers=headers,
-        body=body,
-        http_version=f"HTTP/{scope.get('http_version', '1.1')}",
-    )
+    return HttpRequest(scope["method"], scope["scheme"], host, port,
+                       _text(scope.get("raw_path") or scope["path"].encode()) or "/",
+                       parse_qsl(_text(qs), keep_blank_values=True) if qs else [], headers, body,
+                       _VERSIONS.get(scope.get("http_version", "1.1")) or f"HTTP/{scope.get('http_version', '1.1')}")
+
+
+_VERSIONS = {"1.1": "HTTP/1.1", "1.0": "HTTP/1.0", "2": "HTTP/2"}
 
 
 # Headers the replies kept for reuse share (CORS, Vary, an API's Content-Type), each encoded
@@ -119,14 +150,6 @@ def wire_reply_headers(reply: Reply) -> list[tuple[bytes, bytes]]:
     return made if type(made) is WireHeaders else sendable(made)
 
 
-def _announces_body(scope: Scope) -> bool:
-    """Whether a body follows the head: HTTP/1.1 sends one only with a length or chunked."""
-    for k, v in scope["headers"]:
-        if (k == b"content-length" and v.strip() != b"0") or k == b"transfer-encoding":
-            return True
-    return scope.get("http_version") == "2"  # HTTP/2 frames its body on its own
-
-
 async def _read_body(receive: Receive) -> bytes | None:
     """The request body; None when the caller hung up before sending all of it."""
     message = await receive()
@@ -157,10 +180,15 @@ class MockApp:
         if scope["type"] != "http":
             await _not_http(scope, receive, send)
             return
-        body = await _read_body(receive) if _announces_body(scope) else b""
-        if body is None:
-            return  # nobody is left to answer: the call was not made, so it is not logged
-        reply = await self.service.answer(self.runtime, request_from_scope(scope, body))
+        head = _head(scope["headers"])
+        # HTTP/1.1 sends a body only with a length or chunked; HTTP/2 frames its body on its own.
+        if head.announces_body or scope.get("http_version") == "2":
+            body = await _read_body(receive)
+            if body is None:
+                return  # nobody is left to answer: the call was not made, so it is not logged
+        else:
+            body = b""
+        reply = await self.service.answer(self.runtime, request_from_scope(scope, body, head))
         headers = reply.wire
         if headers is None:
             headers = reply.wire = wire_reply_headers(reply)

@@ -6,8 +6,14 @@ import json
 
 import pytest
 
-from postmock_core.exchange import Exchange, HttpRequest, HttpResponse
-from postmock_core.history.redaction import DEFAULT_HEADERS, DEFAULT_KEYS, PLACEHOLDER, Redactor, SecretValues
+from postmock_core.exchange import Exchange, HttpRequest, HttpResponse, SharedHeaders
+from postmock_core.history.redaction import (
+    DEFAULT_HEADERS,
+    DEFAULT_KEYS,
+    PLACEHOLDER,
+    Redactor,
+    SecretValues,
+)
 
 R = Redactor()
 
@@ -150,6 +156,21 @@ def test_header_lines_found_clean_are_remembered_per_rules() -> None:
         assert found.values == {"abcdef123456"}
     stricter = Redactor.build(headers=["accept"])
     assert stricter.request(HttpRequest("GET", path="/a", headers=plain)).headers[1][1] != "application/json"
+
+
+def test_shared_header_lines_found_clean_by_one_redactor_are_looked_at_again_by_another() -> None:
+    lines = SharedHeaders([("Host", "api.example.com"), ("X-Session", "abcdef123456")])
+    call = HttpRequest("GET", path="/users/1", headers=lines)
+    lenient = Redactor()
+    lenient.request(call)  # nothing in them is secret by its rules: now known clean
+    assert lenient.is_plain(call) and lenient.is_plain(HttpRequest("GET", path="/users/2", headers=lines))
+    assert lines.clean_for is lenient
+    strict = Redactor.build(headers=["x-session"])
+    found = SecretValues()
+    assert not strict.is_plain(call)
+    assert "abcdef123456" not in repr(strict.request(call, found=found).headers) and found.values
+    assert lenient.is_plain(call) and not lenient.is_plain(HttpRequest("GET", path="/a", query=[("q", "1")],
+                                                                         headers=lines))
 
 
 @pytest.mark.parametrize("change", [

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import json
 import os
+import pickle
 import socket
 import time
 
@@ -15,10 +17,11 @@ from support.mockkit import make_mock, postmock, users_collection
 from support.procs import free_port, wait_until
 
 from postmock_core.errors import PostmockError
+from postmock_core.exchange import SharedHeaders
 from postmock_core.mock.calllog import CallLog
+from postmock_core.serve import server
 from postmock_core.serve.app import request_from_scope, split_host
 from postmock_core.serve.inprocess import serve_mock
-from postmock_core.serve import server
 from postmock_core.serve.server import BackgroundEngine
 from postmock_core.serve.workers import worker_count
 from postmock_core.store.workspace import Workspace
@@ -109,6 +112,36 @@ def test_request_from_scope_keeps_the_raw_path_query_and_callers_host() -> None:
     assert r.header("X-K") == "v" and r.http_version == "HTTP/1.1"
     no_host = request_from_scope({**scope, "headers": []}, b"")
     assert (no_host.host, no_host.port) == ("127.0.0.1", 7301)
+
+
+def test_calls_sending_the_same_header_lines_share_them_and_what_they_say() -> None:
+    scope = {"type": "http", "method": "GET", "scheme": "http", "http_version": "1.1", "path": "/a",
+             "raw_path": b"/a", "query_string": b"", "server": ("127.0.0.1", 7301),
+             "headers": [(b"host", b"mock.test:81"), (b"x-mock-response-name", b"Two"), (b"x-k", b"v1"),
+                         (b"X-K", b"v2")]}
+    first, again = request_from_scope(scope, b""), request_from_scope({**scope, "path": "/b", "raw_path": b"/b"}, b"")
+    assert type(first.headers) is SharedHeaders and first.headers is again.headers
+    assert (again.host, again.port, again.path) == ("mock.test", 81, "/b")
+    assert first.header("x-k") == "v1" and first.header("X-MOCK-RESPONSE-NAME") == "Two"
+    assert first.header("absent", "d") == "d" and first.headers.x_mock
+    with pytest.raises(TypeError, match="never changed"):
+        first.headers.append(("x-more", "1"))
+    with pytest.raises(TypeError):
+        first.headers[0] = ("host", "elsewhere")
+    assert type(pickle.loads(pickle.dumps(first.headers))) is list
+    assert pickle.loads(pickle.dumps(first)).headers == list(first.headers)
+    other = request_from_scope({**scope, "headers": [(b"host", b"mock.test:82")]}, b"")
+    assert other.port == 82 and not other.headers.x_mock and other.headers is not first.headers
+    # Without a Host header the call's own address counts, call by call.
+    bare = {**scope, "headers": [(b"accept", b"*/*")]}
+    assert request_from_scope({**bare, "server": ("127.0.0.1", 1)}, b"").port == 1
+    assert request_from_scope({**bare, "server": ("127.0.0.1", 2)}, b"").port == 2
+    assert request_from_scope({**bare, "scheme": "https", "headers": [(b"host", b"a.test")]}, b"").port == 443
+    # A body in a Content-Encoding is decoded, and the header goes (from this call's copy only).
+    zipped = {**scope, "headers": [(b"host", b"a.test"), (b"content-encoding", b"gzip")]}
+    decoded = request_from_scope(zipped, gzip.compress(b"hi", mtime=0))
+    assert decoded.body == b"hi" and decoded.header("content-encoding") is None
+    assert request_from_scope(zipped, b"").header("content-encoding") == "gzip"
 
 
 @pytest.mark.parametrize(("value", "expected"), [("1", 1), ("3", 3), ("auto", os.cpu_count() or 1)])

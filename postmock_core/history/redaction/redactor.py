@@ -18,7 +18,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
-from postmock_core.exchange import Exchange, Headers, HttpRequest, HttpResponse, header
+from postmock_core.exchange import (
+    Exchange,
+    Headers,
+    HttpRequest,
+    HttpResponse,
+    SharedHeaders,
+    header,
+)
 from postmock_core.history import codecs
 from postmock_core.history.redaction.bodies import Context, redact_body, redact_value
 from postmock_core.history.redaction.headers import redact_credential
@@ -183,8 +190,16 @@ class Redactor:
     def is_plain(self, req: HttpRequest) -> bool:
         """Whether `req` has nothing to redact, known cheaply: no body, no query, a path without
         a pattern to look for, and header lines all found clean before (a server's usual call)."""
-        return (not req.body and not req.query and not might_hold_secrets(req.path)
-                and self._clean_headers.issuperset(req.headers))
+        if req.body or req.query or might_hold_secrets(req.path):
+            return False
+        headers = req.headers
+        if type(headers) is not SharedHeaders:
+            return self._clean_headers.issuperset(headers)
+        if headers.clean_for is not self:
+            if not self._clean_headers.issuperset(headers):
+                return False
+            headers.clean_for = self  # the same lines are clean under the same rules on every call
+        return True
 
     def request(self, req: HttpRequest, places: list[str] | None = None,
                 found: SecretValues | None = None) -> HttpRequest:
