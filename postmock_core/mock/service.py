@@ -147,6 +147,8 @@ class MockService:
                 found, redacted, decision = self._decide(runtime, request, standalone, now)
         origin = request.header("origin")
         if decision.response is None:
+            if asyncio.current_task() is None:
+                await asyncio.sleep(0)  # an engine started this call outside a task: httpx needs one
             reply, logged = await self._forward(decision, request, origin, standalone, started, t0)
         else:
             if decision.delay_ms:

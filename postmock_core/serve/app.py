@@ -170,6 +170,10 @@ async def _read_body(receive: Receive) -> bytes | None:
 class MockApp:
     """ASGI app answering every call at one mock's port; `mock_id` None answers mockNotFoundError."""
 
+    # The engine may run a call's first steps outside any task (see `serve.server`): the service
+    # moves into one before what needs it.
+    starts_outside_a_task = True
+
     def __init__(self, service: MockService, mock_id: str | None) -> None:
         self.service = service
         self.mock_id = mock_id

@@ -18,7 +18,8 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Coroutine
+import types
+from collections.abc import Coroutine, Generator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from email.utils import formatdate
@@ -266,14 +267,54 @@ class _Protocol(HttpToolsProtocol):
         self._in_head = False
         self._stop_head_timer()
         super().on_headers_complete()
-        cycle = self.cycle
-        if type(cycle) is RequestResponseCycle:  # made just now; its task has not run yet
-            cycle.__class__ = _Cycle
 
     def on_message_complete(self) -> None:
         self._fresh = True
         self._in_head = True  # what comes next is a new request's head
         super().on_message_complete()
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
+        """Run an app that allows it (`starts_outside_a_task`) at once, not in a task of its own:
+        most calls are answered without ever waiting (a remembered answer, no body to read), and
+        then no task is made at all. A call that waits (a delay, a body) goes on in a task from
+        there. Such an app must itself move into a task before what needs one (anyio, httpx):
+        `asyncio.sleep(0)` does."""
+        if type(cycle) is RequestResponseCycle:  # made just now, not yet run: it sends our way
+            cycle.__class__ = _Cycle
+        if not getattr(app, "starts_outside_a_task", False):
+            super()._start_asgi_task(cycle, app)
+            return
+        run = cycle.run_asgi(app)
+        try:
+            waiting = run.send(None)
+        except StopIteration:
+            return
+        except Exception:  # run_asgi answers 500 for what the app raises: this would be the server's own bug
+            log.exception("postmock: answering a call failed")
+            self.transport.close()
+            return
+        task = self.loop.create_task(_resumed(run, waiting))
+        task.add_done_callback(self.tasks.discard)
+        self.tasks.add(task)
+
+
+@types.coroutine
+def _resumed(run: Coroutine[Any, Any, None], waiting: Any) -> Generator[Any, Any, None]:
+    """The rest of coroutine `run`, whose first step yielded `waiting` (what its task waits on):
+    what the task sends or throws in (a cancellation) goes on to `run`, as `await` would."""
+    while True:
+        try:
+            sent = yield waiting
+        except BaseException as exc:  # noqa: BLE001 - thrown in by the task: `run` decides
+            try:
+                waiting = run.throw(exc)
+            except StopIteration:
+                return
+            continue
+        try:
+            waiting = run.send(sent)
+        except StopIteration:
+            return
 
 
 class _NoCancelledNoise(logging.Filter):

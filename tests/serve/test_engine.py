@@ -293,3 +293,59 @@ def test_a_client_that_trickles_its_head_is_answered_408_and_cut_off(monkeypatch
         engine.stop()
     assert first.startswith(b"HTTP/1.1 200 ") and first.endswith(b"ok")
     assert second.startswith(b"HTTP/1.1 200 ") and second.endswith(b"ok")
+
+
+class _Recorder:
+    """An ASGI app noting, for each call, whether it ran in a task; `/wait` waits first (`/long`
+    for long),
+    `/fail` raises, `/body` reads the body."""
+
+    def __init__(self, outside: bool) -> None:
+        self.starts_outside_a_task = outside
+        self.tasks: list[bool] = []
+
+    async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
+        self.tasks.append(asyncio.current_task() is not None)
+        body = b"ok"
+        if scope["path"] in ("/wait", "/long"):
+            await asyncio.sleep(0.05 if scope["path"] == "/wait" else 30)
+            self.tasks.append(asyncio.current_task() is not None)
+        elif scope["path"] == "/fail":
+            raise RuntimeError("the app broke")
+        elif scope["path"] == "/body":
+            message = await receive()
+            body = message["body"]
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+@pytest.mark.parametrize("outside", [True, False])
+def test_an_app_that_allows_it_answers_outside_a_task_until_it_waits(outside: bool) -> None:
+    app = _Recorder(outside)
+    engine = BackgroundEngine()
+    try:
+        port = engine.open(0, app)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            assert client.get("/now").text == "ok"
+            assert app.tasks == [not outside]
+            assert client.get("/wait").text == "ok"  # goes on in a task once it waits
+            assert app.tasks[1:] == [not outside, True]
+            assert client.post("/body", content=b"sent").text == "sent"
+            assert client.get("/fail").status_code == 500
+            assert [r.text for r in (client.get("/now"), client.get("/wait"), client.get("/now"))] == ["ok"] * 3
+        # Pipelined: answered in order, the first one waiting.
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(b"GET /wait HTTP/1.1\r\nHost: x\r\n\r\nGET /now HTTP/1.1\r\nHost: x\r\n\r\n"
+                      b"GET /now HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            assert _read_all(s).count(b"HTTP/1.1 200 OK") == 3
+        # A call still waiting when the engine stops is cancelled, not left behind.
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            app.tasks.clear()
+            s.sendall(b"GET /long HTTP/1.1\r\nHost: x\r\n\r\n")
+            wait_until(lambda: len(app.tasks) == 1, timeout=5)
+            engine.call(engine.engine.stop(timeout=0.01))
+            wait_until(lambda: not engine.engine.state.tasks, timeout=5)
+            assert app.tasks == [not outside]  # it never got past its wait
+    finally:
+        engine.stop()
