@@ -91,6 +91,9 @@ def _head(raw: list[tuple[bytes, bytes]]) -> _Head:
     return got
 
 
+_VERSIONS = {"1.1": "HTTP/1.1", "1.0": "HTTP/1.0", "2": "HTTP/2"}  # made once, not per call
+
+
 def request_from_scope(scope: Scope, body: bytes, head: _Head | None = None) -> HttpRequest:
     """The core request for an ASGI HTTP scope; host and port come from the caller's Host header.
     `head`: what `_head` gave for the scope's header lines, when already known."""
@@ -111,13 +114,11 @@ def request_from_scope(scope: Scope, body: bytes, head: _Head | None = None) -> 
         else:
             headers = [(hk, hv) for hk, hv in headers if hk.lower() != "content-encoding"]
     qs = scope.get("query_string") or b""
+    version = scope.get("http_version", "1.1")
     return HttpRequest(scope["method"], scope["scheme"], host, port,
                        _text(scope.get("raw_path") or scope["path"].encode()) or "/",
                        parse_qsl(_text(qs), keep_blank_values=True) if qs else [], headers, body,
-                       _VERSIONS.get(scope.get("http_version", "1.1")) or f"HTTP/{scope.get('http_version', '1.1')}")
-
-
-_VERSIONS = {"1.1": "HTTP/1.1", "1.0": "HTTP/1.0", "2": "HTTP/2"}
+                       _VERSIONS.get(version) or f"HTTP/{version}")
 
 
 # Headers the replies kept for reuse share (CORS, Vary, an API's Content-Type), each encoded
